@@ -1,0 +1,88 @@
+//! The command line: argument definitions and dispatch.
+
+mod items;
+mod send;
+mod serve;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Invalid input: a bad URL, item or option.
+pub(crate) const EXIT_INVALID: u8 = 1;
+/// The request failed before a complete response: connect, timeout, broken body.
+pub(crate) const EXIT_TRANSPORT: u8 = 2;
+/// The server answered 4xx.
+pub(crate) const EXIT_CLIENT_ERROR: u8 = 4;
+/// The server answered 5xx.
+pub(crate) const EXIT_SERVER_ERROR: u8 = 5;
+
+#[derive(Parser)]
+#[command(name = "unifetch", version, about = "HTTP requests httpie-style, and unifetch's test site")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the test site (httpbin-compatible API, novel API, faults, counters).
+    Serve(serve::ServeArgs),
+    /// Send a GET request.
+    Get(RequestArgs),
+    /// Send a POST request.
+    Post(RequestArgs),
+    /// Send a PUT request.
+    Put(RequestArgs),
+    /// Send a PATCH request.
+    Patch(RequestArgs),
+    /// Send a DELETE request.
+    Delete(RequestArgs),
+    /// Send a HEAD request.
+    Head(RequestArgs),
+    /// Send an OPTIONS request.
+    Options(RequestArgs),
+}
+
+/// One request, httpie-style.
+#[derive(Args)]
+pub(crate) struct RequestArgs {
+    /// The URL (`http://` is assumed when no scheme is given).
+    url: String,
+    /// `name==value` query parameter, `field=value` body field, `field:=json`
+    /// raw JSON field, `Header:value` header.
+    items: Vec<String>,
+    /// Total timeout in seconds.
+    #[arg(long, value_parser = parse_seconds)]
+    timeout: Option<Duration>,
+    /// Send body fields as JSON (the default).
+    #[arg(long, conflicts_with = "form")]
+    json: bool,
+    /// Send body fields as `application/x-www-form-urlencoded`.
+    #[arg(long)]
+    form: bool,
+    /// Print the request line and headers too.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|e| format!("{text:?} is not a number of seconds: {e}"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+pub(crate) async fn run(cli: Cli) -> ExitCode {
+    use unifetch::Method;
+    let (method, args) = match cli.command {
+        Command::Serve(args) => return serve::run(args).await,
+        Command::Get(args) => (Method::GET, args),
+        Command::Post(args) => (Method::POST, args),
+        Command::Put(args) => (Method::PUT, args),
+        Command::Patch(args) => (Method::PATCH, args),
+        Command::Delete(args) => (Method::DELETE, args),
+        Command::Head(args) => (Method::HEAD, args),
+        Command::Options(args) => (Method::OPTIONS, args),
+    };
+    send::run(method, args).await
+}

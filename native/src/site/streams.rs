@@ -1,0 +1,243 @@
+//! Bodies with a shape: `/delay`, `/bytes`, `/stream-bytes`, `/drip`,
+//! `/gzip`, `/deflate`, `/brotli`, `/encoding/{charset}`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::echo::{json_response, Echo};
+use super::pyjson;
+
+/// httpbin caps `/delay` at 10 seconds.
+const MAX_DELAY: f64 = 10.0;
+
+/// `/delay/{seconds}`: answers after the delay (fractions allowed, at most 10 s).
+pub(crate) async fn delay(Path(seconds): Path<f64>, echo: Echo) -> Response {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    tokio::time::sleep(Duration::from_secs_f64(seconds.min(MAX_DELAY))).await;
+    let keys = ["url", "args", "form", "data", "origin", "headers", "files"];
+    json_response(StatusCode::OK, &echo.dict(&keys))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Seed {
+    seed: Option<u64>,
+    chunk_size: Option<usize>,
+}
+
+/// `/bytes/{n}`: `n` pseudo-random bytes (repeatable with `?seed=`), at most 100 KiB as in httpbin.
+pub(crate) async fn bytes(Path(n): Path<usize>, Query(q): Query<Seed>) -> Response {
+    let data = random_bytes(q.seed.unwrap_or(n as u64), n.min(100 * 1024));
+    octet_stream(Body::from(data))
+}
+
+/// `/stream-bytes/{n}`: `n` bytes sent in chunks of `?chunk_size=` (default 10 KiB).
+///
+/// Unlike httpbin there is no 100 KiB cap, so multi-gigabyte downloads can
+/// be tested; the data repeats a 64 KiB pseudo-random block.
+pub(crate) async fn stream_bytes(Path(n): Path<u64>, Query(q): Query<Seed>) -> Response {
+    let block = Bytes::from(random_bytes(q.seed.unwrap_or(n), 64 * 1024));
+    let chunk = q.chunk_size.unwrap_or(10 * 1024).clamp(1, block.len()) as u64;
+    let chunks = stream::unfold(0u64, move |sent| {
+        let block = block.clone();
+        async move {
+            if sent >= n {
+                return None;
+            }
+            let len = chunk.min(n - sent);
+            let start = (sent % block.len() as u64) as usize;
+            let end = (start + len as usize).min(block.len());
+            let piece = block.slice(start..end);
+            let next = sent + piece.len() as u64;
+            Some((Ok::<_, std::io::Error>(piece), next))
+        }
+    });
+    octet_stream(Body::from_stream(chunks))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Drip {
+    duration: Option<f64>,
+    numbytes: Option<u64>,
+    code: Option<u16>,
+    delay: Option<f64>,
+}
+
+/// `/drip?duration=2&numbytes=10&code=200&delay=0`: `numbytes` asterisks
+/// spread over `duration` seconds, after an initial `delay`.
+pub(crate) async fn drip(Query(q): Query<Drip>) -> Response {
+    let numbytes = q.numbytes.unwrap_or(10).min(10 * 1024 * 1024);
+    let duration = q.duration.unwrap_or(2.0).max(0.0);
+    let delay = q.delay.unwrap_or(0.0).clamp(0.0, MAX_DELAY);
+    let Ok(code) = StatusCode::from_u16(q.code.unwrap_or(200)) else {
+        return (StatusCode::BAD_REQUEST, "Invalid status code").into_response();
+    };
+    if numbytes == 0 {
+        return (StatusCode::BAD_REQUEST, "number of bytes must be positive").into_response();
+    }
+    tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+    let pause = Duration::from_secs_f64(duration / numbytes as f64);
+    let drops = stream::iter(0..numbytes).then(move |i| async move {
+        if i > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        Ok::<_, std::io::Error>(Bytes::from_static(b"*"))
+    });
+    let mut response = octet_stream(Body::from_stream(drops));
+    *response.status_mut() = code;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(numbytes));
+    response
+}
+
+/// `/gzip`, `/deflate`, `/brotli`: httpbin's compressed JSON.
+pub(crate) async fn gzip(echo: Echo) -> Response {
+    compressed(echo, "gzipped", "gzip", |data| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).and_then(|_| encoder.finish())
+    })
+}
+
+pub(crate) async fn deflate(echo: Echo) -> Response {
+    compressed(echo, "deflated", "deflate", |data| {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).and_then(|_| encoder.finish())
+    })
+}
+
+pub(crate) async fn brotli(echo: Echo) -> Response {
+    compressed(echo, "brotli", "br", |data| {
+        let mut out = Vec::new();
+        let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        encoder.write_all(data)?;
+        drop(encoder);
+        Ok(out)
+    })
+}
+
+fn compressed(
+    echo: Echo,
+    flag: &str,
+    encoding: &'static str,
+    compress: impl FnOnce(&[u8]) -> std::io::Result<Vec<u8>>,
+) -> Response {
+    let mut value = echo.dict(&["origin", "headers", "method"]);
+    if let Value::Object(map) = &mut value {
+        map.insert(flag.to_owned(), Value::Bool(true));
+    }
+    let Ok(body) = compress(pyjson::to_string(&value).as_bytes()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut response = json_response(StatusCode::OK, &Value::Null);
+    *response.body_mut() = Body::from(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    response
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EncodingQuery {
+    text: Option<String>,
+    declare: Option<bool>,
+}
+
+/// Sample texts, tried in order until one fits the charset.
+const SAMPLES: [&str; 5] = [
+    "Grüße, café — 钢铁知识库 ✓",
+    "钢铁知识库：西游记",
+    "こんにちは、世界",
+    "Привет, мир",
+    "Grüße, café",
+];
+
+/// `/encoding/{charset}`: text encoded in `charset` (any WHATWG label),
+/// announced in `Content-Type` unless `?declare=false`. `?text=` picks the text.
+pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<EncodingQuery>) -> Response {
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+        return (StatusCode::NOT_FOUND, format!("unknown charset {label:?}")).into_response();
+    };
+    let candidates: Vec<&str> = match &q.text {
+        Some(text) => vec![text.as_str()],
+        None => SAMPLES.to_vec(),
+    };
+    let Some(bytes) = candidates.iter().find_map(|text| encode(encoding, text)) else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, format!("the text cannot be written in {label}")).into_response();
+    };
+    let content_type = if q.declare == Some(false) {
+        "text/plain".to_owned()
+    } else {
+        format!("text/plain; charset={label}")
+    };
+    let mut response = Body::from(bytes).into_response();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// `text` in `encoding`, or `None` if a character does not exist there.
+fn encode(encoding: &'static encoding_rs::Encoding, text: &str) -> Option<Vec<u8>> {
+    if encoding == encoding_rs::UTF_16LE {
+        return Some(text.encode_utf16().flat_map(u16::to_le_bytes).collect());
+    }
+    if encoding == encoding_rs::UTF_16BE {
+        return Some(text.encode_utf16().flat_map(u16::to_be_bytes).collect());
+    }
+    let (bytes, used, unmappable) = encoding.encode(text);
+    (used == encoding && !unmappable).then(|| bytes.into_owned())
+}
+
+fn octet_stream(body: Body) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    response
+}
+
+/// xorshift64*: repeatable bytes from a seed, no extra dependency.
+pub(crate) fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_fall_back_to_what_the_charset_can_hold() {
+        let latin1 = encoding_rs::Encoding::for_label(b"iso-8859-1").unwrap();
+        let first = SAMPLES.iter().find_map(|t| encode(latin1, t)).unwrap();
+        assert_eq!(latin1.decode(&first).0, "Grüße, café");
+        let gbk = encoding_rs::Encoding::for_label(b"gbk").unwrap();
+        let chinese = SAMPLES.iter().find_map(|t| encode(gbk, t)).unwrap();
+        assert_eq!(gbk.decode(&chinese).0, "钢铁知识库：西游记");
+    }
+
+    #[test]
+    fn random_bytes_repeat_for_a_seed() {
+        assert_eq!(random_bytes(7, 100), random_bytes(7, 100));
+        assert_ne!(random_bytes(7, 100), random_bytes(8, 100));
+    }
+}

@@ -1,0 +1,193 @@
+//! [`Body`]: the bytes of a request or a response, whole or streaming.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
+use http_body::{Frame, SizeHint};
+
+use crate::error::{BoxError, Phase};
+use crate::transport::{BoxBody, MaybeSend};
+use crate::Error;
+
+
+/// The bytes of a request or a response: either whole (and so replayable on
+/// a redirect or a retry) or a stream read once.
+///
+/// ```
+/// use unifetch::Body;
+/// let whole = Body::from("hello");
+/// assert_eq!(whole.as_bytes(), Some(&b"hello"[..]));
+///
+/// let chunks = futures::stream::iter([Ok::<_, std::io::Error>("a"), Ok("b")]);
+/// let streamed = Body::wrap_stream(chunks);
+/// assert!(streamed.as_bytes().is_none());
+/// ```
+pub struct Body {
+    inner: Inner,
+}
+
+enum Inner {
+    Full(Option<Bytes>),
+    Streaming(BoxBody),
+}
+
+impl Body {
+    /// No bytes at all.
+    pub fn empty() -> Body {
+        Body {
+            inner: Inner::Full(None),
+        }
+    }
+
+    /// A body read from a stream of chunks, sent as it is produced.
+    ///
+    /// A streaming request body cannot be replayed, so a 307/308 redirect
+    /// (or a retry) of such a request is not followed.
+    pub fn wrap_stream<S, C, E>(stream: S) -> Body
+    where
+        S: Stream<Item = Result<C, E>> + MaybeSend + 'static,
+        C: Into<Bytes>,
+        E: Into<BoxError>,
+    {
+        let frames = stream
+            .map_ok(|chunk| Frame::data(chunk.into()))
+            .map_err(|e| Error::transport(Phase::Send, e));
+        Body::from_http_body(http_body_util::StreamBody::new(frames))
+    }
+
+    /// A body from any [`http_body::Body`], the form transports produce.
+    pub fn from_http_body<B>(body: B) -> Body
+    where
+        B: http_body::Body<Data = Bytes, Error = Error> + MaybeSend + 'static,
+    {
+        Body {
+            inner: Inner::Streaming(Box::pin(body)),
+        }
+    }
+
+    /// The whole content, if this body is not a stream.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.inner {
+            Inner::Full(bytes) => Some(bytes.as_deref().unwrap_or_default()),
+            Inner::Streaming(_) => None,
+        }
+    }
+
+    /// A copy of this body, if it is whole (streams can be read only once).
+    pub fn try_clone(&self) -> Option<Body> {
+        match &self.inner {
+            Inner::Full(bytes) => Some(Body {
+                inner: Inner::Full(bytes.clone()),
+            }),
+            Inner::Streaming(_) => None,
+        }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Body {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Full(bytes) => {
+                let len = bytes.as_ref().map_or(0, Bytes::len);
+                f.debug_struct("Body").field("len", &len).finish()
+            }
+            Inner::Streaming(_) => f.write_str("Body(streaming)"),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        let bytes = (!bytes.is_empty()).then_some(bytes);
+        Body {
+            inner: Inner::Full(bytes),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Body {
+        Bytes::from(bytes).into()
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(bytes: &'static [u8]) -> Body {
+        Bytes::from_static(bytes).into()
+    }
+}
+
+impl From<String> for Body {
+    fn from(text: String) -> Body {
+        Bytes::from(text).into()
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Body {
+        Bytes::from_static(text.as_bytes()).into()
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        match &mut self.inner {
+            Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Inner::Streaming(body) => body.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            Inner::Full(bytes) => bytes.is_none(),
+            Inner::Streaming(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, Bytes::len) as u64),
+            Inner::Streaming(body) => body.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[test]
+    fn full_body_is_replayable_and_exact() {
+        let body = Body::from("abc");
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
+        let copy = body.try_clone().unwrap();
+        let bytes = futures::executor::block_on(copy.collect()).unwrap().to_bytes();
+        assert_eq!(&bytes[..], b"abc");
+        assert!(Body::empty().as_bytes().unwrap().is_empty());
+    }
+
+    #[test]
+    fn stream_errors_become_send_errors() {
+        let stream = futures::stream::iter([Ok("a"), Err(std::io::Error::other("disk"))]);
+        let body = Body::wrap_stream(stream);
+        assert!(body.try_clone().is_none());
+        let err = futures::executor::block_on(body.collect()).unwrap_err();
+        assert_eq!(err.phase(), Some(Phase::Send));
+    }
+}

@@ -1,0 +1,360 @@
+//! One opaque [`Error`] for everything that can go wrong, with predicates
+//! that mean the same on every target.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+use url::Url;
+
+/// A boxed error that can cross threads, the `source()` of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `Result<T, unifetch::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in an exchange something failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Waiting for a free slot under the session's limits.
+    Pool,
+    /// Resolving the host name.
+    Resolve,
+    /// Opening the TCP connection.
+    Connect,
+    /// The TLS handshake.
+    Tls,
+    /// Writing the request head or body.
+    Send,
+    /// Waiting for the response head.
+    Headers,
+    /// Reading the response body.
+    Body,
+}
+
+impl Phase {
+    /// The phase's name as it appears in messages (`"headers"`, `"tls"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pool => "pool",
+            Phase::Resolve => "dns",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Send => "send",
+            Phase::Headers => "headers",
+            Phase::Body => "body",
+        }
+    }
+
+    fn is_connect(self) -> bool {
+        matches!(self, Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls)
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which of the [`Timeout`](crate::Timeout) limits fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The whole request, body included.
+    Total,
+    /// Getting a connection: waiting for a slot plus connecting.
+    Connect,
+    /// Connecting one socket (TCP and TLS).
+    SockConnect,
+    /// Silence between two reads.
+    SockRead,
+}
+
+impl TimeoutKind {
+    /// The name used in messages, as in aiohttp's `ClientTimeout`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeoutKind::Total => "total",
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::SockConnect => "sock_connect",
+            TimeoutKind::SockRead => "sock_read",
+        }
+    }
+}
+
+/// Every way a request can fail.
+///
+/// Opaque on purpose: ask it with the predicates ([`is_timeout`](Self::is_timeout),
+/// [`is_connect`](Self::is_connect), …), [`phase`](Self::phase),
+/// [`timeout`](Self::timeout), [`status`](Self::status) and [`url`](Self::url).
+/// `Display` says what happened in one line; the underlying cause is in
+/// [`source()`](std::error::Error::source). Passwords in URLs are never printed.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// let err = unifetch::Session::new()?.get("http://exa mple.com/").send().await.unwrap_err();
+/// assert!(err.is_builder());
+/// assert!(err.to_string().starts_with("invalid request"));
+/// # unifetch::Result::Ok(()) }).unwrap();
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    source: Option<BoxError>,
+    url: Option<Url>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Builder,
+    Transport(Phase),
+    Timeout(TimeoutKind, Phase, Option<Duration>),
+    Status(StatusCode),
+    Decode,
+    Redirect,
+}
+
+impl Error {
+    fn new(kind: Kind, source: Option<BoxError>) -> Error {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                source,
+                url: None,
+            }),
+        }
+    }
+
+    /// A failure in `phase` of an exchange, for transports to return.
+    pub fn transport(phase: Phase, source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Transport(phase), Some(source.into()))
+    }
+
+    /// A timeout detected in `phase`, for transports to return.
+    pub fn timeout(kind: TimeoutKind, phase: Phase) -> Error {
+        Error::new(Kind::Timeout(kind, phase, None), None)
+    }
+
+    pub(crate) fn timeout_after(kind: TimeoutKind, phase: Phase, limit: Duration) -> Error {
+        Error::new(Kind::Timeout(kind, phase, Some(limit)), None)
+    }
+
+    pub(crate) fn builder(source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Builder, Some(source.into()))
+    }
+
+    pub(crate) fn from_status(status: StatusCode) -> Error {
+        Error::new(Kind::Status(status), None)
+    }
+
+    pub(crate) fn decode(source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Decode, Some(source.into()))
+    }
+
+    pub(crate) fn redirect(source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Redirect, Some(source.into()))
+    }
+
+    pub(crate) fn with_url(mut self, url: &Url) -> Error {
+        if self.inner.url.is_none() {
+            self.inner.url = Some(url.clone());
+        }
+        self
+    }
+
+    /// The URL of the request that failed, if known.
+    pub fn url(&self) -> Option<&Url> {
+        self.inner.url.as_ref()
+    }
+
+    /// Forgets the URL, so that printing the error cannot leak its path or query.
+    pub fn without_url(mut self) -> Error {
+        self.inner.url = None;
+        self
+    }
+
+    /// A request could not be built: bad URL, header, body or setting.
+    pub fn is_builder(&self) -> bool {
+        self.inner.kind == Kind::Builder
+    }
+
+    /// A timeout of any kind fired; [`timeout`](Self::timeout) says which.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, Kind::Timeout(..))
+    }
+
+    /// No connection could be made: DNS, TCP, TLS, or the limits' wait (for
+    /// timeouts, `connect` and `sock_connect` count as connect errors too).
+    pub fn is_connect(&self) -> bool {
+        match self.inner.kind {
+            Kind::Transport(phase) => phase.is_connect(),
+            Kind::Timeout(kind, phase, _) => {
+                matches!(kind, TimeoutKind::Connect | TimeoutKind::SockConnect)
+                    || phase.is_connect()
+            }
+            _ => false,
+        }
+    }
+
+    /// Sending the request or receiving the response head failed.
+    pub fn is_request(&self) -> bool {
+        matches!(
+            self.inner.kind,
+            Kind::Transport(Phase::Send | Phase::Headers)
+        )
+    }
+
+    /// Reading the response body failed: reset, truncated, or or truncated.
+    pub fn is_body(&self) -> bool {
+        self.inner.kind == Kind::Transport(Phase::Body)
+    }
+
+    /// The body was read but could not be decoded (JSON, charset, compression).
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == Kind::Decode
+    }
+
+    /// [`Response::error_for_status`](crate::Response::error_for_status) found a 4xx or 5xx.
+    pub fn is_status(&self) -> bool {
+        matches!(self.inner.kind, Kind::Status(_))
+    }
+
+    /// Too many redirects, a redirect loop, or an unusable `Location`.
+    pub fn is_redirect(&self) -> bool {
+        self.inner.kind == Kind::Redirect
+    }
+
+    /// The HTTP status, for [`is_status`](Self::is_status) errors.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.inner.kind {
+            Kind::Status(status) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// Which timeout fired, for [`is_timeout`](Self::is_timeout) errors.
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self.inner.kind {
+            Kind::Timeout(kind, ..) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The phase of the exchange the error happened in, when it happened in one.
+    pub fn phase(&self) -> Option<Phase> {
+        match self.inner.kind {
+            Kind::Transport(phase) | Kind::Timeout(_, phase, _) => Some(phase),
+            _ => None,
+        }
+    }
+
+    /// A short stable name for the kind of error, for logs and metrics:
+    /// `"timeout"`, `"connect"`, `"status"`, `"body"`, `"decode"`, …
+    pub fn kind_name(&self) -> &'static str {
+        match self.inner.kind {
+            Kind::Builder => "builder",
+            Kind::Timeout(..) => "timeout",
+            Kind::Transport(phase) if phase.is_connect() => "connect",
+            Kind::Transport(Phase::Body) => "body",
+            Kind::Transport(_) => "request",
+            Kind::Status(_) => "status",
+            Kind::Decode => "decode",
+            Kind::Redirect => "redirect",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.kind {
+            Kind::Builder => f.write_str("invalid request")?,
+            Kind::Transport(phase) => write!(f, "{phase} error")?,
+            Kind::Timeout(kind, phase, limit) => {
+                write!(f, "timeout: {}", kind.as_str())?;
+                if let Some(limit) = limit {
+                    write!(f, " ({limit:?})")?;
+                }
+                write!(f, " elapsed during {phase}")?;
+            }
+            Kind::Status(status) => {
+                let kind = if status.is_client_error() { "client" } else { "server" };
+                write!(f, "HTTP status {kind} error ({status})")?;
+            }
+            Kind::Decode => f.write_str("error decoding response body")?,
+            Kind::Redirect => f.write_str("redirect error")?,
+        }
+        if let Some(url) = &self.inner.url {
+            write!(f, " for {}", Redacted(url))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("unifetch::Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(url) = &self.inner.url {
+            d.field("url", &format_args!("{}", Redacted(url)));
+        }
+        if let Some(source) = &self.inner.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_ref().map(|e| &**e as _)
+    }
+}
+
+/// Prints a URL with its password replaced.
+pub(crate) struct Redacted<'a>(pub(crate) &'a Url);
+
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.password().is_none() {
+            return write!(f, "{}", self.0);
+        }
+        let mut url = self.0.clone();
+        let _ = url.set_password(Some("***"));
+        write!(f, "{url}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_kind_and_phase_and_hides_passwords() {
+        let url = Url::parse("http://user:secret@example.com/x").unwrap();
+        let err = Error::timeout_after(TimeoutKind::Total, Phase::Headers, Duration::from_secs(1))
+            .with_url(&url);
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "timeout: total (1s) elapsed during headers for http://user:***@example.com/x"
+        );
+        assert!(err.is_timeout() && !err.is_connect());
+        assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total));
+        assert_eq!(err.without_url().to_string(), "timeout: total (1s) elapsed during headers");
+    }
+
+    #[test]
+    fn connect_predicate_covers_connect_phases_and_timeouts() {
+        assert!(Error::transport(Phase::Tls, "bad cert").is_connect());
+        assert!(Error::timeout(TimeoutKind::SockConnect, Phase::Connect).is_connect());
+        assert!(!Error::transport(Phase::Body, "reset").is_connect());
+        assert!(Error::transport(Phase::Body, "reset").is_body());
+        assert!(Error::transport(Phase::Headers, "closed").is_request());
+        assert_eq!(Error::from_status(StatusCode::NOT_FOUND).status(), Some(StatusCode::NOT_FOUND));
+    }
+}

@@ -1,0 +1,311 @@
+//! [`Redirect`]: whether and how far redirects are followed, and how each
+//! hop rewrites the request (method, body, credentials) the way browsers do.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::header::{
+    HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
+    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+};
+use http::{Method, StatusCode};
+use url::Url;
+
+use crate::error::BoxError;
+use crate::{Body, Error, Result};
+
+type Decide = dyn Fn(Attempt<'_>) -> Action + Send + Sync;
+
+/// The redirect policy of a session.
+///
+/// ```
+/// use unifetch::redirect::Redirect;
+/// let _ = Redirect::limited(3);
+/// let _ = Redirect::none();
+/// let _ = Redirect::custom(|attempt| {
+///     if attempt.url().host_str() == Some("example.com") {
+///         attempt.follow()
+///     } else {
+///         attempt.stop()
+///     }
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Redirect {
+    policy: Policy,
+}
+
+#[derive(Clone)]
+enum Policy {
+    Limited(usize),
+    None,
+    Custom(Arc<Decide>),
+}
+
+impl Redirect {
+    /// Follows up to `max` redirects; one more is an [`is_redirect`](Error::is_redirect) error.
+    pub fn limited(max: usize) -> Redirect {
+        Redirect {
+            policy: Policy::Limited(max),
+        }
+    }
+
+    /// Never follows: a 3xx response is returned as it is.
+    pub fn none() -> Redirect {
+        Redirect { policy: Policy::None }
+    }
+
+    /// Asks `decide` at every hop (loops are still detected and refused).
+    pub fn custom<F>(decide: F) -> Redirect
+    where
+        F: Fn(Attempt<'_>) -> Action + Send + Sync + 'static,
+    {
+        Redirect {
+            policy: Policy::Custom(Arc::new(decide)),
+        }
+    }
+
+    fn decide(&self, attempt: Attempt<'_>) -> Action {
+        match &self.policy {
+            Policy::None => attempt.stop(),
+            Policy::Limited(max) if attempt.previous.len() > *max => {
+                attempt.error(TooManyRedirects(*max))
+            }
+            Policy::Limited(_) => attempt.follow(),
+            Policy::Custom(decide) => decide(attempt),
+        }
+    }
+}
+
+impl Default for Redirect {
+    /// Follows up to 10 redirects.
+    fn default() -> Redirect {
+        Redirect::limited(10)
+    }
+}
+
+impl fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.policy {
+            Policy::Limited(max) => write!(f, "Redirect::limited({max})"),
+            Policy::None => f.write_str("Redirect::none()"),
+            Policy::Custom(_) => f.write_str("Redirect::custom(..)"),
+        }
+    }
+}
+
+/// One redirect about to be followed, shown to a [`Redirect::custom`] policy.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    status: StatusCode,
+    next: &'a Url,
+    previous: &'a [Url],
+}
+
+impl Attempt<'_> {
+    /// The redirect's status (301, 302, 303, 307 or 308).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Where the redirect points.
+    pub fn url(&self) -> &Url {
+        self.next
+    }
+
+    /// The URLs requested so far, the first one first.
+    pub fn previous(&self) -> &[Url] {
+        self.previous
+    }
+
+    /// Follow this redirect.
+    pub fn follow(self) -> Action {
+        Action(Decision::Follow)
+    }
+
+    /// Stop here and return the 3xx response.
+    pub fn stop(self) -> Action {
+        Action(Decision::Stop)
+    }
+
+    /// Fail the request with an [`is_redirect`](Error::is_redirect) error.
+    pub fn error(self, error: impl Into<BoxError>) -> Action {
+        Action(Decision::Error(error.into()))
+    }
+}
+
+/// What a redirect policy decided; made by [`Attempt`]'s methods.
+pub struct Action(Decision);
+
+enum Decision {
+    Follow,
+    Stop,
+    Error(BoxError),
+}
+
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Decision::Follow => f.write_str("Follow"),
+            Decision::Stop => f.write_str("Stop"),
+            Decision::Error(e) => write!(f, "Error({e})"),
+        }
+    }
+}
+
+/// The request to send next, rewritten for the hop.
+pub(crate) struct Hop {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) body: Body,
+}
+
+/// Decides what follows a response: `None` to return it, or the next hop.
+///
+/// `previous` lists the URLs requested so far, the current one last.
+/// Headers that must not follow the request are removed from `headers`.
+pub(crate) fn next_hop(
+    policy: &Redirect,
+    status: StatusCode,
+    response_headers: &HeaderMap,
+    method: &Method,
+    body: &Body,
+    headers: &mut HeaderMap,
+    previous: &[Url],
+) -> Result<Option<Hop>> {
+    let keeps_method = match status {
+        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
+        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
+        _ => return Ok(None),
+    };
+    let Some(location) = response_headers.get(LOCATION) else {
+        return Ok(None);
+    };
+    let current = previous.last().expect("the current URL is in the list");
+    let next = location
+        .to_str()
+        .map_err(|e| Box::new(e) as BoxError)
+        .and_then(|location| current.join(location).map_err(|e| e.into()))
+        .map_err(|e| Error::redirect(BadLocation(e)))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(Error::redirect(BadLocation(
+            format!("scheme {:?} is not http(s)", next.scheme()).into(),
+        )));
+    }
+    if previous.contains(&next) {
+        return Err(Error::redirect(RedirectLoop(next.to_string())));
+    }
+    let attempt = Attempt {
+        status,
+        next: &next,
+        previous,
+    };
+    match policy.decide(attempt).0 {
+        Decision::Follow => {}
+        Decision::Stop => return Ok(None),
+        Decision::Error(e) => return Err(Error::redirect(e)),
+    }
+
+    let (method, body) = if keeps_method {
+        match body.try_clone() {
+            Some(body) => (method.clone(), body),
+            None => return Ok(None), // a stream cannot be sent twice
+        }
+    } else {
+        let method = if *method == Method::HEAD { Method::HEAD } else { Method::GET };
+        for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
+            headers.remove(name);
+        }
+        (method, Body::empty())
+    };
+    if next.origin() != current.origin() {
+        for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+            headers.remove(name);
+        }
+    }
+    Ok(Some(Hop { method, url: next, body }))
+}
+
+#[derive(Debug)]
+struct TooManyRedirects(usize);
+
+impl fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "more than {} redirects", self.0)
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
+
+#[derive(Debug)]
+struct RedirectLoop(String);
+
+impl fmt::Display for RedirectLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redirect loop back to {}", self.0)
+    }
+}
+
+impl std::error::Error for RedirectLoop {}
+
+#[derive(Debug)]
+struct BadLocation(BoxError);
+
+impl fmt::Display for BadLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unusable Location header: {}", self.0)
+    }
+}
+
+impl std::error::Error for BadLocation {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop>>, HeaderMap) {
+        let mut response = HeaderMap::new();
+        response.insert(LOCATION, HeaderValue::from_str(location).unwrap());
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer x"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let previous = [Url::parse("http://a.test/start").unwrap()];
+        let status = StatusCode::from_u16(status).unwrap();
+        let next = next_hop(&Redirect::default(), status, &response, &method, &body, &mut headers, &previous);
+        (next, headers)
+    }
+
+    #[test]
+    fn see_other_turns_post_into_get_and_drops_the_body() {
+        let (next, headers) = hop(303, "/done", Method::POST, Body::from("x"));
+        let next = next.unwrap().unwrap();
+        assert_eq!(next.method, Method::GET);
+        assert_eq!(next.url.as_str(), "http://a.test/done");
+        assert_eq!(next.body.as_bytes(), Some(&b""[..]));
+        assert!(!headers.contains_key(CONTENT_TYPE));
+        assert!(headers.contains_key(AUTHORIZATION), "same origin keeps credentials");
+    }
+
+    #[test]
+    fn temporary_redirect_keeps_method_and_body_but_not_credentials_across_origins() {
+        let (next, headers) = hop(307, "http://b.test/x", Method::POST, Body::from("x"));
+        let next = next.unwrap().unwrap();
+        assert_eq!(next.method, Method::POST);
+        assert_eq!(next.body.as_bytes(), Some(&b"x"[..]));
+        assert!(!headers.contains_key(AUTHORIZATION));
+    }
+
+    #[test]
+    fn a_streamed_body_stops_a_307() {
+        let stream = futures::stream::iter([Ok::<_, std::io::Error>("x")]);
+        let (next, _) = hop(307, "/again", Method::PUT, Body::wrap_stream(stream));
+        assert!(next.unwrap().is_none());
+    }
+
+    #[test]
+    fn loops_and_bad_locations_are_redirect_errors() {
+        assert!(hop(302, "/start", Method::GET, Body::empty()).0.unwrap_err().is_redirect());
+        assert!(hop(302, "ftp://x/", Method::GET, Body::empty()).0.unwrap_err().is_redirect());
+    }
+}

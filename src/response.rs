@@ -1,0 +1,194 @@
+//! [`Response`]: status, headers, final URL, and the body read as text,
+//! bytes, JSON or a stream of chunks.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{StatusCode, Version};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::incoming::Incoming;
+use crate::{Error, Result};
+
+/// A response whose head has arrived; the body is read on demand.
+///
+/// Until the body is read to its end or the `Response` is dropped, the
+/// request keeps its slot under the session's limits, and the request's
+/// `total` and `sock_read` timeouts keep running.
+pub struct Response {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    url: Url,
+    history: Vec<Url>,
+    body: Incoming,
+}
+
+impl Response {
+    pub(crate) fn new(head: http::response::Parts, url: Url, history: Vec<Url>, body: Incoming) -> Response {
+        Response {
+            status: head.status,
+            version: head.version,
+            headers: head.headers,
+            url,
+            history,
+            body,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP version the server answered with.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The response headers (names are case-insensitive).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The URL of this response: the last one after redirects.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The URLs that redirected here, in order (empty without redirects).
+    pub fn history(&self) -> &[Url] {
+        &self.history
+    }
+
+    /// The body's length, when the server announced it.
+    pub fn content_length(&self) -> Option<u64> {
+        self.body.exact_len().or_else(|| {
+            let value = self.headers.get(CONTENT_LENGTH)?.to_str().ok()?;
+            value.parse().ok()
+        })
+    }
+
+    /// Turns a 4xx or 5xx response into an [`is_status`](Error::is_status) error.
+    ///
+    /// ```no_run
+    /// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+    /// let err = session.get("/status/404").send().await?.error_for_status().unwrap_err();
+    /// assert_eq!(err.status(), Some(unifetch::StatusCode::NOT_FOUND));
+    /// # Ok(()) }
+    /// ```
+    pub fn error_for_status(self) -> Result<Response> {
+        match self.error_for_status_ref() {
+            Ok(_) => Ok(self),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Like [`error_for_status`](Self::error_for_status), keeping the response.
+    pub fn error_for_status_ref(&self) -> Result<&Response> {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            Err(Error::from_status(self.status).with_url(&self.url))
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// The next chunk of the body, `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        std::future::poll_fn(|cx| self.body.poll_chunk(cx)).await.transpose()
+    }
+
+    /// The body as a stream of chunks, as they arrive: constant memory for
+    /// bodies of any size.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+    /// let mut chunks = session.get("/stream-bytes/1000000").send().await?.chunks();
+    /// let mut total = 0;
+    /// while let Some(chunk) = chunks.next().await {
+    ///     total += chunk?.len();
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn chunks(self) -> Chunks {
+        Chunks { body: self.body }
+    }
+
+    /// The whole body.
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let mut buffer = BytesMut::new();
+        while let Some(chunk) = self.chunk().await? {
+            if buffer.is_empty() {
+                buffer = BytesMut::from(chunk);
+            } else {
+                buffer.extend_from_slice(&chunk);
+            }
+        }
+        Ok(buffer.freeze())
+    }
+
+    /// The body decoded as text with the `charset` of `Content-Type`
+    /// (a byte-order mark wins; unknown or absent charsets mean UTF-8).
+    /// Invalid sequences become U+FFFD, never an error or a panic.
+    pub async fn text(self) -> Result<String> {
+        self.text_with_charset("utf-8").await
+    }
+
+    /// Like [`text`](Self::text), with the charset to use when the response names none.
+    pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
+        let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
+        let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let bytes = self.bytes().await?;
+        let (text, _, _) = encoding.decode(&bytes);
+        Ok(text.into_owned())
+    }
+
+    /// The body parsed as JSON into any `Deserialize` type.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_url(&url))
+    }
+
+    /// The `charset` parameter of `Content-Type`, if any.
+    fn charset(&self) -> Option<String> {
+        let value = self.headers.get(CONTENT_TYPE)?.to_str().ok()?;
+        let mime: mime::Mime = value.parse().ok()?;
+        Some(mime.get_param(mime::CHARSET)?.as_str().to_owned())
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &format_args!("{}", crate::error::Redacted(&self.url)))
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The body of a [`Response`] as a [`Stream`] of chunks; see [`Response::chunks`].
+pub struct Chunks {
+    body: Incoming,
+}
+
+impl Stream for Chunks {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        self.body.poll_chunk(cx)
+    }
+}
+
+impl fmt::Debug for Chunks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Chunks")
+    }
+}

@@ -1,0 +1,321 @@
+//! [`Session`] and [`SessionBuilder`]: the settings shared by many requests.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, USER_AGENT};
+use http::Method;
+use url::Url;
+
+use crate::limit::{Limiter, Limits};
+use crate::redirect::Redirect;
+use crate::transport::{self, NetworkConfig, Timer, Transport};
+use crate::{Error, RequestBuilder, Result, Timeout};
+
+/// A reusable client: a base URL, default headers, timeouts, limits and a
+/// connection pool, shared by every request made through it.
+///
+/// Cloning is cheap and clones share everything (pool, limits), so make one
+/// `Session` and pass it around, as with `aiohttp.ClientSession`.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use unifetch::{Session, StatusCode, Timeout};
+///
+/// # async fn run() -> unifetch::Result<()> {
+/// let session = Session::builder()
+///     .base_url("http://127.0.0.1:8080")?
+///     .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+///     .timeout(Timeout::total(Duration::from_secs(1)))
+///     .build()?;
+/// let resp = session.get("/get").query(&[("name", "钢铁知识库"), ("age", "23")]).send().await?;
+/// assert_eq!(resp.status(), StatusCode::OK);
+/// let body: serde_json::Value = resp.json().await?;
+/// println!("{}", body["args"]["name"]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) inner: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) timer: Arc<dyn Timer>,
+    pub(crate) base_url: Option<Url>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Timeout,
+    pub(crate) limiter: Limiter,
+    pub(crate) redirect: Redirect,
+}
+
+impl Session {
+    /// A session with every default: no base URL, unifetch's `User-Agent`,
+    /// [`Timeout::default()`], [`Limits::default()`], up to 10 redirects.
+    pub fn new() -> Session {
+        Session::builder()
+            .build()
+            .expect("the default settings are valid")
+    }
+
+    /// Starts configuring a session.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, self.resolve(url.as_ref()))
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// An `OPTIONS` request.
+    pub fn options(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::OPTIONS, url)
+    }
+
+    /// The base URL relative request URLs are joined to.
+    pub fn base_url(&self) -> Option<&Url> {
+        self.inner.base_url.as_ref()
+    }
+
+    /// The session's default timeouts.
+    pub fn timeout(&self) -> Timeout {
+        self.inner.timeout
+    }
+
+    /// Resolves `url` against the base URL, as [`Url::join`] does.
+    fn resolve(&self, url: &str) -> Result<Url> {
+        let parsed = match &self.inner.base_url {
+            Some(base) => base.join(url),
+            None => Url::parse(url),
+        };
+        let url = parsed.map_err(|e| Error::builder(InvalidUrl(url.to_owned(), e)))?;
+        match url.scheme() {
+            "http" | "https" if url.has_host() => Ok(url),
+            _ => Err(Error::builder(UnsupportedUrl(url.to_string()))),
+        }
+    }
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("base_url", &self.inner.base_url.as_ref().map(Url::as_str))
+            .field("timeout", &self.inner.timeout)
+            .field("limits", &self.inner.limiter.limits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Session`]; every setting has a sensible default.
+///
+/// Invalid input (a header with a newline, a base URL that does not parse)
+/// is reported by [`build`](Self::build), never by a panic.
+#[must_use]
+pub struct SessionBuilder {
+    transport: Option<Arc<dyn Transport>>,
+    timer: Option<Arc<dyn Timer>>,
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    timeout: Timeout,
+    limits: Limits,
+    redirect: Redirect,
+    network: NetworkConfig,
+    error: Option<Error>,
+}
+
+impl Default for SessionBuilder {
+    fn default() -> SessionBuilder {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("unifetch/", env!("CARGO_PKG_VERSION"))),
+        );
+        SessionBuilder {
+            transport: None,
+            timer: None,
+            base_url: None,
+            headers,
+            timeout: Timeout::default(),
+            limits: Limits::default(),
+            redirect: Redirect::default(),
+            network: NetworkConfig::default(),
+            error: None,
+        }
+    }
+}
+
+impl SessionBuilder {
+    /// Relative request URLs are joined to this one (with [`Url::join`]
+    /// rules: keep a trailing `/` on a base path you want to extend).
+    pub fn base_url(mut self, url: impl AsRef<str>) -> Result<SessionBuilder> {
+        let url = url.as_ref();
+        let parsed = Url::parse(url).map_err(|e| Error::builder(InvalidUrl(url.to_owned(), e)))?;
+        self.base_url = Some(parsed);
+        Ok(self)
+    }
+
+    /// A header sent with every request (a request's own header of the same
+    /// name replaces it). Setting `User-Agent` replaces unifetch's.
+    pub fn header<K, V>(mut self, name: K, value: V) -> SessionBuilder
+    where
+        K: TryInto<HeaderName>,
+        K::Error: Into<http::Error>,
+        V: TryInto<HeaderValue>,
+        V::Error: Into<http::Error>,
+    {
+        match crate::request::header_pair(name, value) {
+            Ok((name, value)) => {
+                self.headers.insert(name, value);
+            }
+            Err(e) => self.error = self.error.or(Some(e)),
+        }
+        self
+    }
+
+    /// Several default headers at once.
+    pub fn headers(mut self, headers: HeaderMap) -> SessionBuilder {
+        for (name, value) in headers {
+            if let Some(name) = name {
+                self.headers.insert(name, value);
+            }
+        }
+        self
+    }
+
+    /// Default timeouts for every request (a request can override them).
+    pub fn timeout(mut self, timeout: Timeout) -> SessionBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Limits on requests in flight.
+    pub fn limits(mut self, limits: Limits) -> SessionBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// At most `n` requests in flight in this session (default 100; `0`: no cap).
+    pub fn limit(mut self, n: usize) -> SessionBuilder {
+        self.limits = self.limits.limit(n);
+        self
+    }
+
+    /// At most `n` requests in flight to one host (default: no cap).
+    pub fn limit_per_host(mut self, n: usize) -> SessionBuilder {
+        self.limits = self.limits.limit_per_host(n);
+        self
+    }
+
+    /// How long resolved host addresses are reused (default 10 s; zero
+    /// disables the cache). Natively only: elsewhere the platform resolves.
+    pub fn dns_cache_ttl(mut self, ttl: Duration) -> SessionBuilder {
+        self.network.dns_ttl = ttl;
+        self
+    }
+
+    /// How redirects are followed (default: up to 10).
+    pub fn redirect(mut self, policy: Redirect) -> SessionBuilder {
+        self.redirect = policy;
+        self
+    }
+
+    /// Sends requests through `transport` instead of this target's default.
+    ///
+    /// Network settings of this builder (DNS cache, …) then belong to that
+    /// transport and are not applied.
+    pub fn transport(mut self, transport: impl Transport) -> SessionBuilder {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Sleeps with `timer` instead of this target's default.
+    pub fn timer(mut self, timer: impl Timer) -> SessionBuilder {
+        self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// Checks the settings and makes the session.
+    pub fn build(self) -> Result<Session> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => transport::default_transport(&self.network)?,
+        };
+        Ok(Session {
+            inner: Arc::new(Shared {
+                transport,
+                timer: self.timer.unwrap_or_else(transport::default_timer),
+                base_url: self.base_url,
+                headers: self.headers,
+                timeout: self.timeout,
+                limiter: Limiter::new(self.limits),
+                redirect: self.redirect,
+            }),
+        })
+    }
+}
+
+/// A URL that does not parse.
+#[derive(Debug)]
+struct InvalidUrl(String, url::ParseError);
+
+impl fmt::Display for InvalidUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid URL {:?}: {}", self.0, self.1)
+    }
+}
+
+impl std::error::Error for InvalidUrl {}
+
+/// A URL that parses but cannot be fetched over HTTP.
+#[derive(Debug)]
+struct UnsupportedUrl(String);
+
+impl fmt::Display for UnsupportedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "URL {:?} is not an http(s) URL with a host", self.0)
+    }
+}
+
+impl std::error::Error for UnsupportedUrl {}

@@ -1,0 +1,211 @@
+//! The platform boundary: the two traits the portable core is written against.
+//!
+//! A [`Transport`] moves one request and its response; a [`Timer`] sleeps.
+//! Everything else — timeouts, limits, redirects, retries, error kinds — lives
+//! in the core and therefore behaves the same on every target.
+//!
+//! ```text
+//!   Session ──(limits, timeouts, redirects)──▶ Transport::send(Request<Body>, SendOptions)
+//!      ▲                                              │ resolve → connect → tls → send → headers
+//!      └──────── Response<Body> (streams) ◀───────────┘ body
+//! ```
+//!
+//! The trait shape was chosen to fit all three platforms:
+//!
+//! * **hyper** (native): the future resolves at the response head; the body
+//!   streams from `Incoming`; dropping either cancels.
+//! * **fetch** (browser, Node): `fetch()` resolves at the head; the body is a
+//!   `ReadableStream`; cancellation is an `AbortController` that the body keeps
+//!   alive, so dropping the future or the body aborts for real.
+//! * **wasi:http**: `outgoing-handler.handle` returns a `future-incoming-response`
+//!   that resolves at the head; `incoming-body` streams; dropping the resources
+//!   cancels. `request-options` carry the connect / first-byte / between-bytes
+//!   timeouts, which is why [`SendOptions`] hands them to the transport.
+//!
+//! This module is the only place that looks at `cfg(target_*)`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::error::{Phase, TimeoutKind};
+use crate::{Body, Result};
+
+#[cfg(not(target_family = "wasm"))]
+mod hyper;
+#[cfg(not(target_family = "wasm"))]
+pub use self::hyper::HyperTransport;
+
+/// `Send` on native targets, nothing on WebAssembly (JS values are not `Send`).
+///
+/// Bounds written as `T: MaybeSend` keep one signature for every target.
+#[cfg(not(target_family = "wasm"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+
+/// `Send` on native targets, nothing on WebAssembly (JS values are not `Send`).
+///
+/// Bounds written as `T: MaybeSend` keep one signature for every target.
+#[cfg(target_family = "wasm")]
+pub trait MaybeSend {}
+#[cfg(target_family = "wasm")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// `Sync` on native targets, nothing on WebAssembly.
+#[cfg(not(target_family = "wasm"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_family = "wasm"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+
+/// `Sync` on native targets, nothing on WebAssembly.
+#[cfg(target_family = "wasm")]
+pub trait MaybeSync {}
+#[cfg(target_family = "wasm")]
+impl<T: ?Sized> MaybeSync for T {}
+
+/// A boxed future that is `Send` wherever the target allows it.
+#[cfg(not(target_family = "wasm"))]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future that is `Send` wherever the target allows it.
+#[cfg(target_family = "wasm")]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A boxed body that is `Send` wherever the target allows it.
+#[cfg(not(target_family = "wasm"))]
+pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error> + Send>>;
+/// A boxed body that is `Send` wherever the target allows it.
+#[cfg(target_family = "wasm")]
+pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error>>>;
+
+/// What the core asks of a transport beyond the request itself.
+///
+/// The core enforces `total` and `sock_read` itself with the [`Timer`]; the
+/// fields here are the phases only a transport can see. A transport that
+/// cannot separate a phase ignores its field and documents that it does.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SendOptions {
+    /// Budget for getting a connection (pool reuse or a new one), already
+    /// reduced by the time the core spent waiting for a limit slot.
+    pub connect: Option<Duration>,
+    /// Budget for connecting one new socket, TCP and TLS handshake included.
+    pub sock_connect: Option<Duration>,
+    /// Longest silence while reading. The core enforces it too; transports
+    /// that can hand it to the platform (wasi:http `between-bytes-timeout`)
+    /// may do so.
+    pub sock_read: Option<Duration>,
+    /// Where the exchange is; a transport that can tell sets
+    /// [`Phase::Resolve`], [`Phase::Connect`] and [`Phase::Tls`] while it
+    /// connects and [`Phase::Headers`] once connected, so that a `total`
+    /// timeout names the phase it interrupted.
+    pub progress: Progress,
+}
+
+/// The phase an exchange is in, shared between the core and a transport.
+#[derive(Debug, Clone, Default)]
+pub struct Progress(Arc<AtomicU8>);
+
+const PHASES: [Phase; 7] = [
+    Phase::Pool,
+    Phase::Resolve,
+    Phase::Connect,
+    Phase::Tls,
+    Phase::Send,
+    Phase::Headers,
+    Phase::Body,
+];
+
+impl Progress {
+    /// Records that the exchange has entered `phase`.
+    pub fn set(&self, phase: Phase) {
+        let index = PHASES.iter().position(|p| *p == phase).unwrap_or_default();
+        self.0.store(index as u8, Ordering::Relaxed);
+    }
+
+    /// The phase the exchange is in.
+    pub fn get(&self) -> Phase {
+        PHASES[usize::from(self.0.load(Ordering::Relaxed)) % PHASES.len()]
+    }
+}
+
+/// Settings for the default transport that a session builder collects.
+/// Transports that leave these to the platform ignore them.
+#[derive(Debug, Clone)]
+pub(crate) struct NetworkConfig {
+    /// How long resolved addresses are reused.
+    pub(crate) dns_ttl: Duration,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> NetworkConfig {
+        NetworkConfig {
+            dns_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Sends one HTTP request and returns the response head with a streaming body.
+///
+/// Implementations connect, speak HTTP and report *which phase* failed with
+/// [`Error::transport`](crate::Error::transport) or
+/// [`Error::timeout`](crate::Error::timeout). They must not follow
+/// redirects, retry, or buffer the response body: the core does those.
+/// Dropping the returned future, or the response body, cancels the exchange.
+///
+/// Any type can be a transport, which is how unit tests run without a network:
+///
+/// ```
+/// use unifetch::transport::{BoxFuture, SendOptions, Transport};
+/// use unifetch::{Body, Session};
+///
+/// struct Canned;
+/// impl Transport for Canned {
+///     fn send(&self, req: http::Request<Body>, _: SendOptions)
+///         -> BoxFuture<'static, unifetch::Result<http::Response<Body>>> {
+///         let reply = format!("you asked for {}", req.uri().path());
+///         Box::pin(async move { Ok(http::Response::new(Body::from(reply))) })
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let session = Session::builder().transport(Canned).base_url("http://test.invalid")?.build()?;
+/// let text = session.get("/hello").send().await?.text().await?;
+/// assert_eq!(text, "you asked for /hello");
+/// # unifetch::Result::Ok(()) }).unwrap();
+/// ```
+pub trait Transport: MaybeSend + MaybeSync + 'static {
+    /// Sends `request` and resolves once the response head has arrived.
+    fn send(
+        &self,
+        request: http::Request<Body>,
+        options: SendOptions,
+    ) -> BoxFuture<'static, Result<http::Response<Body>>>;
+}
+
+/// Sleeps for a duration. The core's only notion of time.
+///
+/// Durations only: the portable core never reads a clock that panics in the
+/// browser.
+pub trait Timer: MaybeSend + MaybeSync + 'static {
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// The transport [`Session::new`](crate::Session::new) uses on this target.
+pub(crate) fn default_transport(config: &NetworkConfig) -> Result<Arc<dyn Transport>> {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        Ok(Arc::new(HyperTransport::from_config(config)?))
+    }
+}
+
+/// The timer [`Session::new`](crate::Session::new) uses on this target.
+pub(crate) fn default_timer() -> Arc<dyn Timer> {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        Arc::new(self::hyper::TokioTimer)
+    }
+}
