@@ -12,7 +12,6 @@ use crate::error::{BoxError, Phase};
 use crate::transport::{BoxBody, MaybeSend};
 use crate::Error;
 
-
 /// The bytes of a request or a response: either whole (and so replayable on
 /// a redirect or a retry) or a stream read once.
 ///
@@ -177,7 +176,9 @@ mod tests {
         let body = Body::from("abc");
         assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
         let copy = body.try_clone().unwrap();
-        let bytes = futures::executor::block_on(copy.collect()).unwrap().to_bytes();
+        let bytes = futures::executor::block_on(copy.collect())
+            .unwrap()
+            .to_bytes();
         assert_eq!(&bytes[..], b"abc");
         assert!(Body::empty().as_bytes().unwrap().is_empty());
     }

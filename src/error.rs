@@ -48,7 +48,10 @@ impl Phase {
     }
 
     fn is_connect(self) -> bool {
-        matches!(self, Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls)
+        matches!(
+            self,
+            Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls
+        )
     }
 }
 
@@ -94,10 +97,10 @@ impl TimeoutKind {
 ///
 /// ```
 /// # futures::executor::block_on(async {
-/// let err = unifetch::Session::new()?.get("http://exa mple.com/").send().await.unwrap_err();
+/// let err = unifetch::Session::new().get("http://exa mple.com/").send().await.unwrap_err();
 /// assert!(err.is_builder());
 /// assert!(err.to_string().starts_with("invalid request"));
-/// # unifetch::Result::Ok(()) }).unwrap();
+/// # Ok::<(), unifetch::Error>(()) }).unwrap();
 /// ```
 pub struct Error {
     inner: Box<Inner>,
@@ -282,7 +285,11 @@ impl fmt::Display for Error {
                 write!(f, " elapsed during {phase}")?;
             }
             Kind::Status(status) => {
-                let kind = if status.is_client_error() { "client" } else { "server" };
+                let kind = if status.is_client_error() {
+                    "client"
+                } else {
+                    "server"
+                };
                 write!(f, "HTTP status {kind} error ({status})")?;
             }
             Kind::Decode => f.write_str("error decoding response body")?,
@@ -345,7 +352,10 @@ mod tests {
         );
         assert!(err.is_timeout() && !err.is_connect());
         assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total));
-        assert_eq!(err.without_url().to_string(), "timeout: total (1s) elapsed during headers");
+        assert_eq!(
+            err.without_url().to_string(),
+            "timeout: total (1s) elapsed during headers"
+        );
     }
 
     #[test]
@@ -355,6 +365,9 @@ mod tests {
         assert!(!Error::transport(Phase::Body, "reset").is_connect());
         assert!(Error::transport(Phase::Body, "reset").is_body());
         assert!(Error::transport(Phase::Headers, "closed").is_request());
-        assert_eq!(Error::from_status(StatusCode::NOT_FOUND).status(), Some(StatusCode::NOT_FOUND));
+        assert_eq!(
+            Error::from_status(StatusCode::NOT_FOUND).status(),
+            Some(StatusCode::NOT_FOUND)
+        );
     }
 }

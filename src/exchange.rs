@@ -46,12 +46,26 @@ pub(crate) async fn execute(session: &Session, request: Request) -> Result<Respo
     let progress = Progress::default();
     let mut total = Deadline::new(&*shared.timer, TimeoutKind::Total, timeout.total);
     let received = total
-        .race_with(|| progress.get(), follow_redirects(shared, request, &timeout, &progress))
+        .race_with(
+            || progress.get(),
+            follow_redirects(shared, request, &timeout, &progress),
+        )
         .await
         .map_err(|e| e.with_url(&url))?;
     let idle = IdleTimer::new(shared.timer.clone(), timeout.sock_read);
-    let body = Incoming::new(received.body, total, idle, received.url.clone(), received.permit);
-    Ok(Response::new(received.head, received.url, received.history, body))
+    let body = Incoming::new(
+        received.body,
+        total,
+        idle,
+        received.url.clone(),
+        received.permit,
+    );
+    Ok(Response::new(
+        received.head,
+        received.url,
+        received.history,
+        body,
+    ))
 }
 
 async fn follow_redirects(
@@ -142,7 +156,9 @@ async fn send_once(
     let waiting_since = web_time::Instant::now();
     let mut connect = Deadline::new(&*shared.timer, TimeoutKind::Connect, timeout.connect);
     let permit = connect
-        .race_with(|| Phase::Pool, async { Ok(shared.limiter.acquire(url).await) })
+        .race_with(|| Phase::Pool, async {
+            Ok(shared.limiter.acquire(url).await)
+        })
         .await?;
     let connect_left = timeout
         .connect
@@ -182,7 +198,12 @@ async fn send_once(
     Ok((head, body, Some(permit)))
 }
 
-fn build_http_request(method: &Method, url: &Url, headers: &HeaderMap, body: Body) -> Result<http::Request<Body>> {
+fn build_http_request(
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<http::Request<Body>> {
     let mut target = url.clone();
     target.set_fragment(None);
     let uri: http::Uri = target.as_str().parse().map_err(Error::builder)?;
@@ -225,7 +246,10 @@ impl http_body::Body for TrackSent {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>>>> {
         let frame = Pin::new(&mut self.body).poll_frame(cx);
         if let Poll::Ready(None) = frame {
             self.sent.mark_sent();

@@ -1,4 +1,43 @@
-//! unifetch
+//! # unifetch
+//!
+//! One HTTP client whose code compiles and behaves the same natively
+//! (hyper + tokio), in browsers and Node (WebAssembly over `fetch`) and in
+//! WASI 0.2 runtimes (`wasi:http`): a reusable [`Session`] with a base URL,
+//! default headers, aiohttp's four [`Timeout`]s, [`Limits`] on requests in
+//! flight and redirects, written once in a portable core over a small
+//! [`Transport`](transport::Transport) trait.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use unifetch::{Session, StatusCode, Timeout};
+//!
+//! # async fn run() -> unifetch::Result<()> {
+//! let session = Session::builder()
+//!     .base_url("http://127.0.0.1:8080")?
+//!     .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
+//!     .timeout(Timeout::total(Duration::from_secs(1)))
+//!     .build()?;
+//! let resp = session.get("/get").query(&[("name", "钢铁知识库"), ("age", "23")]).send().await?;
+//! assert_eq!(resp.status(), StatusCode::OK);
+//! let v: serde_json::Value = resp.json().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The [`guide`] walks through the examples of the aiohttp client guide,
+//! the Rust way; each is also a program under `examples/`.
+//!
+//! ## Errors
+//!
+//! Every failure is an [`Error`] you can ask: [`is_timeout`](Error::is_timeout)
+//! (and [`timeout_kind`](Error::timeout_kind)), [`is_connect`](Error::is_connect),
+//! [`is_request`](Error::is_request), [`is_body`](Error::is_body),
+//! [`is_status`](Error::is_status), [`is_decode`](Error::is_decode),
+//! [`is_builder`](Error::is_builder), [`is_redirect`](Error::is_redirect), and
+//! [`phase`](Error::phase) for where in the exchange it happened. Invalid input
+//! is an error from `send()` or `build()`, never a panic.
+
+pub mod guide;
+
 mod body;
 mod error;
 mod exchange;
@@ -13,10 +52,10 @@ pub mod transport;
 
 pub use body::Body;
 pub use error::{BoxError, Error, Phase, Result, TimeoutKind};
+pub use http::{header, HeaderMap, Method, StatusCode, Version};
 pub use limit::Limits;
 pub use request::RequestBuilder;
 pub use response::{Chunks, Response};
 pub use session::{Session, SessionBuilder};
 pub use timeout::Timeout;
-pub use http::{header, HeaderMap, Method, StatusCode, Version};
 pub use url::Url;

@@ -52,7 +52,9 @@ impl Redirect {
 
     /// Never follows: a 3xx response is returned as it is.
     pub fn none() -> Redirect {
-        Redirect { policy: Policy::None }
+        Redirect {
+            policy: Policy::None,
+        }
     }
 
     /// Asks `decide` at every hop (loops are still detected and refused).
@@ -154,6 +156,7 @@ impl fmt::Debug for Action {
 }
 
 /// The request to send next, rewritten for the hop.
+#[derive(Debug)]
 pub(crate) struct Hop {
     pub(crate) method: Method,
     pub(crate) url: Url,
@@ -212,8 +215,17 @@ pub(crate) fn next_hop(
             None => return Ok(None), // a stream cannot be sent twice
         }
     } else {
-        let method = if *method == Method::HEAD { Method::HEAD } else { Method::GET };
-        for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
+        let method = if *method == Method::HEAD {
+            Method::HEAD
+        } else {
+            Method::GET
+        };
+        for name in [
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+            CONTENT_ENCODING,
+            TRANSFER_ENCODING,
+        ] {
             headers.remove(name);
         }
         (method, Body::empty())
@@ -223,7 +235,11 @@ pub(crate) fn next_hop(
             headers.remove(name);
         }
     }
-    Ok(Some(Hop { method, url: next, body }))
+    Ok(Some(Hop {
+        method,
+        url: next,
+        body,
+    }))
 }
 
 #[derive(Debug)]
@@ -264,7 +280,12 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop>>, HeaderMap) {
+    fn hop(
+        status: u16,
+        location: &str,
+        method: Method,
+        body: Body,
+    ) -> (Result<Option<Hop>>, HeaderMap) {
         let mut response = HeaderMap::new();
         response.insert(LOCATION, HeaderValue::from_str(location).unwrap());
         let mut headers = HeaderMap::new();
@@ -272,7 +293,15 @@ mod tests {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let previous = [Url::parse("http://a.test/start").unwrap()];
         let status = StatusCode::from_u16(status).unwrap();
-        let next = next_hop(&Redirect::default(), status, &response, &method, &body, &mut headers, &previous);
+        let next = next_hop(
+            &Redirect::default(),
+            status,
+            &response,
+            &method,
+            &body,
+            &mut headers,
+            &previous,
+        );
         (next, headers)
     }
 
@@ -284,7 +313,10 @@ mod tests {
         assert_eq!(next.url.as_str(), "http://a.test/done");
         assert_eq!(next.body.as_bytes(), Some(&b""[..]));
         assert!(!headers.contains_key(CONTENT_TYPE));
-        assert!(headers.contains_key(AUTHORIZATION), "same origin keeps credentials");
+        assert!(
+            headers.contains_key(AUTHORIZATION),
+            "same origin keeps credentials"
+        );
     }
 
     #[test]
@@ -305,7 +337,13 @@ mod tests {
 
     #[test]
     fn loops_and_bad_locations_are_redirect_errors() {
-        assert!(hop(302, "/start", Method::GET, Body::empty()).0.unwrap_err().is_redirect());
-        assert!(hop(302, "ftp://x/", Method::GET, Body::empty()).0.unwrap_err().is_redirect());
+        assert!(hop(302, "/start", Method::GET, Body::empty())
+            .0
+            .unwrap_err()
+            .is_redirect());
+        assert!(hop(302, "ftp://x/", Method::GET, Body::empty())
+            .0
+            .unwrap_err()
+            .is_redirect());
     }
 }

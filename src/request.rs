@@ -120,12 +120,19 @@ impl RequestBuilder {
     }
 
     /// `Authorization: Basic …` from a user name and an optional password.
-    pub fn basic_auth(self, user: impl fmt::Display, password: Option<impl fmt::Display>) -> RequestBuilder {
+    pub fn basic_auth(
+        self,
+        user: impl fmt::Display,
+        password: Option<impl fmt::Display>,
+    ) -> RequestBuilder {
         let credentials = match password {
             Some(password) => format!("{user}:{password}"),
             None => format!("{user}:"),
         };
-        self.header(AUTHORIZATION, format!("Basic {}", base64(credentials.as_bytes())))
+        self.header(
+            AUTHORIZATION,
+            format!("Basic {}", base64(credentials.as_bytes())),
+        )
     }
 
     /// The request body as raw bytes (or a stream, see [`Body::wrap_stream`]).
@@ -178,7 +185,8 @@ impl RequestBuilder {
 impl Request {
     fn set_default_content_type(&mut self, value: &'static str) {
         if !self.headers.contains_key(CONTENT_TYPE) {
-            self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            self.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static(value));
         }
     }
 }
@@ -189,7 +197,10 @@ impl fmt::Debug for RequestBuilder {
             Ok(request) => f
                 .debug_struct("RequestBuilder")
                 .field("method", &request.method)
-                .field("url", &format_args!("{}", crate::error::Redacted(&request.url)))
+                .field(
+                    "url",
+                    &format_args!("{}", crate::error::Redacted(&request.url)),
+                )
                 .finish_non_exhaustive(),
             Err(error) => f.debug_tuple("RequestBuilder").field(error).finish(),
         }
@@ -214,7 +225,10 @@ fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -232,7 +246,13 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")];
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (input, expected) in cases {
             assert_eq!(base64(input.as_bytes()), expected);
         }

@@ -75,7 +75,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A boxed body that is `Send` wherever the target allows it.
 #[cfg(not(target_family = "wasm"))]
-pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error> + Send>>;
+pub(crate) type BoxBody =
+    Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error> + Send>>;
 /// A boxed body that is `Send` wherever the target allows it.
 #[cfg(target_family = "wasm")]
 pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error>>>;
@@ -166,15 +167,15 @@ impl Default for NetworkConfig {
 ///     fn send(&self, req: http::Request<Body>, _: SendOptions)
 ///         -> BoxFuture<'static, unifetch::Result<http::Response<Body>>> {
 ///         let reply = format!("you asked for {}", req.uri().path());
-///         Box::pin(async move { Ok(http::Response::new(Body::from(reply))) })
+///         Box::pin(async move { Ok::<_, unifetch::Error>(http::Response::new(Body::from(reply))) })
 ///     }
 /// }
 ///
-/// # futures::executor::block_on(async {
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let session = Session::builder().transport(Canned).base_url("http://test.invalid")?.build()?;
 /// let text = session.get("/hello").send().await?.text().await?;
 /// assert_eq!(text, "you asked for /hello");
-/// # unifetch::Result::Ok(()) }).unwrap();
+/// # Ok::<(), unifetch::Error>(()) }).unwrap();
 /// ```
 pub trait Transport: MaybeSend + MaybeSync + 'static {
     /// Sends `request` and resolves once the response head has arrived.

@@ -13,8 +13,12 @@ pub fn site_url() -> &'static str {
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().expect("a runtime for the test site");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-                ready.send(listener.local_addr().expect("address")).expect("send");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                ready
+                    .send(listener.local_addr().expect("address"))
+                    .expect("send");
                 unifetch_native::site::serve(listener, unifetch_native::site::router())
                     .await
                     .expect("serve");
@@ -28,4 +32,45 @@ pub fn site_url() -> &'static str {
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
+}
+
+/// A listener on 127.0.0.1 whose accept queue is full, so that a new
+/// connection to it never completes: a connect timeout made on loopback.
+/// Keep it (and its filler connections) alive for the duration of the test.
+pub struct SaturatedListener {
+    pub port: u16,
+    _listener: socket2::Socket,
+    _fillers: Vec<socket2::Socket>,
+}
+
+impl SaturatedListener {
+    pub fn new() -> SaturatedListener {
+        use socket2::{Domain, SockAddr, Socket, Type};
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        listener.bind(&SockAddr::from(any)).expect("bind");
+        listener.listen(0).expect("listen");
+        let addr = listener.local_addr().expect("address");
+        let port = addr.as_socket().expect("an inet address").port();
+        let mut fillers = Vec::new();
+        // Fill the accept queue until a connection attempt stops completing.
+        for _ in 0..64 {
+            let filler = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+            match filler.connect_timeout(&addr, std::time::Duration::from_millis(200)) {
+                Ok(()) => fillers.push(filler),
+                Err(_) => {
+                    return SaturatedListener {
+                        port,
+                        _listener: listener,
+                        _fillers: fillers,
+                    };
+                }
+            }
+        }
+        panic!("the accept queue of 127.0.0.1:{port} never filled up");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
 }

@@ -19,7 +19,11 @@ pub(crate) const EXIT_CLIENT_ERROR: u8 = 4;
 pub(crate) const EXIT_SERVER_ERROR: u8 = 5;
 
 #[derive(Parser)]
-#[command(name = "unifetch", version, about = "HTTP requests httpie-style, and unifetch's test site")]
+#[command(
+    name = "unifetch",
+    version,
+    about = "HTTP requests httpie-style, and unifetch's test site"
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -68,7 +72,9 @@ pub(crate) struct RequestArgs {
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text.parse().map_err(|e| format!("{text:?} is not a number of seconds: {e}"))?;
+    let seconds: f64 = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a number of seconds: {e}"))?;
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 

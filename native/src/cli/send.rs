@@ -25,7 +25,10 @@ pub(crate) async fn run(method: Method, args: RequestArgs) -> ExitCode {
 async fn send(method: Method, args: &RequestArgs, items: &Items) -> unifetch::Result<Response> {
     let mut builder = Session::builder();
     if let Some(total) = args.timeout {
-        builder = builder.timeout(Timeout { total: Some(total), ..Timeout::default() });
+        builder = builder.timeout(Timeout {
+            total: Some(total),
+            ..Timeout::default()
+        });
     }
     let session = builder.build()?;
     let url = with_scheme(&args.url);
@@ -81,9 +84,16 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
         Err(error) => return report(&error),
     };
     let mut out = std::io::stdout().lock();
-    match is_json.then(|| serde_json::from_slice::<serde_json::Value>(&body).ok()).flatten() {
+    match is_json
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten()
+    {
         Some(json) => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
         }
         None => {
             let _ = out.write_all(&body);

@@ -38,9 +38,15 @@ impl<S: Send + Sync> FromRequest<S> for Echo {
             .map(str::to_owned)
             .or_else(|| request.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        let path = request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
         let query = request.uri().query().map(str::to_owned);
-        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         Ok(Echo {
             method,
             url: format!("http://{host}{path}"),
@@ -59,7 +65,9 @@ impl Echo {
         for key in keys {
             let value = match *key {
                 "url" => Value::String(self.url.clone()),
-                "args" => pairs_to_dict(url::form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())),
+                "args" => pairs_to_dict(url::form_urlencoded::parse(
+                    self.query.as_deref().unwrap_or("").as_bytes(),
+                )),
                 "headers" => self.headers_dict(),
                 "origin" => Value::String(self.origin.clone()),
                 "method" => Value::String(self.method.to_string()),
@@ -120,7 +128,10 @@ impl Echo {
         }
         match std::str::from_utf8(&self.body) {
             Ok(text) => Value::String(text.to_owned()),
-            Err(_) => Value::String(format!("data:application/octet-stream;base64,{}", base64(&self.body))),
+            Err(_) => Value::String(format!(
+                "data:application/octet-stream;base64,{}",
+                base64(&self.body)
+            )),
         }
     }
 }
@@ -128,23 +139,31 @@ impl Echo {
 /// A JSON response in httpbin's exact format.
 pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     let mut response = (status, pyjson::to_string(value)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 pub(crate) async fn get(echo: Echo) -> Response {
-    json_response(StatusCode::OK, &echo.dict(&["url", "args", "headers", "origin"]))
+    json_response(
+        StatusCode::OK,
+        &echo.dict(&["url", "args", "headers", "origin"]),
+    )
 }
 
 pub(crate) async fn with_body(echo: Echo) -> Response {
-    let keys = ["url", "args", "form", "data", "origin", "headers", "files", "json"];
+    let keys = [
+        "url", "args", "form", "data", "origin", "headers", "files", "json",
+    ];
     json_response(StatusCode::OK, &echo.dict(&keys))
 }
 
 pub(crate) async fn anything(echo: Echo) -> Response {
-    let keys = ["url", "args", "headers", "origin", "method", "form", "data", "files", "json"];
+    let keys = [
+        "url", "args", "headers", "origin", "method", "form", "data", "files", "json",
+    ];
     json_response(StatusCode::OK, &echo.dict(&keys))
 }
 
@@ -153,7 +172,10 @@ pub(crate) async fn headers(echo: Echo) -> Response {
 }
 
 pub(crate) async fn ip(echo: Echo) -> Response {
-    json_response(StatusCode::OK, &serde_json::json!({ "origin": echo.origin() }))
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "origin": echo.origin() }),
+    )
 }
 
 pub(crate) async fn user_agent(echo: Echo) -> Response {
@@ -171,19 +193,27 @@ pub(crate) async fn response_headers(echo: Echo) -> Response {
             header::HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) else {
-            return json_response(StatusCode::BAD_REQUEST, &serde_json::json!({"error": "invalid header"}));
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({"error": "invalid header"}),
+            );
         };
         response.headers_mut().append(name, value);
     }
     if let Value::Object(map) = &mut body {
-        map.insert("Content-Type".into(), Value::String("application/json".into()));
+        map.insert(
+            "Content-Type".into(),
+            Value::String("application/json".into()),
+        );
     }
     *response.body_mut() = pyjson::to_string(&body).into();
     response
 }
 
 /// httpbin's multi-dict: one value as a string, repeats as a list.
-pub(crate) fn pairs_to_dict<'a>(pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>) -> Value {
+pub(crate) fn pairs_to_dict<'a>(
+    pairs: impl Iterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+) -> Value {
     let mut map = Map::new();
     for (key, value) in pairs {
         let value = Value::String(value.into_owned());
@@ -212,9 +242,16 @@ fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
-            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
         }
     }
     out
@@ -227,7 +264,10 @@ mod tests {
     #[test]
     fn repeated_keys_become_lists() {
         let dict = pairs_to_dict(url::form_urlencoded::parse(b"a=1&b=2&a=3&name=%E9%92%A2"));
-        assert_eq!(dict, serde_json::json!({"a": ["1", "3"], "b": "2", "name": "钢"}));
+        assert_eq!(
+            dict,
+            serde_json::json!({"a": ["1", "3"], "b": "2", "name": "钢"})
+        );
     }
 
     #[test]

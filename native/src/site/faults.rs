@@ -54,7 +54,10 @@ pub(crate) async fn reset(Query(q): Query<Fault>) -> Response {
     let head = stream::once(std::future::ready(Ok(q.prefix())));
     let failure = stream::once(async {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "fault: reset mid-body"))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fault: reset mid-body",
+        ))
     });
     Body::from_stream(head.chain(failure)).into_response()
 }
@@ -69,7 +72,10 @@ pub(crate) async fn truncated(Query(q): Query<Fault>) -> Response {
     // short body before it notices the lie and closes the connection.
     let end = stream::once(async {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "fault: body shorter than announced"))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "fault: body shorter than announced",
+        ))
     });
     let mut response = Body::from_stream(head.chain(end)).into_response();
     response

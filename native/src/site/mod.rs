@@ -74,10 +74,19 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/fault/stall-body", get(faults::stall_body))
         .route("/fault/reset", get(faults::reset))
         .route("/fault/truncated", get(faults::truncated))
-        .route("/api/pc/getCatalog", get(move |q| async move { novel::catalog(novel, q) }))
-        .route("/api/pc/getChapterContent", get(move |q| async move { novel::chapter(novel, q) }))
+        .route(
+            "/api/pc/getCatalog",
+            get(move |q| async move { novel::catalog(novel, q) }),
+        )
+        .route(
+            "/api/pc/getChapterContent",
+            get(move |q| async move { novel::chapter(novel, q) }),
+        )
         .route("/track/{key}", get(track::report))
-        .layer(middleware::from_fn_with_state(tracker.clone(), track::middleware))
+        .layer(middleware::from_fn_with_state(
+            tracker.clone(),
+            track::middleware,
+        ))
         .layer(middleware::from_fn(cors))
         .with_state(tracker)
 }
@@ -85,7 +94,11 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
 /// Serves `router` on `listener` until the task is dropped, with the
 /// client's address available to handlers (httpbin's `origin`).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// CORS open to every origin, credentials included: preflights are answered
@@ -96,20 +109,31 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 async fn cors(request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let is_preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if is_preflight {
         let mut response = StatusCode::NO_CONTENT.into_response();
         let asked = request.headers();
         let headers = response.headers_mut();
         for (ask, allow) in [
-            (header::ACCESS_CONTROL_REQUEST_METHOD, header::ACCESS_CONTROL_ALLOW_METHODS),
-            (header::ACCESS_CONTROL_REQUEST_HEADERS, header::ACCESS_CONTROL_ALLOW_HEADERS),
+            (
+                header::ACCESS_CONTROL_REQUEST_METHOD,
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+            ),
+            (
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+            ),
         ] {
             if let Some(value) = asked.get(ask) {
                 headers.insert(allow, value.clone());
             }
         }
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
         response
     } else {
         let mut response = next.run(request).await;
@@ -117,8 +141,14 @@ async fn cors(request: Request, next: Next) -> Response {
         response
     };
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.unwrap_or(HeaderValue::from_static("*")));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        origin.unwrap_or(HeaderValue::from_static("*")),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
     headers.append(header::VARY, HeaderValue::from_static("origin"));
     response
 }

@@ -102,11 +102,17 @@ fn chapter_text(n: u64) -> String {
 }
 
 fn bad_request(message: &str) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({"status": 1, "info": message}))
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"status": 1, "info": message}),
+    )
 }
 
 fn not_found(message: &str) -> Response {
-    json_response(StatusCode::NOT_FOUND, &json!({"status": 1, "info": message}))
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({"status": 1, "info": message}),
+    )
 }
 
 #[cfg(test)]
@@ -116,10 +122,19 @@ mod tests {
     #[test]
     fn chapter_ids_round_trip() {
         let config = NovelConfig { chapters: 3 };
-        let data = format!(r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#, FIRST_CID + 2);
+        let data = format!(
+            r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#,
+            FIRST_CID + 2
+        );
         let response = chapter(config, Query(DataParam { data }));
         assert_eq!(response.status(), StatusCode::OK);
-        let data = format!(r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#, FIRST_CID + 3);
-        assert_eq!(chapter(config, Query(DataParam { data })).status(), StatusCode::NOT_FOUND);
+        let data = format!(
+            r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#,
+            FIRST_CID + 3
+        );
+        assert_eq!(
+            chapter(config, Query(DataParam { data })).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -8,21 +8,35 @@ use serde::Deserialize;
 /// `/status/{code}`: an empty response with that status (httpbin's extras:
 /// redirects point to `/redirect/1`, 401 asks for Basic auth, 418 is a teapot).
 pub(crate) async fn status(Path(code): Path<String>) -> Response {
-    let Some(status) = code.trim().parse().ok().and_then(|c| StatusCode::from_u16(c).ok()) else {
+    let Some(status) = code
+        .trim()
+        .parse()
+        .ok()
+        .and_then(|c| StatusCode::from_u16(c).ok())
+    else {
         return (StatusCode::BAD_REQUEST, "Invalid status code").into_response();
     };
     let mut response = status.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     match status.as_u16() {
         301 | 302 | 303 | 305 | 307 => {
             headers.insert(header::LOCATION, HeaderValue::from_static("/redirect/1"));
         }
         401 => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Fake Realm\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Fake Realm\""),
+            );
         }
         418 => {
-            headers.insert("x-more-info", HeaderValue::from_static("http://tools.ietf.org/html/rfc2324"));
+            headers.insert(
+                "x-more-info",
+                HeaderValue::from_static("http://tools.ietf.org/html/rfc2324"),
+            );
             *response.body_mut() = "\n    -=[ teapot ]=-\n".into();
         }
         _ => {}
@@ -36,7 +50,11 @@ pub(crate) struct RedirectQuery {
 }
 
 /// `/redirect/{n}`: `n` 302 hops ending at `/get` (`?absolute=true` for absolute URLs).
-pub(crate) async fn redirect(Path(n): Path<u32>, Query(q): Query<RedirectQuery>, headers: HeaderMap) -> Response {
+pub(crate) async fn redirect(
+    Path(n): Path<u32>,
+    Query(q): Query<RedirectQuery>,
+    headers: HeaderMap,
+) -> Response {
     if q.absolute == Some(true) {
         absolute_redirect(Path(n), headers).await
     } else {
@@ -46,14 +64,25 @@ pub(crate) async fn redirect(Path(n): Path<u32>, Query(q): Query<RedirectQuery>,
 
 /// `/relative-redirect/{n}`.
 pub(crate) async fn relative_redirect(Path(n): Path<u32>) -> Response {
-    let next = if n <= 1 { "/get".to_owned() } else { format!("/relative-redirect/{}", n - 1) };
+    let next = if n <= 1 {
+        "/get".to_owned()
+    } else {
+        format!("/relative-redirect/{}", n - 1)
+    };
     found(&next)
 }
 
 /// `/absolute-redirect/{n}`.
 pub(crate) async fn absolute_redirect(Path(n): Path<u32>, headers: HeaderMap) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let path = if n <= 1 { "/get".to_owned() } else { format!("/absolute-redirect/{}", n - 1) };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let path = if n <= 1 {
+        "/get".to_owned()
+    } else {
+        format!("/absolute-redirect/{}", n - 1)
+    };
     found(&format!("http://{host}{path}"))
 }
 

@@ -111,7 +111,8 @@ pub(crate) async fn gzip(echo: Echo) -> Response {
 
 pub(crate) async fn deflate(echo: Echo) -> Response {
     compressed(echo, "deflated", "deflate", |data| {
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(data).and_then(|_| encoder.finish())
     })
 }
@@ -164,7 +165,10 @@ const SAMPLES: [&str; 5] = [
 
 /// `/encoding/{charset}`: text encoded in `charset` (any WHATWG label),
 /// announced in `Content-Type` unless `?declare=false`. `?text=` picks the text.
-pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<EncodingQuery>) -> Response {
+pub(crate) async fn encoding(
+    Path(label): Path<String>,
+    Query(q): Query<EncodingQuery>,
+) -> Response {
     let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
         return (StatusCode::NOT_FOUND, format!("unknown charset {label:?}")).into_response();
     };
@@ -173,7 +177,11 @@ pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<Encoding
         None => SAMPLES.to_vec(),
     };
     let Some(bytes) = candidates.iter().find_map(|text| encode(encoding, text)) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, format!("the text cannot be written in {label}")).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the text cannot be written in {label}"),
+        )
+            .into_response();
     };
     let content_type = if q.declare == Some(false) {
         "text/plain".to_owned()
@@ -201,9 +209,10 @@ fn encode(encoding: &'static encoding_rs::Encoding, text: &str) -> Option<Vec<u8
 
 fn octet_stream(body: Body) -> Response {
     let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     response
 }
 

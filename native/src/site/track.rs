@@ -104,7 +104,11 @@ impl Drop for InFlight {
 }
 
 /// Counts requests that carry `?track=KEY` until their body is sent.
-pub(crate) async fn middleware(State(tracker): State<Tracker>, request: Request, next: Next) -> Response {
+pub(crate) async fn middleware(
+    State(tracker): State<Tracker>,
+    request: Request,
+    next: Next,
+) -> Response {
     let key = request.uri().query().and_then(|query| {
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(name, _)| name == "track")
@@ -121,14 +125,25 @@ pub(crate) async fn middleware(State(tracker): State<Tracker>, request: Request,
         .to_owned();
     let in_flight = tracker.enter(&key, &host);
     let response = next.run(request).await;
-    response.map(|body| Body::new(Tracked { body, _in_flight: in_flight }))
+    response.map(|body| {
+        Body::new(Tracked {
+            body,
+            _in_flight: in_flight,
+        })
+    })
 }
 
 /// `/track/{key}`: the counters as JSON (404 if no request carried the key).
 pub(crate) async fn report(State(tracker): State<Tracker>, Path(key): Path<String>) -> Response {
     match tracker.stats(&key) {
-        Some(stats) => json_response(axum::http::StatusCode::OK, &serde_json::to_value(stats).unwrap_or_default()),
-        None => json_response(axum::http::StatusCode::NOT_FOUND, &serde_json::json!({"error": "unknown key"})),
+        Some(stats) => json_response(
+            axum::http::StatusCode::OK,
+            &serde_json::to_value(stats).unwrap_or_default(),
+        ),
+        None => json_response(
+            axum::http::StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "unknown key"}),
+        ),
     }
 }
 
@@ -142,7 +157,10 @@ impl http_body::Body for Tracked {
     type Data = Bytes;
     type Error = axum::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         Pin::new(&mut self.body).poll_frame(cx)
     }
 

@@ -57,7 +57,12 @@ impl Connector {
         let https = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            other => return Err(ConnectError::new(Phase::Connect, format!("unsupported scheme {other:?}"))),
+            other => {
+                return Err(ConnectError::new(
+                    Phase::Connect,
+                    format!("unsupported scheme {other:?}"),
+                ))
+            }
         };
         let host = uri.host().unwrap_or_default().to_owned();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
@@ -76,12 +81,26 @@ impl Connector {
                 return Ok(Stream::Plain(tcp));
             }
             budget.progress.set(Phase::Tls);
-            let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+            let name = ServerName::try_from(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            )
+            .map_err(|e| ConnectError::new(Phase::Tls, e))?;
+            let tls = self
+                .tls
+                .connect(name, tcp)
+                .await
                 .map_err(|e| ConnectError::new(Phase::Tls, e))?;
-            let tls = self.tls.connect(name, tcp).await.map_err(|e| ConnectError::new(Phase::Tls, e))?;
             Ok(Stream::Tls(Box::new(tls)))
         };
-        let stream = within(budget.sock_connect, TimeoutKind::SockConnect, &budget.progress, socket).await?;
+        let stream = within(
+            budget.sock_connect,
+            TimeoutKind::SockConnect,
+            &budget.progress,
+            socket,
+        )
+        .await?;
         budget.progress.set(Phase::Headers);
         Ok(stream)
     }
@@ -115,7 +134,8 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
             Err(e) => last = Some(io::Error::new(e.kind(), format!("{addr}: {e}"))),
         }
     }
-    let error = last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"));
+    let error =
+        last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"));
     Err(ConnectError::new(Phase::Connect, error))
 }
 
@@ -134,7 +154,13 @@ impl tower_service::Service<Uri> for Connector {
         Box::pin(async move {
             let limit = budget.connect;
             let progress = budget.progress.clone();
-            let stream = within(limit, TimeoutKind::Connect, &progress, connector.connect(uri, budget)).await?;
+            let stream = within(
+                limit,
+                TimeoutKind::Connect,
+                &progress,
+                connector.connect(uri, budget),
+            )
+            .await?;
             Ok(TokioIo::new(stream))
         })
     }
@@ -169,7 +195,12 @@ impl ConnectError {
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.timeout, &self.source) {
-            (Some((kind, limit)), _) => write!(f, "{} timeout ({limit:?}) during {}", kind.as_str(), self.phase),
+            (Some((kind, limit)), _) => write!(
+                f,
+                "{} timeout ({limit:?}) during {}",
+                kind.as_str(),
+                self.phase
+            ),
             (None, _) => write!(f, "{} failed", self.phase),
         }
     }
@@ -205,7 +236,11 @@ impl Connection for Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
@@ -214,7 +249,11 @@ impl AsyncRead for Stream {
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),

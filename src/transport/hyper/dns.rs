@@ -40,14 +40,23 @@ impl DnsCache {
         }
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
         if addrs.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no addresses for {host}")));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no addresses for {host}"),
+            ));
         }
         if !self.ttl.is_zero() {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
             entries.retain(|_, entry| entry.expires > now);
             let expires = now + self.ttl;
-            entries.insert(key, Entry { addrs: addrs.clone(), expires });
+            entries.insert(
+                key,
+                Entry {
+                    addrs: addrs.clone(),
+                    expires,
+                },
+            );
         }
         Ok(addrs)
     }

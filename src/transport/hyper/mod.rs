@@ -63,7 +63,11 @@ fn tls_config() -> Result<rustls::ClientConfig> {
 }
 
 impl Transport for HyperTransport {
-    fn send(&self, request: http::Request<Body>, options: SendOptions) -> BoxFuture<'static, Result<http::Response<Body>>> {
+    fn send(
+        &self,
+        request: http::Request<Body>,
+        options: SendOptions,
+    ) -> BoxFuture<'static, Result<http::Response<Body>>> {
         let budget = Budget {
             connect: options.connect,
             sock_connect: options.sock_connect,
@@ -99,7 +103,11 @@ fn classify(error: hyper_util::client::legacy::Error) -> Error {
         }
         cause = current.source();
     }
-    let phase = if error.is_connect() { Phase::Connect } else { Phase::Headers };
+    let phase = if error.is_connect() {
+        Phase::Connect
+    } else {
+        Phase::Headers
+    };
     Error::transport(phase, error)
 }
 
