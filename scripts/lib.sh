@@ -4,3 +4,74 @@
 step() {
     printf '\n\033[1m==> [%4ss] %s\033[0m\n' "$SECONDS" "$*"
 }
+
+# Runs a command as root (directly when we are root, else with sudo).
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian packages that are not installed yet.
+ensure_apt() {
+    local missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing from Debian: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Adds rustup targets that are missing.
+ensure_rust_targets() {
+    local installed
+    installed=$(rustup target list --installed)
+    for target in "$@"; do
+        grep -qx "$target" <<<"$installed" || rustup target add "$target"
+    done
+}
+
+# The version of a crate in Cargo.lock.
+locked_version() {
+    awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+# Installs wasm-bindgen-cli at exactly the wasm-bindgen version of Cargo.lock
+# (without --locked: its own lockfile wants a crate this registry lacks).
+ensure_wasm_bindgen_cli() {
+    local version
+    version=$(locked_version wasm-bindgen)
+    if wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
+        return 0
+    fi
+    echo "installing wasm-bindgen-cli $version (takes ~8 minutes once)"
+    cargo install --quiet wasm-bindgen-cli --version "=$version"
+}
+
+# A TCP port on 127.0.0.1 where nothing listens right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts `unifetch serve` on a free port; sets UNIFETCH_SITE and SITE_PID and
+# stops the server when the script exits.
+start_test_site() {
+    cargo build --quiet --locked -p unifetch-native --bin unifetch
+    local log
+    log=$(mktemp)
+    ./target/debug/unifetch serve --port 0 >"$log" 2>&1 &
+    SITE_PID=$!
+    trap 'kill "$SITE_PID" 2>/dev/null || true' EXIT
+    for _ in $(seq 100); do
+        UNIFETCH_SITE=$(grep -o 'http://[0-9.:]*' "$log" | head -n 1 || true)
+        [ -n "$UNIFETCH_SITE" ] && break
+        sleep 0.1
+    done
+    if [ -z "$UNIFETCH_SITE" ]; then
+        cat "$log"
+        echo "the test site did not start" >&2
+        return 1
+    fi
+    export UNIFETCH_SITE
+    echo "test site: $UNIFETCH_SITE"
+}

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test of unifetch on a fresh Debian machine with Rust installed.
 # It installs what it needs first (idempotently: tools already present at the
-# right version are kept), then runs lints, unit, integration and doc tests
-# and the examples' smoke runs.
+# right version are kept), then runs lints, the native tests, and the
+# conformance suite in Node and headless Chromium (window and worker).
 #
 #   bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "lints: rustfmt, clippy, rustdoc"
+step "tools: Rust targets, Chromium + ChromeDriver, wasm-bindgen-cli"
+ensure_rust_targets wasm32-unknown-unknown
+ensure_apt chromium chromium-driver
+ensure_wasm_bindgen_cli
+cargo fetch --locked --quiet
+
+step "lints: rustfmt, clippy (native and wasm32), rustdoc"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --lib --tests -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "native: unit, integration and doc tests"
@@ -21,5 +28,14 @@ step "examples: smoke runs against the in-process test site"
 for example in basics params reading timeout hello_server; do
     cargo run --quiet --locked --example "$example" >/dev/null
 done
+
+step "wasm32-unknown-unknown: the conformance suite in Node, Chromium and a worker"
+start_test_site
+UNIFETCH_CLOSED_PORT=$(free_port) \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+CHROMEDRIVER=$(command -v chromedriver) \
+WASM_BINDGEN_TEST_TIMEOUT=120 \
+    cargo test --locked --target wasm32-unknown-unknown \
+        --test wasm_node --test wasm_browser --test wasm_worker -- --nocapture
 
 step "all tests passed"

@@ -27,7 +27,7 @@ use crate::redirect;
 use crate::request::Request;
 use crate::session::Shared;
 use crate::timeout::{Deadline, IdleTimer};
-use crate::transport::{Progress, SendOptions};
+use crate::transport::{FinalUrl, Progress, SendOptions};
 use crate::{Body, Error, Response, Result, Session, Timeout};
 
 /// A response head with its body, before the `total` deadline is attached.
@@ -103,6 +103,9 @@ async fn follow_redirects(
         .map_err(|e| e.with_url(&url))?;
         let Some(hop) = next else {
             history.pop();
+            if let Some(FinalUrl(platform_url)) = head.extensions.get::<FinalUrl>() {
+                history.push(std::mem::replace(&mut url, platform_url.clone()));
+            }
             return Ok(Received {
                 head,
                 body: response_body,

@@ -282,17 +282,18 @@ impl SessionBuilder {
             Some(transport) => transport,
             None => transport::default_transport(&self.network)?,
         };
-        Ok(Session {
-            inner: Arc::new(Shared {
-                transport,
-                timer: self.timer.unwrap_or_else(transport::default_timer),
-                base_url: self.base_url,
-                headers: self.headers,
-                timeout: self.timeout,
-                limiter: Limiter::new(self.limits),
-                redirect: self.redirect,
-            }),
-        })
+        // On wasm nothing is `Send`; one `Arc` keeps one type on every target.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let inner = Arc::new(Shared {
+            transport,
+            timer: self.timer.unwrap_or_else(transport::default_timer),
+            base_url: self.base_url,
+            headers: self.headers,
+            timeout: self.timeout,
+            limiter: Limiter::new(self.limits),
+            redirect: self.redirect,
+        });
+        Ok(Session { inner })
     }
 }
 

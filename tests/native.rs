@@ -1,4 +1,5 @@
 //! The conformance scenarios on the native transport (hyper + tokio).
+#![cfg(not(target_family = "wasm"))]
 
 mod conformance;
 mod support;

@@ -1,6 +1,7 @@
 //! The connect-side timeouts, which only the native transport can see:
 //! `sock_connect` (one socket), `connect` (waiting for a slot plus
 //! connecting), and `total` naming the connect phase it interrupted.
+#![cfg(not(target_family = "wasm"))]
 
 mod support;
 

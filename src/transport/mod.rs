@@ -38,6 +38,11 @@ mod hyper;
 #[cfg(not(target_family = "wasm"))]
 pub use self::hyper::HyperTransport;
 
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+mod fetch;
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+pub use self::fetch::FetchTransport;
+
 /// `Send` on native targets, nothing on WebAssembly (JS values are not `Send`).
 ///
 /// Bounds written as `T: MaybeSend` keep one signature for every target.
@@ -132,6 +137,11 @@ impl Progress {
     }
 }
 
+/// Put in a response's extensions by a transport whose platform followed
+/// redirects itself (fetch): the URL the response really came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalUrl(pub url::Url);
+
 /// Settings for the default transport that a session builder collects.
 /// Transports that leave these to the platform ignore them.
 #[derive(Debug, Clone)]
@@ -201,6 +211,11 @@ pub(crate) fn default_transport(config: &NetworkConfig) -> Result<Arc<dyn Transp
     {
         Ok(Arc::new(HyperTransport::from_config(config)?))
     }
+    #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+    {
+        let _ = config;
+        Ok(Arc::new(FetchTransport::new()))
+    }
 }
 
 /// The timer [`Session::new`](crate::Session::new) uses on this target.
@@ -208,5 +223,9 @@ pub(crate) fn default_timer() -> Arc<dyn Timer> {
     #[cfg(not(target_family = "wasm"))]
     {
         Arc::new(self::hyper::TokioTimer)
+    }
+    #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+    {
+        Arc::new(self::fetch::JsTimer)
     }
 }

@@ -1,0 +1,15 @@
+//! The conformance scenarios in a headless Chromium window.
+#![cfg(all(target_family = "wasm", target_os = "unknown"))]
+
+mod conformance;
+mod wasm_harness;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+const RUNTIME: &str = "Chromium (window)";
+const SKIPS: &[(&str, &str)] = &[(
+    "user_agent_is_replaced",
+    "browsers keep their own User-Agent; scripts cannot set it",
+)];
+
+all_scenarios!(wasm_harness);

@@ -1,0 +1,10 @@
+//! The conformance scenarios in Node, over its global `fetch`.
+#![cfg(all(target_family = "wasm", target_os = "unknown"))]
+
+mod conformance;
+mod wasm_harness;
+
+const RUNTIME: &str = "Node";
+const SKIPS: &[(&str, &str)] = &[];
+
+all_scenarios!(wasm_harness);
