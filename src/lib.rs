@@ -39,6 +39,8 @@
 pub mod guide;
 
 mod body;
+#[cfg(feature = "crawl")]
+pub mod crawl;
 mod error;
 mod exchange;
 mod incoming;

@@ -115,7 +115,7 @@ impl Session {
     }
 
     /// Resolves `url` against the base URL, as [`Url::join`] does.
-    fn resolve(&self, url: &str) -> Result<Url> {
+    pub(crate) fn resolve(&self, url: &str) -> Result<Url> {
         let parsed = match &self.inner.base_url {
             Some(base) => base.join(url),
             None => Url::parse(url),

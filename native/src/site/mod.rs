@@ -16,6 +16,7 @@ pub mod pyjson;
 mod redirects;
 mod streams;
 mod track;
+pub mod web;
 
 use std::net::SocketAddr;
 
@@ -26,7 +27,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 
-pub use self::novel::{NovelConfig, BOOK_ID};
+pub use self::novel::{
+    NovelConfig, BOOK_ID, BROKEN_CHAPTER, TRANSIENT_CHAPTERS, TRANSIENT_FAILURES,
+};
 pub use self::track::{HostStats, KeyStats, Tracker};
 
 /// What the site serves; the defaults suit tests and the demo.
@@ -44,6 +47,7 @@ pub fn router() -> Router {
 /// The site with `config`, counting tracked requests in `tracker`.
 pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
     let novel = config.novel;
+    let attempts = novel::Attempts::default();
     Router::new()
         .route("/", get(index))
         .route("/get", get(echo::get))
@@ -80,8 +84,16 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         )
         .route(
             "/api/pc/getChapterContent",
-            get(move |q| async move { novel::chapter(novel, q) }),
+            get(move |headers, q| novel::chapter(novel, attempts.clone(), headers, q)),
         )
+        .route("/robots.txt", get(web::robots))
+        .route("/web/{spec}/", get(web::index))
+        .route("/web/{spec}/page/{n}", get(web::page))
+        .route("/web/{spec}/private/{n}", get(web::private))
+        .route("/web/{spec}/moved/{n}", get(web::moved))
+        .route("/web/{spec}/landing/{n}", get(web::landing))
+        .route("/web/{spec}/data/{file}", get(web::data))
+        .route("/web/{spec}/sitemap.json", get(web::sitemap))
         .route("/track/{key}", get(track::report))
         .layer(middleware::from_fn_with_state(
             tracker.clone(),
@@ -164,5 +176,6 @@ fn expose_all(headers: &mut HeaderMap) {
 async fn index() -> &'static str {
     "unifetch test site: httpbin-compatible endpoints (/get, /post, /status/{code}, /delay/{s}, /drip, \
      /stream-bytes/{n}, /redirect/{n}, /encoding/{charset}, /gzip …), the novel API \
-     (/api/pc/getCatalog, /api/pc/getChapterContent), faults (/fault/…) and counters (/track/{key}).\n"
+     (/api/pc/getCatalog, /api/pc/getChapterContent), a demo site to crawl (/web/2000/, robots.txt), \
+     faults (/fault/…) and counters (/track/{key}).\n"
 }

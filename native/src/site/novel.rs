@@ -2,14 +2,31 @@
 //! like the `dushu.baidu.com` JSON API the guide crawls
 //! (`/api/pc/getCatalog?data={"book_id":…}` and
 //! `/api/pc/getChapterContent?data={"book_id":…,"cid":"book|chapter",…}`).
+//!
+//! Like a real site, some chapters misbehave (never the first 20): every
+//! chapter `n` with `n % 20 == 19` takes 300 ms, chapters 37, 137 and 237
+//! answer `503` with `Retry-After: 1` to their first two requests (counted
+//! per client: the `X-Track` header or `?track=` key, else globally), and
+//! chapter 250 always answers `500`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::Query;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::echo::json_response;
+
+/// Chapters that fail their first [`TRANSIENT_FAILURES`] requests.
+pub const TRANSIENT_CHAPTERS: [u64; 3] = [37, 137, 237];
+/// How many times a transient chapter fails before it succeeds.
+pub const TRANSIENT_FAILURES: u32 = 2;
+/// The chapter that always fails.
+pub const BROKEN_CHAPTER: u64 = 250;
 
 /// The one book on the site: 西游记 (Journey to the West), as in the guide.
 pub const BOOK_ID: &str = "4306063500";
@@ -26,13 +43,27 @@ pub struct NovelConfig {
 
 impl Default for NovelConfig {
     fn default() -> NovelConfig {
-        NovelConfig { chapters: 100 }
+        NovelConfig { chapters: 300 }
+    }
+}
+
+/// Requests seen per (client key, chapter), for the transient failures.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Attempts(Arc<Mutex<HashMap<(String, u64), u32>>>);
+
+impl Attempts {
+    fn count(&self, client: &str, chapter: u64) -> u32 {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = seen.entry((client.to_owned(), chapter)).or_default();
+        *count += 1;
+        *count
     }
 }
 
 #[derive(Deserialize)]
 pub(crate) struct DataParam {
     data: String,
+    track: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +98,12 @@ pub(crate) fn catalog(config: NovelConfig, Query(param): Query<DataParam>) -> Re
 }
 
 /// `GET /api/pc/getChapterContent?data={"book_id":…,"cid":"book|chapter","need_bookinfo":1}`.
-pub(crate) fn chapter(config: NovelConfig, Query(param): Query<DataParam>) -> Response {
+pub(crate) async fn chapter(
+    config: NovelConfig,
+    attempts: Attempts,
+    headers: HeaderMap,
+    Query(param): Query<DataParam>,
+) -> Response {
     let request: ChapterRequest = match serde_json::from_str(&param.data) {
         Ok(request) => request,
         Err(e) => return bad_request(&format!("data is not the expected JSON: {e}")),
@@ -83,6 +119,32 @@ pub(crate) fn chapter(config: NovelConfig, Query(param): Query<DataParam>) -> Re
     let Some(n) = chapter else {
         return not_found("no such chapter");
     };
+    if n % 20 == 19 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if n == BROKEN_CHAPTER {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"status": 1, "info": "chapter unavailable"}),
+        );
+    }
+    if TRANSIENT_CHAPTERS.contains(&n) {
+        let client = headers
+            .get("x-track")
+            .and_then(|v| v.to_str().ok())
+            .or(param.track.as_deref())
+            .unwrap_or_default();
+        if attempts.count(client, n) <= TRANSIENT_FAILURES {
+            let mut response = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": 1, "info": "busy, retry later"}),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+    }
     let body = json!({
         "status": 0,
         "info": "success",
@@ -119,22 +181,22 @@ fn not_found(message: &str) -> Response {
 mod tests {
     use super::*;
 
+    fn get(config: NovelConfig, chapter_index: u64) -> StatusCode {
+        let data = format!(
+            r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#,
+            FIRST_CID + chapter_index
+        );
+        let query = Query(DataParam { data, track: None });
+        let response = chapter(config, Attempts::default(), HeaderMap::new(), query);
+        futures_util::FutureExt::now_or_never(response)
+            .expect("no delay for these chapters")
+            .status()
+    }
+
     #[test]
     fn chapter_ids_round_trip() {
         let config = NovelConfig { chapters: 3 };
-        let data = format!(
-            r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#,
-            FIRST_CID + 2
-        );
-        let response = chapter(config, Query(DataParam { data }));
-        assert_eq!(response.status(), StatusCode::OK);
-        let data = format!(
-            r#"{{"book_id":"{BOOK_ID}","cid":"{BOOK_ID}|{}"}}"#,
-            FIRST_CID + 3
-        );
-        assert_eq!(
-            chapter(config, Query(DataParam { data })).status(),
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(get(config, 2), StatusCode::OK);
+        assert_eq!(get(config, 3), StatusCode::NOT_FOUND);
     }
 }

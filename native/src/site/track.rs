@@ -1,7 +1,8 @@
 //! Server-side counters so tests can check what a client really did:
-//! any request carrying `?track=KEY` is counted under that key (in flight
-//! until its response body is finished), and `/track/KEY` reports the
-//! counts as JSON.
+//! any request carrying `?track=KEY` or an `X-Track: KEY` header is counted
+//! under that key (in flight until its response body is finished), and
+//! `/track/KEY` reports the counts, the paths requested and the arrival
+//! times as JSON.
 
 use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
@@ -39,6 +40,8 @@ pub struct KeyStats {
     pub hosts: BTreeMap<String, HostStats>,
     /// When each request arrived, in milliseconds after the first one.
     pub arrivals_ms: Vec<u64>,
+    /// How many times each path was requested.
+    pub paths: BTreeMap<String, u64>,
     #[serde(skip)]
     first: Option<Instant>,
 }
@@ -64,9 +67,10 @@ impl Tracker {
         self.keys.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn enter(&self, key: &str, host: &str) -> InFlight {
+    fn enter(&self, key: &str, host: &str, path: &str) -> InFlight {
         let mut keys = self.lock();
         let stats = keys.entry(key.to_owned()).or_default();
+        *stats.paths.entry(path.to_owned()).or_default() += 1;
         let first = *stats.first.get_or_insert_with(Instant::now);
         stats.arrivals_ms.push(first.elapsed().as_millis() as u64);
         stats.requests += 1;
@@ -109,11 +113,17 @@ pub(crate) async fn middleware(
     request: Request,
     next: Next,
 ) -> Response {
-    let key = request.uri().query().and_then(|query| {
+    let from_query = request.uri().query().and_then(|query| {
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(name, _)| name == "track")
             .map(|(_, value)| value.into_owned())
     });
+    let from_header = request
+        .headers()
+        .get("x-track")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let key = from_query.or(from_header);
     let Some(key) = key else {
         return next.run(request).await;
     };
@@ -123,7 +133,7 @@ pub(crate) async fn middleware(
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let in_flight = tracker.enter(&key, &host);
+    let in_flight = tracker.enter(&key, &host, request.uri().path());
     let response = next.run(request).await;
     response.map(|body| {
         Body::new(Tracked {
