@@ -1005,6 +1005,11 @@ impl Site {
             .build()?)
     }
 
+    /// A plain session on the site.
+    pub fn session_for_tests(&self) -> Session {
+        self.session().expect("a session on the test site")
+    }
+
     pub async fn sitemap(&self, spec: &str) -> Result<Sitemap, Failure> {
         let session = self.session()?;
         Ok(session

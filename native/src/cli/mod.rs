@@ -1,5 +1,7 @@
 //! The command line: argument definitions and dispatch.
 
+mod crawl;
+mod demo;
 mod items;
 mod send;
 mod serve;
@@ -31,7 +33,11 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the test site (httpbin-compatible API, novel API, faults, counters).
+    /// Start the demo site and crawl it: the HTML site, then the guide's novel API.
+    Demo,
+    /// Crawl from the given URLs, politely, with a live progress bar.
+    Crawl(crawl::CrawlArgs),
+    /// Serve the test site (httpbin-compatible API, novel API, demo site, faults, counters).
     Serve(serve::ServeArgs),
     /// Send a GET request.
     Get(RequestArgs),
@@ -81,6 +87,8 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 pub(crate) async fn run(cli: Cli) -> ExitCode {
     use unifetch::Method;
     let (method, args) = match cli.command {
+        Command::Demo => return demo::run().await,
+        Command::Crawl(args) => return crawl::run(args).await,
         Command::Serve(args) => return serve::run(args).await,
         Command::Get(args) => (Method::GET, args),
         Command::Post(args) => (Method::POST, args),

@@ -1,0 +1,167 @@
+//! The `unifetch` binary, run as a user runs it, against the test site.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use unifetch_native::TestServer;
+
+fn unifetch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unifetch"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_prints_status_headers_and_pretty_json() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/get");
+    let output = tokio::task::spawn_blocking(move || {
+        unifetch(&["get", &url, "name==钢铁知识库", "X-Trace:abc"])
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.starts_with("HTTP/1.1 200 OK\n"), "{text}");
+    assert!(text.contains("\"name\": \"钢铁知识库\""), "{text}");
+    assert!(text.contains("\"X-Trace\": \"abc\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn post_sends_json_or_form_fields() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/post");
+    let (json, form) = tokio::task::spawn_blocking(move || {
+        (
+            unifetch(&["post", &url, "a=1", "n:=2"]),
+            unifetch(&["post", &url, "a=1", "--form"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        stdout(&json).contains("\"json\": {\n    \"a\": \"1\",\n    \"n\": 2\n  }"),
+        "{}",
+        stdout(&json)
+    );
+    assert!(
+        stdout(&form).contains("\"form\": {\n    \"a\": \"1\"\n  }"),
+        "{}",
+        stdout(&form)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_tell_transport_errors_from_http_errors() {
+    let site = TestServer::site().await.unwrap();
+    let (not_found, server_error, timeout, invalid) = {
+        let (a, b, c) = (
+            site.url("/status/404"),
+            site.url("/status/503"),
+            site.url("/delay/3"),
+        );
+        tokio::task::spawn_blocking(move || {
+            (
+                unifetch(&["get", &a]),
+                unifetch(&["get", &b]),
+                unifetch(&["get", &c, "--timeout", "0.5"]),
+                unifetch(&["get", "http://exa mple.com/"]),
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(not_found.status.code(), Some(4));
+    assert_eq!(server_error.status.code(), Some(5));
+    assert_eq!(timeout.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&timeout.stderr).contains("timeout: total"),
+        "{timeout:?}"
+    );
+    assert_eq!(invalid.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn crawl_writes_one_json_line_per_page() {
+    let site = TestServer::site().await.unwrap();
+    let start = site.url("/web/100/");
+    let dir = std::env::temp_dir().join(format!("unifetch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("pages.jsonl");
+    let out_arg = out.to_string_lossy().into_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        unifetch(&[
+            "crawl",
+            &start,
+            "--max-pages",
+            "20",
+            "--concurrency",
+            "4",
+            "--out",
+            &out_arg,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let lines = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(lines.lines().count(), 20);
+    for line in lines.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(record["url"].as_str().unwrap().contains("/web/100/"));
+    }
+    let summary = stdout(&output);
+    assert!(
+        summary.contains("pages") && summary.contains("20"),
+        "{summary}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_a_crawl_and_keeps_what_was_fetched() {
+    let site = TestServer::site().await.unwrap();
+    let start = site.url("/web/5000x50/");
+    let dir = std::env::temp_dir().join(format!("unifetch-ctrlc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("pages.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+        .args(["crawl", &start, "--out", &out.to_string_lossy()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let summary = stdout(&output);
+    assert!(
+        summary.contains("stopped early") && summary.contains("yes"),
+        "{summary}"
+    );
+    let pages: u64 = summary
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("pages")
+                .map(str::trim)
+                .and_then(|n| n.parse().ok())
+        })
+        .expect("a pages row");
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count() as u64;
+    assert!(pages > 0 && pages < 5000, "{pages} pages");
+    assert_eq!(lines, pages, "every fetched page is in the file");
+    std::fs::remove_dir_all(dir).unwrap();
+}
