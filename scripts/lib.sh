@@ -75,3 +75,16 @@ start_test_site() {
     export UNIFETCH_SITE
     echo "test site: $UNIFETCH_SITE"
 }
+
+# Installs tools/wasi-runner (wasmtime 48.0.8 with wasi:http, ~6 minutes
+# once) unless the installed one was built from the same sources.
+ensure_wasi_runner() {
+    local stamp="$HOME/.cargo/unifetch-wasi-runner.stamp" wanted
+    wanted=$(cat tools/wasi-runner/Cargo.lock tools/wasi-runner/Cargo.toml tools/wasi-runner/src/*.rs | sha256sum | cut -d' ' -f1)
+    if command -v unifetch-wasi-runner >/dev/null && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+        return 0
+    fi
+    echo "installing tools/wasi-runner (wasmtime with wasi:http; takes ~6 minutes once)"
+    cargo install --quiet --locked --path tools/wasi-runner
+    echo "$wanted" >"$stamp"
+}

@@ -2,23 +2,26 @@
 # Runs every test of unifetch on a fresh Debian machine with Rust installed.
 # It installs what it needs first (idempotently: tools already present at the
 # right version are kept), then runs lints, the native tests, and the
-# conformance suite in Node and headless Chromium (window and worker).
+# conformance suite in Node, headless Chromium (window and worker) and WASI
+# (wasmtime with wasi:http).
 #
 #   bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, wasm-bindgen-cli"
-ensure_rust_targets wasm32-unknown-unknown
+step "tools: Rust targets, Chromium + ChromeDriver, wasm-bindgen-cli, the WASI runner"
+ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2
 ensure_apt chromium chromium-driver
 ensure_wasm_bindgen_cli
+ensure_wasi_runner
 cargo fetch --locked --quiet
 
 step "lints: rustfmt, clippy (native and wasm32), rustdoc"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib --tests -- -D warnings
+cargo clippy --locked --target wasm32-wasip2 --lib --tests -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "native: unit, integration and doc tests"
@@ -37,5 +40,13 @@ CHROMEDRIVER=$(command -v chromedriver) \
 WASM_BINDGEN_TEST_TIMEOUT=120 \
     cargo test --locked --target wasm32-unknown-unknown \
         --test wasm_node --test wasm_browser --test wasm_worker -- --nocapture
+
+step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http"
+UNIFETCH_CLOSED_PORT=$(free_port) \
+CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \
+    cargo test --locked --target wasm32-wasip2 --test wasi -- --nocapture
+cargo build --quiet --locked --target wasm32-wasip2 --release --example wasi_fetch
+unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.wasm "$UNIFETCH_SITE/get?from=wasi" 5 \
+    | grep -q '"from": "wasi"'
 
 step "all tests passed"

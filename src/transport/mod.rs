@@ -43,6 +43,11 @@ mod fetch;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 pub use self::fetch::FetchTransport;
 
+#[cfg(all(target_family = "wasm", target_os = "wasi"))]
+mod wasi;
+#[cfg(all(target_family = "wasm", target_os = "wasi"))]
+pub use self::wasi::WasiTransport;
+
 /// `Send` on native targets, nothing on WebAssembly (JS values are not `Send`).
 ///
 /// Bounds written as `T: MaybeSend` keep one signature for every target.
@@ -216,6 +221,11 @@ pub(crate) fn default_transport(config: &NetworkConfig) -> Result<Arc<dyn Transp
         let _ = config;
         Ok(Arc::new(FetchTransport::new()))
     }
+    #[cfg(all(target_family = "wasm", target_os = "wasi"))]
+    {
+        let _ = config;
+        Ok(Arc::new(WasiTransport::new()))
+    }
 }
 
 /// The timer [`Session::new`](crate::Session::new) uses on this target.
@@ -227,5 +237,9 @@ pub(crate) fn default_timer() -> Arc<dyn Timer> {
     #[cfg(all(target_family = "wasm", target_os = "unknown"))]
     {
         Arc::new(self::fetch::JsTimer)
+    }
+    #[cfg(all(target_family = "wasm", target_os = "wasi"))]
+    {
+        Arc::new(self::wasi::WasiTimer)
     }
 }

@@ -8,7 +8,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -84,9 +83,15 @@ pub struct HostStats {
 #[derive(Debug)]
 pub struct Failure(pub String);
 
-impl<E: Display> From<E> for Failure {
+impl<E: std::error::Error> From<E> for Failure {
     fn from(error: E) -> Failure {
-        Failure(error.to_string())
+        let mut text = error.to_string();
+        let mut cause = error.source();
+        while let Some(inner) = cause {
+            text.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        Failure(text)
     }
 }
 
@@ -501,7 +506,7 @@ fn expect_timeout<T>(result: unifetch::Result<T>, kind: TimeoutKind, phase: &str
         Ok(_) => return Err(Failure(format!("expected a {kind:?} timeout, got success"))),
         Err(err) => err,
     };
-    ensure!(err.is_timeout(), "not a timeout: {err}");
+    ensure!(err.is_timeout(), "not a timeout: {}", Failure::from(err).0);
     ensure!(err.timeout_kind() == Some(kind), "wrong timeout: {err}");
     ensure!(
         err.to_string().contains(kind.as_str()),
