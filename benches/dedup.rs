@@ -31,8 +31,7 @@ fn main() {
         "| {URLS} | {:.1} | {} |",
         seen.table_bytes() as f64 / URLS as f64,
         match (before, after) {
-            (Some(before), Some(after)) =>
-                format!("{:.1}", (after - before) as f64 * 1024.0 / URLS as f64),
+            (Some(before), Some(after)) => format!("{:.1}", (after - before) as f64 * 1024.0 / URLS as f64),
             _ => "n/a".to_owned(),
         }
     );

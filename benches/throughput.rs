@@ -23,11 +23,7 @@ fn main() {
 
 async fn run() {
     let server = TestServer::site().await.expect("the test site starts");
-    let session = server
-        .session_builder()
-        .limit(0)
-        .build()
-        .expect("a session");
+    let session = server.session_builder().limit(0).build().expect("a session");
     println!("| benchmark | result |");
     println!("| --- | --- |");
 
@@ -89,10 +85,7 @@ async fn download(session: &Session, size: u64) -> (f64, u64) {
         received += chunk.expect("chunk").len() as u64;
     }
     assert_eq!(received, size, "the whole body arrives");
-    (
-        received as f64 / 1048576.0 / started.elapsed().as_secs_f64(),
-        received,
-    )
+    (received as f64 / 1048576.0 / started.elapsed().as_secs_f64(), received)
 }
 
 fn peak_rss_kib() -> Option<u64> {

@@ -21,10 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..5 {
         session.get("/delay/2").send().await?.bytes().await?;
     }
-    println!(
-        "5 requests in sequence: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("5 requests in sequence: {:.1} s", started.elapsed().as_secs_f64());
 
     // Together: all five are in flight at once.
     let started = Instant::now();
@@ -32,9 +29,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for result in join_all(requests).await {
         result?;
     }
-    println!(
-        "5 requests together:   {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("5 requests together:   {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

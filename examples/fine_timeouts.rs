@@ -28,12 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     // A body that drips for 3 s but never pauses 5 s: fine under sock_read.
-    let body = session
-        .get("/drip?duration=3&numbytes=6")
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let body = session.get("/drip?duration=3&numbytes=6").send().await?.bytes().await?;
     println!("slow but steady body: {} bytes", body.len());
 
     // The same session, stricter for one request: 1 s of silence is too long.

@@ -28,10 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         async move {
             let response = session.get("/delay/1").send().await?;
             response.bytes().await?;
-            println!(
-                "request {i} done after {:.1} s",
-                started.elapsed().as_secs_f64()
-            );
+            println!("request {i} done after {:.1} s", started.elapsed().as_secs_f64());
             Ok::<_, unifetch::Error>(())
         }
     });

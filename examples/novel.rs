@@ -80,10 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(page) = crawl.next().await {
         match &page.error {
             None => chapters += 1,
-            Some(kind) => eprintln!(
-                "failed ({kind}): {}",
-                page.error_message.as_deref().unwrap_or_default()
-            ),
+            Some(kind) => eprintln!("failed ({kind}): {}", page.error_message.as_deref().unwrap_or_default()),
         }
     }
     let summary = crawl.summary();

@@ -33,23 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         age: 23,
     };
 
-    let echo: Value = session
-        .get("/get")
-        .query(&pairs)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let echo: Value = session.get("/get").query(&pairs).send().await?.json().await?;
     println!("from pairs:  {}", echo["url"]);
     let echo: Value = session.get("/get").query(&map).send().await?.json().await?;
     println!("from a map:  {}", echo["args"]);
-    let echo: Value = session
-        .get("/get")
-        .query(&query)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let echo: Value = session.get("/get").query(&query).send().await?.json().await?;
     println!("from struct: {}", echo["args"]);
 
     // Every method; the ones that carry a body send some bytes.
@@ -63,10 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Method::PATCH,
     ];
     for method in methods {
-        let has_body = matches!(
-            method,
-            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        );
+        let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
         let mut request = session.request(method.clone(), "/anything").query(&pairs);
         if has_body {
             request = request.body(b"raw bytes".to_vec());

@@ -61,10 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("json:             {:?}", echo.json);
 
     // Status and headers.
-    let response = session
-        .get("/response-headers?X-Powered-By=unifetch")
-        .send()
-        .await?;
+    let response = session.get("/response-headers?X-Powered-By=unifetch").send().await?;
     println!("status:           {}", response.status());
     println!("x-powered-by:     {:?}", response.headers()["X-POWERED-BY"]);
     println!("content-type:     {:?}", response.headers()["content-type"]);
@@ -74,12 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("gbk text:         {text}");
 
     // Raw bytes.
-    let bytes = session
-        .get("/bytes/16?seed=1")
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let bytes = session.get("/bytes/16?seed=1").send().await?.bytes().await?;
     println!("16 raw bytes:     {:02x?}", &bytes[..]);
     Ok(())
 }

@@ -28,10 +28,7 @@ async fn fetch(url: &str, timeout: Duration) -> ExitCode {
     println!("{:?} {}", response.version(), response.status());
     let ok = response.status().is_success();
     match response.json::<serde_json::Value>().await {
-        Ok(json) => println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        ),
+        Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
         Err(error) => return fail(&error),
     }
     if ok {

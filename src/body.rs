@@ -141,10 +141,7 @@ impl http_body::Body for Body {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.inner {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Inner::Streaming(body) => body.as_mut().poll_frame(cx),
@@ -176,9 +173,7 @@ mod tests {
         let body = Body::from("abc");
         assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
         let copy = body.try_clone().unwrap();
-        let bytes = futures::executor::block_on(copy.collect())
-            .unwrap()
-            .to_bytes();
+        let bytes = futures::executor::block_on(copy.collect()).unwrap().to_bytes();
         assert_eq!(&bytes[..], b"abc");
         assert!(Body::empty().as_bytes().unwrap().is_empty());
     }

@@ -48,10 +48,7 @@ impl Phase {
     }
 
     fn is_connect(self) -> bool {
-        matches!(
-            self,
-            Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls
-        )
+        matches!(self, Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls)
     }
 }
 
@@ -110,6 +107,10 @@ struct Inner {
     kind: Kind,
     source: Option<BoxError>,
     url: Option<Url>,
+    /// The errors of earlier attempts, when this one ended a retry sequence.
+    previous: Vec<Error>,
+    /// Why a retryable failure was not retried, when that needs saying.
+    not_retried: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,7 @@ enum Kind {
     Status(StatusCode),
     Decode,
     Redirect,
+    BodyLimit(u64),
 }
 
 impl Error {
@@ -129,6 +131,8 @@ impl Error {
                 kind,
                 source,
                 url: None,
+                previous: Vec::new(),
+                not_retried: None,
             }),
         }
     }
@@ -161,6 +165,26 @@ impl Error {
 
     pub(crate) fn redirect(source: impl Into<BoxError>) -> Error {
         Error::new(Kind::Redirect, Some(source.into()))
+    }
+
+    pub(crate) fn body_limit(limit: u64) -> Error {
+        Error::new(Kind::BodyLimit(limit), None)
+    }
+
+    pub(crate) fn with_previous_attempts(mut self, previous: Vec<Error>) -> Error {
+        self.inner.previous = previous;
+        self
+    }
+
+    pub(crate) fn not_retried(mut self, why: &'static str) -> Error {
+        self.inner.not_retried = Some(why);
+        self
+    }
+
+    /// The errors of the earlier attempts, oldest first, when this error
+    /// ended a sequence of retries (empty otherwise).
+    pub fn previous_attempts(&self) -> &[Error] {
+        &self.inner.previous
     }
 
     pub(crate) fn with_url(mut self, url: &Url) -> Error {
@@ -197,8 +221,7 @@ impl Error {
         match self.inner.kind {
             Kind::Transport(phase) => phase.is_connect(),
             Kind::Timeout(kind, phase, _) => {
-                matches!(kind, TimeoutKind::Connect | TimeoutKind::SockConnect)
-                    || phase.is_connect()
+                matches!(kind, TimeoutKind::Connect | TimeoutKind::SockConnect) || phase.is_connect()
             }
             _ => false,
         }
@@ -206,15 +229,13 @@ impl Error {
 
     /// Sending the request or receiving the response head failed.
     pub fn is_request(&self) -> bool {
-        matches!(
-            self.inner.kind,
-            Kind::Transport(Phase::Send | Phase::Headers)
-        )
+        matches!(self.inner.kind, Kind::Transport(Phase::Send | Phase::Headers))
     }
 
-    /// Reading the response body failed: reset, truncated, or or truncated.
+    /// Reading the response body failed: reset, truncated, or over the
+    /// size limit.
     pub fn is_body(&self) -> bool {
-        self.inner.kind == Kind::Transport(Phase::Body)
+        matches!(self.inner.kind, Kind::Transport(Phase::Body) | Kind::BodyLimit(_))
     }
 
     /// The body was read but could not be decoded (JSON, charset, compression).
@@ -252,6 +273,7 @@ impl Error {
     pub fn phase(&self) -> Option<Phase> {
         match self.inner.kind {
             Kind::Transport(phase) | Kind::Timeout(_, phase, _) => Some(phase),
+            Kind::BodyLimit(_) => Some(Phase::Body),
             _ => None,
         }
     }
@@ -264,6 +286,7 @@ impl Error {
             Kind::Timeout(..) => "timeout",
             Kind::Transport(phase) if phase.is_connect() => "connect",
             Kind::Transport(Phase::Body) => "body",
+            Kind::BodyLimit(_) => "too_large",
             Kind::Transport(_) => "request",
             Kind::Status(_) => "status",
             Kind::Decode => "decode",
@@ -285,18 +308,21 @@ impl fmt::Display for Error {
                 write!(f, " elapsed during {phase}")?;
             }
             Kind::Status(status) => {
-                let kind = if status.is_client_error() {
-                    "client"
-                } else {
-                    "server"
-                };
+                let kind = if status.is_client_error() { "client" } else { "server" };
                 write!(f, "HTTP status {kind} error ({status})")?;
             }
             Kind::Decode => f.write_str("error decoding response body")?,
             Kind::Redirect => f.write_str("redirect error")?,
+            Kind::BodyLimit(limit) => write!(f, "response body larger than the limit of {limit} bytes")?,
         }
         if let Some(url) = &self.inner.url {
             write!(f, " for {}", Redacted(url))?;
+        }
+        if !self.inner.previous.is_empty() {
+            write!(f, " (attempt {})", self.inner.previous.len() + 1)?;
+        }
+        if let Some(why) = self.inner.not_retried {
+            write!(f, "; not retried: {why}")?;
         }
         Ok(())
     }
@@ -343,8 +369,7 @@ mod tests {
     #[test]
     fn display_names_kind_and_phase_and_hides_passwords() {
         let url = Url::parse("http://user:secret@example.com/x").unwrap();
-        let err = Error::timeout_after(TimeoutKind::Total, Phase::Headers, Duration::from_secs(1))
-            .with_url(&url);
+        let err = Error::timeout_after(TimeoutKind::Total, Phase::Headers, Duration::from_secs(1)).with_url(&url);
         let text = err.to_string();
         assert_eq!(
             text,

@@ -1,11 +1,14 @@
-//! Executing a request: the core's one pass over limits, timeouts and
-//! redirects around [`Transport::send`](crate::transport::Transport::send).
+//! Executing a request: the core's one pass over timeouts, retries,
+//! redirects, cookies, limits and decompression around
+//! [`Transport::send`](crate::transport::Transport::send).
 //!
 //! ```text
-//! execute ── total ──────────────────────────────────────────────────────────┐
-//!   └ follow redirects                                                       │
-//!       └ send_once: wait for slots (connect) → transport.send (sock_read    │
-//!         armed once the body is handed over) → 3xx? next hop : Response ───┘
+//! execute ── total ─────────────────────────────────────────────────────────────┐
+//!   └ retries: attempt, wait (backoff or Retry-After), attempt…                  │
+//!       └ redirects: hop, hop…  (cookies from the jar; Set-Cookie into it)      │
+//!           └ send_once: wait for slots (connect) → transport.send               │
+//!             (sock_read armed once the body is handed over) → response head ───┘
+//!                 then the body: decoded, size-limited, under total and sock_read
 //! ```
 
 use std::pin::Pin;
@@ -15,20 +18,38 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
-use http::header::HeaderMap;
-use http::Method;
+use http::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, COOKIE};
+use http::{Method, StatusCode};
 use http_body::{Frame, SizeHint};
 use url::Url;
 
+use crate::decode::{Coding, Decoder};
 use crate::error::{Phase, TimeoutKind};
 use crate::incoming::Incoming;
 use crate::limit::Permit;
-use crate::redirect;
+use crate::redirect::{self, Redirect};
 use crate::request::Request;
+use crate::retry::{Attempts, Next};
 use crate::session::Shared;
 use crate::timeout::{Deadline, IdleTimer};
 use crate::transport::{FinalUrl, Progress, SendOptions};
-use crate::{Body, Error, Response, Result, Session, Timeout};
+use crate::{Body, Error, Proxy, Response, Result, Session, Timeout};
+
+/// What the core asks servers for when it decodes bodies itself.
+const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
+
+/// One request's settings: its own where it has them, else the session's.
+struct Plan<'a> {
+    shared: &'a Shared,
+    timeout: Timeout,
+    redirect: Redirect,
+    proxy: Option<Proxy>,
+    /// Cookies given for this request only (`name=value` pairs).
+    cookies: Vec<String>,
+    /// Whether the core decodes `Content-Encoding` (the platform does not).
+    decode: bool,
+    max_body: u64,
+}
 
 /// A response head with its body, before the `total` deadline is attached.
 struct Received {
@@ -41,58 +62,177 @@ struct Received {
 
 pub(crate) async fn execute(session: &Session, request: Request) -> Result<Response> {
     let shared = &*session.inner;
-    let timeout = request.timeout.unwrap_or(shared.timeout);
-    let url = request.url.clone();
+    let Request {
+        method,
+        url,
+        headers,
+        body,
+        timeout,
+        retry,
+        redirect,
+        decompress,
+        max_body,
+        proxy,
+        cookies,
+    } = request;
+    let plan = Plan {
+        shared,
+        timeout: timeout.unwrap_or(shared.timeout),
+        redirect: redirect.unwrap_or_else(|| shared.redirect.clone()),
+        proxy,
+        cookies,
+        decode: decompress.unwrap_or(shared.decompress) && !shared.platform.decompresses,
+        max_body: max_body.unwrap_or(shared.max_body),
+    };
+    let mut headers = merge_headers(&shared.headers, headers);
+    if plan.decode && !headers.contains_key(ACCEPT_ENCODING) {
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
+    }
+    let attempts = Attempts::new(
+        retry.unwrap_or_else(|| shared.retry.clone()),
+        body.try_clone().is_some(),
+    );
+
     let progress = Progress::default();
-    let mut total = Deadline::new(&*shared.timer, TimeoutKind::Total, timeout.total);
+    let mut total = Deadline::new(&*shared.timer, TimeoutKind::Total, plan.timeout.total);
     let received = total
         .race_with(
             || progress.get(),
-            follow_redirects(shared, request, &timeout, &progress),
+            with_retries(&plan, attempts, &method, &url, &headers, body, &progress),
         )
         .await
         .map_err(|e| e.with_url(&url))?;
-    let idle = IdleTimer::new(shared.timer.clone(), timeout.sock_read);
-    let body = Incoming::new(
-        received.body,
-        total,
-        idle,
-        received.url.clone(),
-        received.permit,
-    );
-    Ok(Response::new(
-        received.head,
-        received.url,
-        received.history,
+
+    let Received {
+        mut head,
         body,
-    ))
+        url,
+        history,
+        permit,
+    } = received;
+    let decoder = plan.decoder_for(&method, &mut head);
+    let idle = IdleTimer::new(shared.timer.clone(), plan.timeout.sock_read);
+    let body = Incoming::new(body, total, idle, url.clone(), permit, decoder, plan.max_body);
+    Ok(Response::new(head, url, history, body))
 }
 
-async fn follow_redirects(
-    shared: &Shared,
-    request: Request,
-    timeout: &Timeout,
+impl Plan<'_> {
+    /// A decoder for the response's `Content-Encoding`, if the core decodes
+    /// it; the head then loses its `Content-Encoding` and `Content-Length`.
+    fn decoder_for(&self, method: &Method, head: &mut http::response::Parts) -> Option<Decoder> {
+        let no_body =
+            *method == Method::HEAD || head.status == StatusCode::NO_CONTENT || head.status == StatusCode::NOT_MODIFIED;
+        if !self.decode || no_body {
+            return None;
+        }
+        let coding = head
+            .headers
+            .get(CONTENT_ENCODING)?
+            .to_str()
+            .ok()
+            .and_then(Coding::parse)?;
+        head.headers.remove(CONTENT_ENCODING);
+        head.headers.remove(CONTENT_LENGTH);
+        Some(Decoder::new(coding))
+    }
+
+    /// The request's headers for a hop to `url`, with its cookies: those
+    /// already in the headers, this request's own (while on the original
+    /// origin) and the jar's.
+    fn hop_headers(&self, headers: &HeaderMap, url: &Url, original: &Url) -> HeaderMap {
+        let mut headers = headers.clone();
+        let mut cookies: Vec<String> = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        if url.origin() == original.origin() {
+            cookies.extend(self.cookies.iter().cloned());
+        }
+        if let Some(jar) = self.jar() {
+            cookies.extend(jar.header_for(url));
+        }
+        headers.remove(COOKIE);
+        if let Ok(value) = HeaderValue::from_str(&cookies.join("; ")) {
+            if !cookies.is_empty() {
+                headers.insert(COOKIE, value);
+            }
+        }
+        headers
+    }
+
+    /// The session's jar, unless the platform keeps cookies itself.
+    fn jar(&self) -> Option<&crate::CookieJar> {
+        self.shared
+            .cookies
+            .as_deref()
+            .filter(|_| !self.shared.platform.manages_cookies)
+    }
+}
+
+/// Attempts the request until it succeeds or the retry policy gives up.
+async fn with_retries(
+    plan: &Plan<'_>,
+    mut attempts: Attempts,
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    body: Body,
     progress: &Progress,
 ) -> Result<Received> {
-    let Request {
-        mut method,
-        mut url,
-        headers,
-        mut body,
-        ..
-    } = request;
-    let mut headers = merge_headers(&shared.headers, headers);
+    let replay = body.try_clone();
+    let mut first_body = Some(body);
+    let mut previous: Vec<Error> = Vec::new();
+    loop {
+        let body = first_body
+            .take()
+            .or_else(|| replay.as_ref().and_then(Body::try_clone))
+            .unwrap_or_else(unreplayable);
+        let outcome = follow_redirects(plan, method.clone(), url.clone(), headers, body, progress).await;
+        let next = match &outcome {
+            Ok(received) => attempts.after_status(method, &received.url, received.head.status, &received.head.headers),
+            Err(error) => attempts.after_error(method, url, error),
+        };
+        let wait = match next {
+            Next::Done => return outcome.map_err(|e| e.with_previous_attempts(previous)),
+            Next::NotReplayable => {
+                let why = "the request body is a stream and cannot be sent again";
+                return outcome.map_err(|e| e.with_previous_attempts(previous).not_retried(why));
+            }
+            Next::RetryAfter(wait) => wait,
+        };
+        if let Err(error) = outcome {
+            previous.push(error.with_url(url));
+        }
+        plan.shared.timer.sleep(wait).await;
+    }
+}
+
+/// Follows redirects under the plan's policy, storing cookies on the way.
+async fn follow_redirects(
+    plan: &Plan<'_>,
+    mut method: Method,
+    mut url: Url,
+    headers: &HeaderMap,
+    mut body: Body,
+    progress: &Progress,
+) -> Result<Received> {
+    let original = url.clone();
+    let mut headers = headers.clone();
     let mut history: Vec<Url> = Vec::new();
     loop {
         let replay = body.try_clone();
-        let (head, response_body, permit) =
-            send_once(shared, &method, &url, &headers, body, timeout, progress)
-                .await
-                .map_err(|e| e.with_url(&url))?;
+        let hop_headers = plan.hop_headers(&headers, &url, &original);
+        let (head, response_body, permit) = send_once(plan, &method, &url, &hop_headers, body, progress)
+            .await
+            .map_err(|e| e.with_url(&url))?;
+        if let Some(jar) = plan.jar() {
+            jar.store_response(&head.headers, &url);
+        }
         history.push(url.clone());
         let current_body = replay.unwrap_or_else(unreplayable);
         let next = redirect::next_hop(
-            &shared.redirect,
+            &plan.redirect,
             head.status,
             &head.headers,
             &method,
@@ -147,21 +287,20 @@ fn merge_headers(defaults: &HeaderMap, own: HeaderMap) -> HeaderMap {
 
 /// One exchange with the transport: wait for slots, send, wait for the head.
 async fn send_once(
-    shared: &Shared,
+    plan: &Plan<'_>,
     method: &Method,
     url: &Url,
     headers: &HeaderMap,
     body: Body,
-    timeout: &Timeout,
     progress: &Progress,
 ) -> Result<(http::response::Parts, Body, Option<Permit>)> {
+    let shared = plan.shared;
+    let timeout = &plan.timeout;
     progress.set(Phase::Pool);
     let waiting_since = web_time::Instant::now();
     let mut connect = Deadline::new(&*shared.timer, TimeoutKind::Connect, timeout.connect);
     let permit = connect
-        .race_with(|| Phase::Pool, async {
-            Ok(shared.limiter.acquire(url).await)
-        })
+        .race_with(|| Phase::Pool, async { Ok(shared.limiter.acquire(url).await) })
         .await?;
     let connect_left = timeout
         .connect
@@ -183,6 +322,9 @@ async fn send_once(
         sock_connect: timeout.sock_connect,
         sock_read: timeout.sock_read,
         progress: progress.clone(),
+        proxy: plan.proxy.clone(),
+        follow_redirects: plan.redirect.follows(),
+        cookies: shared.cookies.is_some(),
     };
     progress.set(Phase::Headers);
     let mut exchange = shared.transport.send(request, options);
@@ -201,12 +343,7 @@ async fn send_once(
     Ok((head, body, Some(permit)))
 }
 
-fn build_http_request(
-    method: &Method,
-    url: &Url,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<http::Request<Body>> {
+fn build_http_request(method: &Method, url: &Url, headers: &HeaderMap, body: Body) -> Result<http::Request<Body>> {
     let mut target = url.clone();
     target.set_fragment(None);
     let uri: http::Uri = target.as_str().parse().map_err(Error::builder)?;
@@ -249,10 +386,7 @@ impl http_body::Body for TrackSent {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
         let frame = Pin::new(&mut self.body).poll_frame(cx);
         if let Poll::Ready(None) = frame {
             self.sent.mark_sent();
@@ -272,7 +406,6 @@ impl http_body::Body for TrackSent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn request_headers_replace_session_defaults_by_name() {

@@ -1,6 +1,7 @@
-//! The response body as the core hands it out: the transport's stream, still
-//! under the request's `total` and `sock_read` deadlines, holding the
-//! request's limit slots until it ends or is dropped.
+//! The response body as the core hands it out: the transport's stream,
+//! decoded if it was compressed, cut off at the size limit, still under the
+//! request's `total` and `sock_read` deadlines, and holding the request's
+//! limit slots until it ends or is dropped.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -9,10 +10,11 @@ use bytes::Bytes;
 use http_body::Body as _;
 use url::Url;
 
+use crate::decode::Decoder;
 use crate::error::Phase;
 use crate::limit::Permit;
 use crate::timeout::{Deadline, IdleTimer};
-use crate::{Body, Result};
+use crate::{Body, Error, Result};
 
 pub(crate) struct Incoming {
     state: State,
@@ -25,9 +27,14 @@ enum State {
 
 struct Reading {
     body: Body,
+    /// Whether the raw body may have more to give.
+    raw_open: bool,
+    decoder: Option<Decoder>,
     total: Deadline,
     idle: IdleTimer,
     url: Url,
+    limit: u64,
+    delivered: u64,
     _permit: Option<Permit>,
 }
 
@@ -38,12 +45,18 @@ impl Incoming {
         idle: IdleTimer,
         url: Url,
         permit: Option<Permit>,
+        decoder: Option<Decoder>,
+        limit: u64,
     ) -> Incoming {
         let reading = Reading {
             body,
+            raw_open: true,
+            decoder,
             total,
             idle,
             url,
+            limit,
+            delivered: 0,
             _permit: permit,
         };
         Incoming {
@@ -59,7 +72,9 @@ impl Incoming {
         let State::Reading(reading) = &mut self.state else {
             return Poll::Ready(None);
         };
-        let outcome = reading.poll_chunk(cx);
+        let outcome = reading
+            .poll_chunk(cx)
+            .map(|chunk| chunk.map(|r| r.map_err(|e| e.with_url(&reading.url))));
         match &outcome {
             Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.state = State::Done,
@@ -67,10 +82,11 @@ impl Incoming {
         outcome
     }
 
-    /// The exact remaining length, when the transport knows it.
+    /// The exact remaining length, when it is known before reading.
     pub(crate) fn exact_len(&self) -> Option<u64> {
         match &self.state {
-            State::Reading(reading) => reading.body.size_hint().exact(),
+            State::Reading(reading) if reading.decoder.is_none() => reading.body.size_hint().exact(),
+            State::Reading(_) => None,
             State::Done => Some(0),
         }
     }
@@ -79,6 +95,35 @@ impl Incoming {
 impl Reading {
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
         loop {
+            if let Some(decoder) = &mut self.decoder {
+                match decoder.pull() {
+                    Err(e) => return Poll::Ready(Some(Err(Error::decode(e)))),
+                    Ok(None) => return Poll::Ready(None),
+                    Ok(Some(bytes)) if !bytes.is_empty() => return Poll::Ready(Some(self.deliver(bytes))),
+                    Ok(Some(_)) => {} // needs more input
+                }
+            }
+            match self.poll_raw(cx) {
+                Poll::Ready(Some(Ok(data))) => match &mut self.decoder {
+                    Some(decoder) => decoder.push(&data),
+                    None => return Poll::Ready(Some(self.deliver(data))),
+                },
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => match &mut self.decoder {
+                    Some(decoder) => decoder.end_input(),
+                    None => return Poll::Ready(None),
+                },
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// The next raw (possibly compressed) chunk, under the deadlines.
+    fn poll_raw(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        loop {
+            if !self.raw_open {
+                return Poll::Ready(None);
+            }
             match Pin::new(&mut self.body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
                     self.idle.reset();
@@ -88,17 +133,29 @@ impl Reading {
                         Err(_trailers) => continue,
                     }
                 }
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.with_url(&self.url)))),
-                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => {
+                    self.raw_open = false;
+                    return Poll::Ready(None);
+                }
                 Poll::Pending => {}
             }
             if let Poll::Ready(e) = self.total.poll_expired(cx, Phase::Body) {
-                return Poll::Ready(Some(Err(e.with_url(&self.url))));
+                return Poll::Ready(Some(Err(e)));
             }
             if let Poll::Ready(e) = self.idle.poll_expired(cx, Phase::Body) {
-                return Poll::Ready(Some(Err(e.with_url(&self.url))));
+                return Poll::Ready(Some(Err(e)));
             }
             return Poll::Pending;
         }
+    }
+
+    /// Hands out `bytes` unless they take the body over its limit.
+    fn deliver(&mut self, bytes: Bytes) -> Result<Bytes> {
+        self.delivered += bytes.len() as u64;
+        if self.delivered > self.limit {
+            return Err(Error::body_limit(self.limit));
+        }
+        Ok(bytes)
     }
 }

@@ -39,25 +39,34 @@
 pub mod guide;
 
 mod body;
+mod cookies;
 #[cfg(feature = "crawl")]
 pub mod crawl;
+mod decode;
 mod error;
 mod exchange;
 mod incoming;
 mod limit;
+mod proxy;
 pub mod redirect;
 mod request;
 mod response;
+pub mod retry;
 mod session;
 mod timeout;
+mod tls;
 pub mod transport;
 
 pub use body::Body;
+pub use cookies::CookieJar;
 pub use error::{BoxError, Error, Phase, Result, TimeoutKind};
 pub use http::{header, HeaderMap, Method, StatusCode, Version};
 pub use limit::Limits;
+pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use response::{Chunks, Response};
+pub use retry::Retry;
 pub use session::{Session, SessionBuilder};
 pub use timeout::Timeout;
+pub use tls::TlsVersion;
 pub use url::Url;

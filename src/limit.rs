@@ -150,19 +150,10 @@ mod tests {
         let a = Url::parse("http://a.test/").unwrap();
         let b = Url::parse("http://b.test:80/x").unwrap();
         let first = limiter.acquire(&a).now_or_never().expect("free slot");
-        assert!(
-            limiter.acquire(&a).now_or_never().is_none(),
-            "host a is full"
-        );
-        let second = limiter
-            .acquire(&b)
-            .now_or_never()
-            .expect("host b has its own slot");
+        assert!(limiter.acquire(&a).now_or_never().is_none(), "host a is full");
+        let second = limiter.acquire(&b).now_or_never().expect("host b has its own slot");
         let c = Url::parse("http://c.test/").unwrap();
-        assert!(
-            limiter.acquire(&c).now_or_never().is_none(),
-            "session is full"
-        );
+        assert!(limiter.acquire(&c).now_or_never().is_none(), "session is full");
         drop(first);
         assert!(limiter.acquire(&a).now_or_never().is_some());
         drop(second);

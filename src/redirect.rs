@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::header::{
-    HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
-    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
+    HeaderMap, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, PROXY_AUTHORIZATION,
+    TRANSFER_ENCODING,
 };
 use http::{Method, StatusCode};
 use url::Url;
@@ -52,9 +52,7 @@ impl Redirect {
 
     /// Never follows: a 3xx response is returned as it is.
     pub fn none() -> Redirect {
-        Redirect {
-            policy: Policy::None,
-        }
+        Redirect { policy: Policy::None }
     }
 
     /// Asks `decide` at every hop (loops are still detected and refused).
@@ -67,12 +65,15 @@ impl Redirect {
         }
     }
 
+    /// Whether this policy ever follows a redirect.
+    pub(crate) fn follows(&self) -> bool {
+        !matches!(self.policy, Policy::None)
+    }
+
     fn decide(&self, attempt: Attempt<'_>) -> Action {
         match &self.policy {
             Policy::None => attempt.stop(),
-            Policy::Limited(max) if attempt.previous.len() > *max => {
-                attempt.error(TooManyRedirects(*max))
-            }
+            Policy::Limited(max) if attempt.previous.len() > *max => attempt.error(TooManyRedirects(*max)),
             Policy::Limited(_) => attempt.follow(),
             Policy::Custom(decide) => decide(attempt),
         }
@@ -220,12 +221,7 @@ pub(crate) fn next_hop(
         } else {
             Method::GET
         };
-        for name in [
-            CONTENT_TYPE,
-            CONTENT_LENGTH,
-            CONTENT_ENCODING,
-            TRANSFER_ENCODING,
-        ] {
+        for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
             headers.remove(name);
         }
         (method, Body::empty())
@@ -280,12 +276,7 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn hop(
-        status: u16,
-        location: &str,
-        method: Method,
-        body: Body,
-    ) -> (Result<Option<Hop>>, HeaderMap) {
+    fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop>>, HeaderMap) {
         let mut response = HeaderMap::new();
         response.insert(LOCATION, HeaderValue::from_str(location).unwrap());
         let mut headers = HeaderMap::new();
@@ -313,10 +304,7 @@ mod tests {
         assert_eq!(next.url.as_str(), "http://a.test/done");
         assert_eq!(next.body.as_bytes(), Some(&b""[..]));
         assert!(!headers.contains_key(CONTENT_TYPE));
-        assert!(
-            headers.contains_key(AUTHORIZATION),
-            "same origin keeps credentials"
-        );
+        assert!(headers.contains_key(AUTHORIZATION), "same origin keeps credentials");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use http::Method;
 use serde::Serialize;
 use url::Url;
 
-use crate::{Body, Error, Response, Result, Session, Timeout};
+use crate::redirect::Redirect;
+use crate::{Body, Error, Proxy, Response, Result, Retry, Session, Timeout};
 
 /// A request being built. Nothing is sent until [`send`](Self::send).
 ///
@@ -43,6 +44,12 @@ pub(crate) struct Request {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
     pub(crate) timeout: Option<Timeout>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) redirect: Option<Redirect>,
+    pub(crate) decompress: Option<bool>,
+    pub(crate) max_body: Option<u64>,
+    pub(crate) proxy: Option<Proxy>,
+    pub(crate) cookies: Vec<String>,
 }
 
 impl RequestBuilder {
@@ -53,6 +60,12 @@ impl RequestBuilder {
             headers: HeaderMap::new(),
             body: Body::empty(),
             timeout: None,
+            retry: None,
+            redirect: None,
+            decompress: None,
+            max_body: None,
+            proxy: None,
+            cookies: Vec::new(),
         });
         RequestBuilder { session, request }
     }
@@ -120,19 +133,12 @@ impl RequestBuilder {
     }
 
     /// `Authorization: Basic …` from a user name and an optional password.
-    pub fn basic_auth(
-        self,
-        user: impl fmt::Display,
-        password: Option<impl fmt::Display>,
-    ) -> RequestBuilder {
+    pub fn basic_auth(self, user: impl fmt::Display, password: Option<impl fmt::Display>) -> RequestBuilder {
         let credentials = match password {
             Some(password) => format!("{user}:{password}"),
             None => format!("{user}:"),
         };
-        self.header(
-            AUTHORIZATION,
-            format!("Basic {}", base64(credentials.as_bytes())),
-        )
+        self.header(AUTHORIZATION, format!("Basic {}", base64(credentials.as_bytes())))
     }
 
     /// The request body as raw bytes (or a stream, see [`Body::wrap_stream`]).
@@ -172,6 +178,61 @@ impl RequestBuilder {
         })
     }
 
+    /// The retry policy for this request, replacing the session's (for
+    /// example [`Retry::default().any_method(true)`](Retry::any_method) to
+    /// retry a POST the server deduplicates).
+    pub fn retry(self, policy: Retry) -> RequestBuilder {
+        self.update(|request| {
+            request.retry = Some(policy);
+            Ok(())
+        })
+    }
+
+    /// The redirect policy for this request, replacing the session's.
+    pub fn redirect(self, policy: Redirect) -> RequestBuilder {
+        self.update(|request| {
+            request.redirect = Some(policy);
+            Ok(())
+        })
+    }
+
+    /// Whether this response is decoded (see [`SessionBuilder::decompress`](crate::SessionBuilder::decompress)).
+    pub fn decompress(self, decompress: bool) -> RequestBuilder {
+        self.update(|request| {
+            request.decompress = Some(decompress);
+            Ok(())
+        })
+    }
+
+    /// The largest body read for this response, after decoding.
+    pub fn max_body_size(self, bytes: u64) -> RequestBuilder {
+        self.update(|request| {
+            request.max_body = Some(bytes);
+            Ok(())
+        })
+    }
+
+    /// Sends this request through `proxy` instead of the session's proxies
+    /// (natively only).
+    pub fn proxy(self, proxy: Proxy) -> RequestBuilder {
+        self.update(|request| {
+            request.proxy = Some(proxy);
+            Ok(())
+        })
+    }
+
+    /// Sends a cookie with this request, besides those of the session's jar.
+    pub fn cookie(self, name: impl fmt::Display, value: impl fmt::Display) -> RequestBuilder {
+        let pair = format!("{name}={value}");
+        self.update(|request| {
+            if pair.contains([';', '\r', '\n']) {
+                return Err(Error::builder(format!("invalid cookie {pair:?}")));
+            }
+            request.cookies.push(pair);
+            Ok(())
+        })
+    }
+
     /// Sends the request and waits for the response head.
     ///
     /// The body is read later, still under the request's `total` and
@@ -185,8 +246,7 @@ impl RequestBuilder {
 impl Request {
     fn set_default_content_type(&mut self, value: &'static str) {
         if !self.headers.contains_key(CONTENT_TYPE) {
-            self.headers
-                .insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
         }
     }
 }
@@ -197,10 +257,7 @@ impl fmt::Debug for RequestBuilder {
             Ok(request) => f
                 .debug_struct("RequestBuilder")
                 .field("method", &request.method)
-                .field(
-                    "url",
-                    &format_args!("{}", crate::error::Redacted(&request.url)),
-                )
+                .field("url", &format_args!("{}", crate::error::Redacted(&request.url)))
                 .finish_non_exhaustive(),
             Err(error) => f.debug_tuple("RequestBuilder").field(error).finish(),
         }

@@ -30,12 +30,7 @@ pub struct Response {
 }
 
 impl Response {
-    pub(crate) fn new(
-        head: http::response::Parts,
-        url: Url,
-        history: Vec<Url>,
-        body: Incoming,
-    ) -> Response {
+    pub(crate) fn new(head: http::response::Parts, url: Url, history: Vec<Url>, body: Incoming) -> Response {
         Response {
             status: head.status,
             version: head.version,
@@ -105,9 +100,7 @@ impl Response {
 
     /// The next chunk of the body, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        std::future::poll_fn(|cx| self.body.poll_chunk(cx))
-            .await
-            .transpose()
+        std::future::poll_fn(|cx| self.body.poll_chunk(cx)).await.transpose()
     }
 
     /// The body as a stream of chunks, as they arrive: constant memory for
@@ -150,8 +143,7 @@ impl Response {
     /// Like [`text`](Self::text), with the charset to use when the response names none.
     pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
         let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
-        let encoding =
-            encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
         let bytes = self.bytes().await?;
         let (text, _, _) = encoding.decode(&bytes);
         Ok(text.into_owned())
@@ -175,10 +167,7 @@ impl Response {
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response")
-            .field(
-                "url",
-                &format_args!("{}", crate::error::Redacted(&self.url)),
-            )
+            .field("url", &format_args!("{}", crate::error::Redacted(&self.url)))
             .field("status", &self.status)
             .field("headers", &self.headers)
             .finish_non_exhaustive()

@@ -10,8 +10,11 @@ use url::Url;
 
 use crate::limit::{Limiter, Limits};
 use crate::redirect::Redirect;
-use crate::transport::{self, NetworkConfig, Timer, Transport};
-use crate::{Error, RequestBuilder, Result, Timeout};
+use crate::transport::{self, NetworkConfig, Platform, Timer, Transport};
+use crate::{CookieJar, Error, Proxy, RequestBuilder, Result, Retry, Timeout, TlsVersion};
+
+/// The default limit on a decoded response body: 1 GiB.
+const DEFAULT_MAX_BODY: u64 = 1 << 30;
 
 /// A reusable client: a base URL, default headers, timeouts, limits and a
 /// connection pool, shared by every request made through it.
@@ -48,15 +51,20 @@ pub(crate) struct Shared {
     pub(crate) timeout: Timeout,
     pub(crate) limiter: Limiter,
     pub(crate) redirect: Redirect,
+    pub(crate) retry: Retry,
+    pub(crate) decompress: bool,
+    pub(crate) max_body: u64,
+    pub(crate) cookies: Option<Arc<CookieJar>>,
+    pub(crate) platform: Platform,
 }
 
 impl Session {
     /// A session with every default: no base URL, unifetch's `User-Agent`,
-    /// [`Timeout::default()`], [`Limits::default()`], up to 10 redirects.
+    /// [`Timeout::default()`], [`Limits::default()`], up to 10 redirects,
+    /// [`Retry::default()`] (2 retries of idempotent requests), transparent
+    /// decompression, bodies up to 1 GiB, no cookie jar, no proxy.
     pub fn new() -> Session {
-        Session::builder()
-            .build()
-            .expect("the default settings are valid")
+        Session::builder().build().expect("the default settings are valid")
     }
 
     /// Starts configuring a session.
@@ -114,6 +122,11 @@ impl Session {
         self.inner.timeout
     }
 
+    /// The session's cookie jar, if it keeps one.
+    pub fn cookie_jar(&self) -> Option<&Arc<CookieJar>> {
+        self.inner.cookies.as_ref()
+    }
+
     /// Resolves `url` against the base URL, as [`Url::join`] does.
     pub(crate) fn resolve(&self, url: &str) -> Result<Url> {
         let parsed = match &self.inner.base_url {
@@ -157,6 +170,10 @@ pub struct SessionBuilder {
     timeout: Timeout,
     limits: Limits,
     redirect: Redirect,
+    retry: Retry,
+    decompress: bool,
+    max_body: u64,
+    cookies: Option<Arc<CookieJar>>,
     network: NetworkConfig,
     error: Option<Error>,
 }
@@ -177,6 +194,10 @@ impl Default for SessionBuilder {
             timeout: Timeout::default(),
             limits: Limits::default(),
             redirect: Redirect::default(),
+            retry: Retry::default(),
+            decompress: true,
+            max_body: DEFAULT_MAX_BODY,
+            cookies: None,
             network: NetworkConfig::default(),
             error: None,
         }
@@ -258,6 +279,95 @@ impl SessionBuilder {
         self
     }
 
+    /// How failed requests are retried (default [`Retry::default()`];
+    /// [`Retry::none()`] turns retries off).
+    pub fn retry(mut self, policy: Retry) -> SessionBuilder {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether gzip, deflate, brotli and zstd bodies are decoded (default
+    /// yes; `Accept-Encoding` is sent accordingly). Browsers and Node always
+    /// decode, whatever this says.
+    pub fn decompress(mut self, decompress: bool) -> SessionBuilder {
+        self.decompress = decompress;
+        self
+    }
+
+    /// The largest response body read, after decoding (default 1 GiB):
+    /// reading more is an [`is_body`](Error::is_body) error, which stops
+    /// decompression bombs and endless bodies.
+    pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Keeps cookies in a new jar (see [`CookieJar`]).
+    pub fn cookie_store(mut self, enabled: bool) -> SessionBuilder {
+        self.cookies = enabled.then(|| Arc::new(CookieJar::new()));
+        self
+    }
+
+    /// Keeps cookies in `jar`, which can be shared, saved and loaded.
+    pub fn cookie_jar(mut self, jar: Arc<CookieJar>) -> SessionBuilder {
+        self.cookies = Some(jar);
+        self
+    }
+
+    /// Sends requests through `proxy` (several can be given: one for
+    /// `http`, one for `https`). Natively only.
+    pub fn proxy(mut self, proxy: Proxy) -> SessionBuilder {
+        self.network.proxies.push(proxy);
+        self
+    }
+
+    /// Reads proxies from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and
+    /// `NO_PROXY` (or their lower-case forms) when no explicit proxy is set
+    /// (default: off, as in aiohttp). Natively only.
+    pub fn trust_env(mut self, trust: bool) -> SessionBuilder {
+        self.network.trust_env = trust;
+        self
+    }
+
+    /// Also trusts the certificate authorities in `pem` (one or more
+    /// PEM certificates). Natively only.
+    pub fn tls_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> SessionBuilder {
+        self.network.tls.roots_pem.push(pem.into());
+        self
+    }
+
+    /// Whether the built-in roots (Mozilla's, from `webpki-roots`) are
+    /// trusted (default yes); with `false` only the added ones are.
+    pub fn tls_built_in_roots(mut self, trust: bool) -> SessionBuilder {
+        self.network.tls.only_extra_roots = !trust;
+        self
+    }
+
+    /// Presents a client certificate: its chain and its private key, PEM.
+    pub fn tls_client_identity(
+        mut self,
+        certificate_chain_pem: impl Into<Vec<u8>>,
+        private_key_pem: impl Into<Vec<u8>>,
+    ) -> SessionBuilder {
+        self.network.tls.identity_pem = Some((certificate_chain_pem.into(), private_key_pem.into()));
+        self
+    }
+
+    /// The oldest TLS version accepted (default 1.2).
+    pub fn tls_min_version(mut self, version: TlsVersion) -> SessionBuilder {
+        self.network.tls.min_version = Some(version);
+        self
+    }
+
+    /// **Turns off TLS certificate verification**: any certificate for any
+    /// name is accepted, so anyone on the path can read and change the
+    /// traffic. For tests against self-signed servers only (aiohttp's
+    /// `ssl=False`, curl's `--insecure`). Natively only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> SessionBuilder {
+        self.network.tls.accept_invalid_certs = accept;
+        self
+    }
+
     /// Sends requests through `transport` instead of this target's default.
     ///
     /// Network settings of this builder (DNS cache, …) then belong to that
@@ -282,6 +392,7 @@ impl SessionBuilder {
             Some(transport) => transport,
             None => transport::default_transport(&self.network)?,
         };
+        let platform = transport.platform();
         // On wasm nothing is `Send`; one `Arc` keeps one type on every target.
         #[allow(clippy::arc_with_non_send_sync)]
         let inner = Arc::new(Shared {
@@ -292,6 +403,11 @@ impl SessionBuilder {
             timeout: self.timeout,
             limiter: Limiter::new(self.limits),
             redirect: self.redirect,
+            retry: self.retry,
+            decompress: self.decompress,
+            max_body: self.max_body,
+            cookies: self.cookies,
+            platform,
         });
         Ok(Session { inner })
     }

@@ -119,11 +119,7 @@ impl Deadline {
 
     /// Runs `fut` unless the deadline passes first; `phase` names what was
     /// going on if it does.
-    pub(crate) async fn race_with<F, T>(
-        &mut self,
-        phase: impl Fn() -> Phase,
-        fut: F,
-    ) -> Result<T, Error>
+    pub(crate) async fn race_with<F, T>(&mut self, phase: impl Fn() -> Phase, fut: F) -> Result<T, Error>
     where
         F: Future<Output = Result<T, Error>>,
     {
@@ -167,9 +163,7 @@ impl IdleTimer {
         let timer = &self.timer;
         let sleep = self.sleep.get_or_insert_with(|| timer.sleep(limit));
         match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                Poll::Ready(Error::timeout_after(TimeoutKind::SockRead, phase, limit))
-            }
+            Poll::Ready(()) => Poll::Ready(Error::timeout_after(TimeoutKind::SockRead, phase, limit)),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -188,13 +182,11 @@ mod tests {
 
     #[test]
     fn deadline_wins_over_a_future_that_never_ends() {
-        let mut deadline =
-            Deadline::new(&Instant0, TimeoutKind::Total, Some(Duration::from_secs(1)));
-        let result: Result<(), Error> =
-            futures::executor::block_on(deadline.race_with(|| Phase::Headers, async {
-                std::future::pending::<()>().await;
-                Ok(())
-            }));
+        let mut deadline = Deadline::new(&Instant0, TimeoutKind::Total, Some(Duration::from_secs(1)));
+        let result: Result<(), Error> = futures::executor::block_on(deadline.race_with(|| Phase::Headers, async {
+            std::future::pending::<()>().await;
+            Ok(())
+        }));
         let err = result.unwrap_err();
         assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total));
         assert_eq!(err.phase(), Some(Phase::Headers));
@@ -203,8 +195,7 @@ mod tests {
     #[test]
     fn absent_deadline_never_fires() {
         let mut deadline = Deadline::new(&Instant0, TimeoutKind::Total, None);
-        let out =
-            futures::executor::block_on(deadline.race_with(|| Phase::Headers, async { Ok(7) }));
+        let out = futures::executor::block_on(deadline.race_with(|| Phase::Headers, async { Ok(7) }));
         assert_eq!(out.unwrap(), 7);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use support::SaturatedListener;
-use unifetch::{Phase, Session, Timeout, TimeoutKind};
+use unifetch::{Phase, Retry, Session, Timeout, TimeoutKind};
 
 fn timeout(f: impl FnOnce(&mut Timeout)) -> Timeout {
     let mut timeout = Timeout::NONE;
@@ -21,9 +21,7 @@ fn timeout(f: impl FnOnce(&mut Timeout)) -> Timeout {
 async fn sock_connect_bounds_a_connection_that_never_completes() {
     let listener = SaturatedListener::new();
     let session = Session::builder()
-        .timeout(timeout(|t| {
-            t.sock_connect = Some(Duration::from_millis(500))
-        }))
+        .timeout(timeout(|t| t.sock_connect = Some(Duration::from_millis(500))))
         .build()
         .unwrap();
     let err = session.get(listener.url()).send().await.unwrap_err();
@@ -52,10 +50,12 @@ async fn connect_bounds_connecting() {
 #[tokio::test]
 async fn connect_includes_the_wait_for_a_free_slot() {
     let site = support::site_url();
+    // No retries: a retry would wait for the slot again, and win.
     let session = Session::builder()
         .base_url(site)
         .unwrap()
         .limit(1)
+        .retry(Retry::none())
         .build()
         .unwrap();
     let slow = tokio::spawn({
@@ -84,10 +84,7 @@ async fn total_names_the_connect_phase_it_interrupted() {
     let err = session.get(listener.url()).send().await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total), "{err}");
     assert_eq!(err.phase(), Some(Phase::Connect), "{err}");
-    assert!(
-        err.is_connect(),
-        "a timeout while connecting is a connect error: {err}"
-    );
+    assert!(err.is_connect(), "a timeout while connecting is a connect error: {err}");
 }
 
 #[tokio::test]

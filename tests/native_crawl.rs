@@ -177,9 +177,7 @@ async fn deny_patterns_keep_urls_out() {
         .iter()
         .all(|r| !r.url.path().contains("/data/") && !r.url.path().contains("/missing/")));
     assert!(
-        records
-            .iter()
-            .all(|r| r.url.host_str() == Some("127.0.0.1")),
+        records.iter().all(|r| r.url.host_str() == Some("127.0.0.1")),
         "never off the host"
     );
     assert!(summary.out_of_scope > 0);
@@ -217,10 +215,7 @@ async fn an_unreachable_robots_txt_disallows_everything() {
             "/robots.txt",
             get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
         )
-        .route(
-            "/",
-            get(|| async { axum::response::Html("<a href='/a'>a</a>") }),
-        );
+        .route("/", get(|| async { axum::response::Html("<a href='/a'>a</a>") }));
     let server = TestServer::start(app).await.unwrap();
     let crawl = Crawler::new(server.session()).crawl(["/"]).unwrap();
     let (records, summary) = collect(crawl).await;

@@ -14,10 +14,8 @@ use conformance::Site;
 const SKIPS: &[(&str, &str)] = &[];
 
 fn site() -> Result<Site, String> {
-    let base = std::env::var("UNIFETCH_SITE")
-        .map_err(|_| "UNIFETCH_SITE is not set (see scripts/test.sh)")?;
-    let closed =
-        std::env::var("UNIFETCH_CLOSED_PORT").map_err(|_| "UNIFETCH_CLOSED_PORT is not set")?;
+    let base = std::env::var("UNIFETCH_SITE").map_err(|_| "UNIFETCH_SITE is not set (see scripts/test.sh)")?;
+    let closed = std::env::var("UNIFETCH_CLOSED_PORT").map_err(|_| "UNIFETCH_CLOSED_PORT is not set")?;
     let closed = closed
         .parse()
         .map_err(|e| format!("UNIFETCH_CLOSED_PORT={closed}: {e}"))?;

@@ -82,9 +82,7 @@ impl TestServer {
 
     /// A session with default settings whose base URL is this server.
     pub fn session(&self) -> Session {
-        self.session_builder()
-            .build()
-            .expect("default settings are valid")
+        self.session_builder().build().expect("default settings are valid")
     }
 }
 

@@ -20,11 +20,9 @@ fn stdout(output: &Output) -> String {
 async fn get_prints_status_headers_and_pretty_json() {
     let site = TestServer::site().await.unwrap();
     let url = site.url("/get");
-    let output = tokio::task::spawn_blocking(move || {
-        unifetch(&["get", &url, "name==钢铁知识库", "X-Trace:abc"])
-    })
-    .await
-    .unwrap();
+    let output = tokio::task::spawn_blocking(move || unifetch(&["get", &url, "name==钢铁知识库", "X-Trace:abc"]))
+        .await
+        .unwrap();
     assert!(output.status.success(), "{output:?}");
     let text = stdout(&output);
     assert!(text.starts_with("HTTP/1.1 200 OK\n"), "{text}");
@@ -60,11 +58,7 @@ async fn post_sends_json_or_form_fields() {
 async fn exit_codes_tell_transport_errors_from_http_errors() {
     let site = TestServer::site().await.unwrap();
     let (not_found, server_error, timeout, invalid) = {
-        let (a, b, c) = (
-            site.url("/status/404"),
-            site.url("/status/503"),
-            site.url("/delay/3"),
-        );
+        let (a, b, c) = (site.url("/status/404"), site.url("/status/503"), site.url("/delay/3"));
         tokio::task::spawn_blocking(move || {
             (
                 unifetch(&["get", &a]),
@@ -116,10 +110,7 @@ async fn crawl_writes_one_json_line_per_page() {
         assert!(record["url"].as_str().unwrap().contains("/web/100/"));
     }
     let summary = stdout(&output);
-    assert!(
-        summary.contains("pages") && summary.contains("20"),
-        "{summary}"
-    );
+    assert!(summary.contains("pages") && summary.contains("20"), "{summary}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -154,11 +145,7 @@ async fn ctrl_c_stops_a_crawl_and_keeps_what_was_fetched() {
     );
     let pages: u64 = summary
         .lines()
-        .find_map(|line| {
-            line.strip_prefix("pages")
-                .map(str::trim)
-                .and_then(|n| n.parse().ok())
-        })
+        .find_map(|line| line.strip_prefix("pages").map(str::trim).and_then(|n| n.parse().ok()))
         .expect("a pages row");
     let lines = std::fs::read_to_string(&out).unwrap().lines().count() as u64;
     assert!(pages > 0 && pages < 5000, "{pages} pages");

@@ -97,12 +97,7 @@ struct Response {
 }
 
 impl Crawl {
-    pub(crate) fn start(
-        session: Session,
-        settings: Settings,
-        on_page: Option<Arc<OnPage>>,
-        seeds: Vec<Url>,
-    ) -> Crawl {
+    pub(crate) fn start(session: Session, settings: Settings, on_page: Option<Arc<OnPage>>, seeds: Vec<Url>) -> Crawl {
         let scope = settings.scope.clone().resolve(&seeds);
         let frontier = Frontier::new(Rules {
             per_host: settings.per_host,
@@ -171,9 +166,7 @@ impl Crawl {
     }
 
     fn out_of_pages(&self) -> bool {
-        self.settings
-            .max_pages
-            .is_some_and(|max| self.dispatched >= max)
+        self.settings.max_pages.is_some_and(|max| self.dispatched >= max)
     }
 
     /// Starts fetches until the concurrency or the frontier says stop; arms
@@ -188,11 +181,7 @@ impl Crawl {
             match self.frontier.next(now) {
                 Next::Page(job) => {
                     self.dispatched += 1;
-                    let fetch = fetch(
-                        self.session.clone(),
-                        job.url.clone(),
-                        self.settings.max_page_bytes,
-                    );
+                    let fetch = fetch(self.session.clone(), job.url.clone(), self.settings.max_page_bytes);
                     self.in_flight.push(timed(Fetch::Page(job), fetch));
                 }
                 Next::Robots { host, url } => {
@@ -201,11 +190,7 @@ impl Crawl {
                 }
                 Next::WaitUntil(at) => {
                     if self.wake.as_ref().is_none_or(|(armed, _)| at < *armed) {
-                        let sleep = self
-                            .session
-                            .inner
-                            .timer
-                            .sleep(at.saturating_duration_since(now));
+                        let sleep = self.session.inner.timer.sleep(at.saturating_duration_since(now));
                         self.wake = Some((at, sleep));
                     }
                     return;
@@ -265,10 +250,7 @@ impl Crawl {
         };
         if response.too_large {
             record.error = Some("too_large".to_owned());
-            record.error_message = Some(format!(
-                "page larger than {} bytes",
-                self.settings.max_page_bytes
-            ));
+            record.error_message = Some(format!("page larger than {} bytes", self.settings.max_page_bytes));
             return record;
         }
         if is_error_status(response.status) {
@@ -327,9 +309,7 @@ impl Stream for Crawl {
                     this.finish(fetched);
                     continue;
                 }
-                Poll::Ready(None)
-                    if this.frontier.queued() == 0 || this.stopped() || this.out_of_pages() =>
-                {
+                Poll::Ready(None) if this.frontier.queued() == 0 || this.stopped() || this.out_of_pages() => {
                     this.summary.stopped = this.stopped();
                     this.summary.set_elapsed(this.started.elapsed());
                     this.summary.finished = true;

@@ -124,14 +124,7 @@ impl Frontier {
                 continue;
             };
             let before = host.queue.len();
-            let released = Self::release(
-                &self.rules,
-                host,
-                &key,
-                now,
-                &mut earliest,
-                &mut self.disallowed,
-            );
+            let released = Self::release(&self.rules, host, &key, now, &mut earliest, &mut self.disallowed);
             self.queued -= before - host.queue.len();
             if !host.queue.is_empty() {
                 self.order.push_back(key);
@@ -158,10 +151,7 @@ impl Frontier {
         match &host.robots {
             RobotsState::Fetching => return None,
             RobotsState::Unknown => {
-                let url = host
-                    .queue
-                    .front()
-                    .and_then(|job| robotxt::robots_url(&job.url).ok())?;
+                let url = host.queue.front().and_then(|job| robotxt::robots_url(&job.url).ok())?;
                 host.robots = RobotsState::Fetching;
                 host.in_flight += 1;
                 return Some(Next::Robots {
@@ -253,10 +243,7 @@ mod tests {
         let now = Instant::now();
         assert_eq!(page(frontier.next(now)), "http://a.test/1");
         assert_eq!(page(frontier.next(now)), "http://b.test/1");
-        assert!(
-            matches!(frontier.next(now), Next::Idle),
-            "a.test is at its cap"
-        );
+        assert!(matches!(frontier.next(now), Next::Idle), "a.test is at its cap");
         frontier.finished(&"http://a.test/1".parse().unwrap(), Duration::ZERO, true);
         assert_eq!(page(frontier.next(now)), "http://a.test/2");
     }
@@ -272,10 +259,7 @@ mod tests {
             Next::WaitUntil(at) => assert_eq!(at - now, Duration::from_millis(500)),
             other => panic!("expected a wait, got {other:?}"),
         }
-        assert_eq!(
-            page(frontier.next(now + Duration::from_millis(500))),
-            "http://a.test/2"
-        );
+        assert_eq!(page(frontier.next(now + Duration::from_millis(500))), "http://a.test/2");
     }
 
     #[test]
@@ -292,17 +276,11 @@ mod tests {
             matches!(frontier.next(now), Next::Idle),
             "nothing before robots.txt is known"
         );
-        let robots = robotxt::Robots::parse(
-            b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2",
-            "unifetch",
-        );
+        let robots = robotxt::Robots::parse(b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2", "unifetch");
         frontier.robots_known(&host, robots);
         assert_eq!(page(frontier.next(now)), "http://a.test/public/1");
         assert_eq!(frontier.disallowed(), 1);
         frontier.push(job("http://a.test/public/2"));
-        assert!(
-            matches!(frontier.next(now), Next::WaitUntil(_)),
-            "Crawl-delay applies"
-        );
+        assert!(matches!(frontier.next(now), Next::WaitUntil(_)), "Crawl-delay applies");
     }
 }

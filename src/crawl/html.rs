@@ -59,11 +59,7 @@ pub(crate) fn parse(html: &[u8], page: &Url) -> HtmlFacts {
         .iter()
         .filter_map(|href| base_url.join(href.trim()).ok())
         .collect();
-    let title: String = title
-        .into_inner()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let title: String = title.into_inner().split_whitespace().collect::<Vec<_>>().join(" ");
     HtmlFacts {
         title: (!title.is_empty()).then(|| decode_entities(&title)),
         links,

@@ -206,12 +206,7 @@ impl Crawler {
             .into_iter()
             .map(|seed| self.session.resolve(seed.as_ref()))
             .collect::<crate::Result<Vec<_>>>()?;
-        Ok(Crawl::start(
-            self.session,
-            self.settings,
-            self.on_page,
-            seeds,
-        ))
+        Ok(Crawl::start(self.session, self.settings, self.on_page, seeds))
     }
 }
 
@@ -246,13 +241,7 @@ impl Default for Throttle {
 
 impl Throttle {
     /// The next delay after a response that took `latency`.
-    pub(crate) fn adjust(
-        &self,
-        delay: Duration,
-        min_delay: Duration,
-        latency: Duration,
-        ok: bool,
-    ) -> Duration {
+    pub(crate) fn adjust(&self, delay: Duration, min_delay: Duration, latency: Duration, ok: bool) -> Duration {
         let target = latency.div_f64(self.target_concurrency.max(0.01));
         let next = ((delay + target) / 2)
             .max(target)

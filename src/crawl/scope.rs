@@ -77,9 +77,9 @@ impl Scope {
         }
         let host_ok = self.any_host
             || host_of(url).is_some_and(|host| {
-                self.hosts.iter().any(|allowed| {
-                    *allowed == host || host.split(':').next() == Some(allowed.as_str())
-                })
+                self.hosts
+                    .iter()
+                    .any(|allowed| *allowed == host || host.split(':').next() == Some(allowed.as_str()))
             });
         let text = url.as_str();
         host_ok

@@ -12,8 +12,15 @@
 //!   first, because browsers only stream uploads over HTTP/2.
 //! * What the platform does not expose: `connect`/`sock_connect` timeouts
 //!   (folded into `total`), the pool, proxies and TLS options (the
-//!   browser's), DNS. Redirects are followed by the platform; the final URL
-//!   is reported to the core with [`FinalUrl`].
+//!   browser's), DNS. Bodies arrive decoded.
+//! * Redirects: Node hands 3xx responses over (`redirect: "manual"`), so the
+//!   core's policy applies in full. Browsers hide them (an opaque redirect),
+//!   so they follow redirects themselves when the policy follows (the final
+//!   URL is reported to the core with [`FinalUrl`]; a custom policy is not
+//!   consulted and the browser's own limit of 20 hops applies), and
+//!   `Redirect::none()` makes a redirect an `is_redirect()` error.
+//! * Cookies: browsers keep them (`credentials: "include"` when the session
+//!   has a cookie jar); Node has no jar, so the core's is used there.
 //! * Requests bypass the HTTP cache (`cache: "no-store"`), as natively.
 //! * A failed `fetch()` (refused, DNS, CORS, TLS: the platform does not say
 //!   which) is an [`is_connect`](crate::Error::is_connect) error carrying the
@@ -32,10 +39,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, ReadableStreamDefaultReader, RequestCache, RequestInit, RequestRedirect,
+    AbortController, ReadableStreamDefaultReader, RequestCache, RequestCredentials, RequestInit, RequestRedirect,
+    ResponseType,
 };
 
-use super::{BoxFuture, FinalUrl, Phase, SendOptions, Timer, Transport};
+use super::{BoxFuture, FinalUrl, Phase, Platform, SendOptions, Timer, Transport};
 use crate::{Body, Error, Result};
 
 #[wasm_bindgen]
@@ -51,42 +59,74 @@ extern "C" {
 }
 
 /// The [`Transport`] of `wasm32-unknown-unknown`: the global `fetch`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FetchTransport {
-    _private: (),
+    /// Node's fetch shows redirects and keeps no cookies; browsers differ.
+    node: bool,
+}
+
+impl Default for FetchTransport {
+    fn default() -> FetchTransport {
+        FetchTransport::new()
+    }
 }
 
 impl FetchTransport {
     /// A transport over the global `fetch`.
     pub fn new() -> FetchTransport {
-        FetchTransport::default()
+        FetchTransport { node: running_in_node() }
     }
+}
+
+/// Whether `globalThis.process.versions.node` exists.
+fn running_in_node() -> bool {
+    let lookup = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
+    lookup(&js_sys::global(), "process")
+        .filter(|p| p.is_object())
+        .and_then(|process| lookup(&process, "versions"))
+        .filter(|v| v.is_object())
+        .and_then(|versions| lookup(&versions, "node"))
+        .is_some_and(|node| node.is_string())
 }
 
 impl Transport for FetchTransport {
-    fn send(
-        &self,
-        request: http::Request<Body>,
-        _: SendOptions,
-    ) -> BoxFuture<'static, Result<http::Response<Body>>> {
-        Box::pin(send(request))
+    fn send(&self, request: http::Request<Body>, options: SendOptions) -> BoxFuture<'static, Result<http::Response<Body>>> {
+        let redirect = if self.node || !options.follow_redirects {
+            RequestRedirect::Manual
+        } else {
+            RequestRedirect::Follow
+        };
+        let credentials = if options.cookies && !self.node {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        };
+        Box::pin(send(request, redirect, credentials))
+    }
+
+    fn platform(&self) -> Platform {
+        Platform::new(true, !self.node)
     }
 }
 
-async fn send(request: http::Request<Body>) -> Result<http::Response<Body>> {
+async fn send(
+    request: http::Request<Body>,
+    redirect: RequestRedirect,
+    credentials: RequestCredentials,
+) -> Result<http::Response<Body>> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
 
     let guard = AbortGuard::new()?;
     let init = RequestInit::new();
     init.set_method(parts.method.as_str());
-    init.set_redirect(RequestRedirect::Follow);
+    init.set_redirect(redirect);
+    init.set_credentials(credentials);
     // Like the native client, no HTTP cache: it would also serialize
     // identical requests in flight behind Chromium's cache lock.
     init.set_cache(RequestCache::NoStore);
     init.set_signal(Some(&guard.controller.signal()));
-    let headers =
-        web_sys::Headers::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
+    let headers = web_sys::Headers::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes());
         headers
@@ -98,13 +138,17 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>> {
         init.set_body(&Uint8Array::from(&body[..]));
     }
     let url = parts.uri.to_string();
-    let request = web_sys::Request::new_with_str_and_init(&url, &init)
-        .map_err(|e| Error::builder(JsError::from(e)))?;
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(|e| Error::builder(JsError::from(e)))?;
 
     let response: web_sys::Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(|e| Error::transport(Phase::Connect, JsError::from(e)))?
         .unchecked_into();
+    if response.type_() == ResponseType::Opaqueredirect {
+        return Err(Error::redirect(
+            "the browser does not show redirect responses to scripts; this session's policy does not follow them",
+        ));
+    }
 
     let mut head = http::Response::builder().status(response.status());
     for entry in js_sys::try_iter(&response.headers())
@@ -136,8 +180,7 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>> {
         }
         None => Body::empty(),
     };
-    head.body(body)
-        .map_err(|e| Error::transport(Phase::Headers, e))
+    head.body(body).map_err(|e| Error::transport(Phase::Headers, e))
 }
 
 /// Aborts the fetch when dropped (a no-op once it has completed).
@@ -147,8 +190,7 @@ struct AbortGuard {
 
 impl AbortGuard {
     fn new() -> Result<AbortGuard> {
-        let controller =
-            AbortController::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
+        let controller = AbortController::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
         Ok(AbortGuard { controller })
     }
 }
@@ -173,15 +215,10 @@ impl http_body::Body for FetchBody {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
         let this = &mut *self;
         let reader = &this.reader;
-        let read = this
-            .pending
-            .get_or_insert_with(|| JsFuture::from(reader.read()));
+        let read = this.pending.get_or_insert_with(|| JsFuture::from(reader.read()));
         let result = match read.poll_unpin(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
@@ -218,11 +255,7 @@ fn describe(value: &JsValue) -> String {
     let Some(error) = value.dyn_ref::<js_sys::Error>() else {
         return value.as_string().unwrap_or_else(|| format!("{value:?}"));
     };
-    let mut text = format!(
-        "{}: {}",
-        String::from(error.name()),
-        String::from(error.message())
-    );
+    let mut text = format!("{}: {}", String::from(error.name()), String::from(error.message()));
     let cause = error.cause();
     if !cause.is_undefined() && !cause.is_null() {
         text.push_str(&format!(" (cause: {})", describe(&cause)));

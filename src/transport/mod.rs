@@ -85,8 +85,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A boxed body that is `Send` wherever the target allows it.
 #[cfg(not(target_family = "wasm"))]
-pub(crate) type BoxBody =
-    Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error> + Send>>;
+pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error> + Send>>;
 /// A boxed body that is `Send` wherever the target allows it.
 #[cfg(target_family = "wasm")]
 pub(crate) type BoxBody = Pin<Box<dyn http_body::Body<Data = bytes::Bytes, Error = crate::Error>>>;
@@ -113,6 +112,36 @@ pub struct SendOptions {
     /// connects and [`Phase::Headers`] once connected, so that a `total`
     /// timeout names the phase it interrupted.
     pub progress: Progress,
+    /// A proxy for this request only, replacing the session's proxies.
+    pub proxy: Option<crate::Proxy>,
+    /// Whether the session's redirect policy follows redirects. A platform
+    /// that cannot hand 3xx responses to the core (browsers) follows them
+    /// itself when this is true, and otherwise reports them as errors.
+    pub follow_redirects: bool,
+    /// Whether the session keeps cookies. A platform with its own jar
+    /// (browsers) then sends and stores them.
+    pub cookies: bool,
+}
+
+/// What the platform under a transport already does by itself, so that the
+/// core does not do it twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Platform {
+    /// Response bodies arrive decoded (`Content-Encoding` is handled).
+    pub decompresses: bool,
+    /// Cookies are stored and sent by the platform (the browser's jar).
+    pub manages_cookies: bool,
+}
+
+impl Platform {
+    /// A platform that leaves decompression to the core and keeps cookies.
+    pub fn new(decompresses: bool, manages_cookies: bool) -> Platform {
+        Platform {
+            decompresses,
+            manages_cookies,
+        }
+    }
 }
 
 /// The phase an exchange is in, shared between the core and a transport.
@@ -153,14 +182,39 @@ pub struct FinalUrl(pub url::Url);
 pub(crate) struct NetworkConfig {
     /// How long resolved addresses are reused.
     pub(crate) dns_ttl: Duration,
+    /// Explicit proxies.
+    pub(crate) proxies: Vec<crate::Proxy>,
+    /// Read `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`.
+    pub(crate) trust_env: bool,
+    /// Certificates and TLS versions.
+    pub(crate) tls: TlsConfig,
 }
 
 impl Default for NetworkConfig {
     fn default() -> NetworkConfig {
         NetworkConfig {
             dns_ttl: Duration::from_secs(10),
+            proxies: Vec::new(),
+            trust_env: false,
+            tls: TlsConfig::default(),
         }
     }
+}
+
+/// TLS settings of a session (native only; browsers, Node and WASI hosts
+/// use their own).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TlsConfig {
+    /// Extra trusted roots, PEM.
+    pub(crate) roots_pem: Vec<Vec<u8>>,
+    /// Trust only the extra roots, not the built-in ones.
+    pub(crate) only_extra_roots: bool,
+    /// A client certificate chain and its private key, PEM.
+    pub(crate) identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+    /// The oldest TLS version accepted.
+    pub(crate) min_version: Option<crate::TlsVersion>,
+    /// Skip certificate verification altogether.
+    pub(crate) accept_invalid_certs: bool,
 }
 
 /// Sends one HTTP request and returns the response head with a streaming body.
@@ -199,6 +253,12 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
         request: http::Request<Body>,
         options: SendOptions,
     ) -> BoxFuture<'static, Result<http::Response<Body>>>;
+
+    /// What the platform does by itself (default: nothing, the core
+    /// decompresses and keeps the cookie jar).
+    fn platform(&self) -> Platform {
+        Platform::default()
+    }
 }
 
 /// Sleeps for a duration. The core's only notion of time.

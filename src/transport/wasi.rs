@@ -32,8 +32,8 @@ use http_body::Frame;
 use http_body_util::BodyExt;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, FutureIncomingResponse, HeaderError, IncomingBody, IncomingResponse, Method,
-    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, HeaderError, IncomingBody, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, RequestOptions, Scheme,
 };
 use wasip2::io::streams::{InputStream, StreamError};
 use wstd::io::{AsyncOutputStream, AsyncPollable};
@@ -77,8 +77,7 @@ async fn send(request: http::Request<Body>, options: SendOptions) -> Result<http
     // An empty body is finished before the request starts, without ever
     // opening its stream (see the module docs): the upload is then a no-op.
     let outgoing_body = if body.as_bytes().is_some_and(<[u8]>::is_empty) {
-        OutgoingBody::finish(outgoing_body, None)
-            .map_err(|code| Error::transport(Phase::Send, describe(&code)))?;
+        OutgoingBody::finish(outgoing_body, None).map_err(|code| Error::transport(Phase::Send, describe(&code)))?;
         None
     } else {
         Some(outgoing_body)
@@ -109,8 +108,7 @@ async fn send(request: http::Request<Body>, options: SendOptions) -> Result<http
         body: Some(body),
         sock_read: options.sock_read,
     });
-    head.body(body)
-        .map_err(|e| Error::transport(Phase::Headers, e))
+    head.body(body).map_err(|e| Error::transport(Phase::Headers, e))
 }
 
 /// The request head as a wasi:http `outgoing-request`.
@@ -183,10 +181,7 @@ fn request_options(options: &SendOptions) -> (RequestOptions, TimeoutKind) {
         let _ = request_options.set_first_byte_timeout(Some(backstop));
         let _ = request_options.set_between_bytes_timeout(Some(backstop));
     }
-    (
-        request_options,
-        connect.map_or(TimeoutKind::Connect, |(_, kind)| kind),
-    )
+    (request_options, connect.map_or(TimeoutKind::Connect, |(_, kind)| kind))
 }
 
 /// Streams `body` into the outgoing body, then finishes it (nothing to do
@@ -207,13 +202,9 @@ async fn send_body(mut body: Body, outgoing: Option<OutgoingBody>) -> Result<()>
                 .map_err(|e| Error::transport(Phase::Send, e))?;
         }
     }
-    stream
-        .flush()
-        .await
-        .map_err(|e| Error::transport(Phase::Send, e))?;
+    stream.flush().await.map_err(|e| Error::transport(Phase::Send, e))?;
     drop(stream);
-    OutgoingBody::finish(outgoing, None)
-        .map_err(|code| Error::transport(Phase::Send, describe(&code)))
+    OutgoingBody::finish(outgoing, None).map_err(|code| Error::transport(Phase::Send, describe(&code)))
 }
 
 /// Waits for the response head.
@@ -226,10 +217,7 @@ async fn receive_head(
     match pending.get() {
         Some(Ok(Ok(response))) => Ok(response),
         Some(Ok(Err(code))) => Err(from_error_code(code, Phase::Headers, connect_kind, options)),
-        Some(Err(())) => Err(Error::transport(
-            Phase::Headers,
-            "the response was already taken",
-        )),
+        Some(Err(())) => Err(Error::transport(Phase::Headers, "the response was already taken")),
         None => Err(Error::transport(
             Phase::Headers,
             "the host reported a response that is not ready",
@@ -238,21 +226,12 @@ async fn receive_head(
 }
 
 /// A host error code as our error, with the phase it belongs to.
-fn from_error_code(
-    code: ErrorCode,
-    during: Phase,
-    connect_kind: TimeoutKind,
-    options: &SendOptions,
-) -> Error {
+fn from_error_code(code: ErrorCode, during: Phase, connect_kind: TimeoutKind, options: &SendOptions) -> Error {
     let sock_read = options.sock_read.unwrap_or_default();
     match code {
         ErrorCode::ConnectionTimeout => Error::timeout(connect_kind, Phase::Connect),
-        ErrorCode::HttpResponseTimeout => {
-            Error::timeout_after(TimeoutKind::SockRead, Phase::Headers, sock_read)
-        }
-        ErrorCode::ConnectionReadTimeout => {
-            Error::timeout_after(TimeoutKind::SockRead, during, sock_read)
-        }
+        ErrorCode::HttpResponseTimeout => Error::timeout_after(TimeoutKind::SockRead, Phase::Headers, sock_read),
+        ErrorCode::ConnectionReadTimeout => Error::timeout_after(TimeoutKind::SockRead, during, sock_read),
         ErrorCode::DnsTimeout | ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
             Error::transport(Phase::Resolve, describe(&code))
         }
@@ -261,12 +240,10 @@ fn from_error_code(
         | ErrorCode::DestinationIpUnroutable
         | ErrorCode::ConnectionRefused
         | ErrorCode::ConnectionLimitReached => Error::transport(Phase::Connect, describe(&code)),
-        ErrorCode::TlsProtocolError
-        | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => Error::transport(Phase::Tls, describe(&code)),
-        ErrorCode::HttpRequestUriInvalid | ErrorCode::HttpRequestMethodInvalid => {
-            Error::builder(describe(&code))
+        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
+            Error::transport(Phase::Tls, describe(&code))
         }
+        ErrorCode::HttpRequestUriInvalid | ErrorCode::HttpRequestMethodInvalid => Error::builder(describe(&code)),
         _ => Error::transport(during, describe(&code)),
     }
 }
@@ -311,10 +288,7 @@ impl http_body::Body for WasiBody {
     type Data = Bytes;
     type Error = Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
         let this = &mut *self;
         loop {
             if let Some(wait) = &mut this.wait {

@@ -182,27 +182,11 @@ pub async fn query_params_are_percent_encoded(site: &Site) -> Outcome {
         name: "钢铁知识库",
         age: 23,
     };
-    let by_pairs: Value = session
-        .get("/get")
-        .query(&pairs)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let by_pairs: Value = session.get("/get").query(&pairs).send().await?.json().await?;
     let by_map: Value = session.get("/get").query(&map).send().await?.json().await?;
-    let by_struct: Value = session
-        .get("/get?x=1")
-        .query(&person)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let by_struct: Value = session.get("/get?x=1").query(&person).send().await?.json().await?;
     for echo in [&by_pairs, &by_map, &by_struct] {
-        ensure!(
-            echo["args"]["name"] == "钢铁知识库",
-            "args: {}",
-            echo["args"]
-        );
+        ensure!(echo["args"]["name"] == "钢铁知识库", "args: {}", echo["args"]);
         ensure!(echo["args"]["age"] == "23", "args: {}", echo["args"]);
         let url = echo["url"].as_str().unwrap_or_default();
         ensure!(
@@ -231,11 +215,7 @@ pub async fn every_method_is_sent_with_its_body(site: &Site) -> Outcome {
             .await?
             .json()
             .await?;
-        ensure!(
-            echo["method"] == method.as_str(),
-            "method echoed as {}",
-            echo["method"]
-        );
+        ensure!(echo["method"] == method.as_str(), "method echoed as {}", echo["method"]);
         ensure!(
             echo["data"] == body.as_str(),
             "{method} data echoed as {}",
@@ -245,11 +225,7 @@ pub async fn every_method_is_sent_with_its_body(site: &Site) -> Outcome {
     let echo: Value = session.get("/anything").send().await?.json().await?;
     ensure!(echo["method"] == "GET", "GET echoed as {}", echo["method"]);
     let head = session.head("/get").send().await?;
-    ensure!(
-        head.status() == StatusCode::OK,
-        "HEAD status {}",
-        head.status()
-    );
+    ensure!(head.status() == StatusCode::OK, "HEAD status {}", head.status());
     ensure!(head.bytes().await?.is_empty(), "HEAD has no body");
     let options = session.options("/anything").send().await?;
     ensure!(
@@ -258,11 +234,7 @@ pub async fn every_method_is_sent_with_its_body(site: &Site) -> Outcome {
         options.status()
     );
     let echo: Value = options.json().await?;
-    ensure!(
-        echo["method"] == "OPTIONS",
-        "OPTIONS echoed as {}",
-        echo["method"]
-    );
+    ensure!(echo["method"] == "OPTIONS", "OPTIONS echoed as {}", echo["method"]);
     Ok(())
 }
 
@@ -276,11 +248,7 @@ pub async fn form_and_json_bodies(site: &Site) -> Outcome {
         .await?
         .json()
         .await?;
-    ensure!(
-        echo["form"]["name"] == "钢铁知识库",
-        "form {}",
-        echo["form"]
-    );
+    ensure!(echo["form"]["name"] == "钢铁知识库", "form {}", echo["form"]);
     ensure!(echo["form"]["tag"] == "a&b=c", "form {}", echo["form"]);
     ensure!(
         echo["headers"]["Content-Type"] == "application/x-www-form-urlencoded",
@@ -289,28 +257,14 @@ pub async fn form_and_json_bodies(site: &Site) -> Outcome {
     );
     let echo: Value = session
         .post("/post")
-        .form(&Person {
-            name: "Ann",
-            age: 7,
-        })
+        .form(&Person { name: "Ann", age: 7 })
         .send()
         .await?
         .json()
         .await?;
-    ensure!(
-        echo["form"]["age"] == "7",
-        "form from a struct {}",
-        echo["form"]
-    );
-    let payload =
-        serde_json::json!({"name": "钢铁知识库", "list": [1, 2, 3], "nested": {"ok": true}});
-    let echo: Value = session
-        .post("/post")
-        .json(&payload)
-        .send()
-        .await?
-        .json()
-        .await?;
+    ensure!(echo["form"]["age"] == "7", "form from a struct {}", echo["form"]);
+    let payload = serde_json::json!({"name": "钢铁知识库", "list": [1, 2, 3], "nested": {"ok": true}});
+    let echo: Value = session.post("/post").json(&payload).send().await?.json().await?;
     ensure!(echo["json"] == payload, "json {}", echo["json"]);
     ensure!(
         echo["headers"]["Content-Type"] == "application/json",
@@ -339,28 +293,13 @@ pub async fn response_head_text_bytes_and_json(site: &Site) -> Outcome {
         .send()
         .await?;
     ensure!(response.status() == StatusCode::OK, "status");
-    ensure!(
-        response.headers()["x-custom"] == "Value",
-        "lower-case lookup"
-    );
-    ensure!(
-        response.headers()["X-CUSTOM"] == "Value",
-        "upper-case lookup"
-    );
-    ensure!(
-        response.url().path() == "/response-headers",
-        "url {}",
-        response.url()
-    );
+    ensure!(response.headers()["x-custom"] == "Value", "lower-case lookup");
+    ensure!(response.headers()["X-CUSTOM"] == "Value", "upper-case lookup");
+    ensure!(response.url().path() == "/response-headers", "url {}", response.url());
     let text = response.text().await?;
     ensure!(text.contains("\"X-Custom\": \"Value\""), "text {text}");
 
-    let bytes = session
-        .get("/bytes/1000?seed=3")
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let bytes = session.get("/bytes/1000?seed=3").send().await?.bytes().await?;
     ensure!(bytes.len() == 1000, "got {} bytes", bytes.len());
 
     let typed: Echo = session
@@ -410,11 +349,7 @@ pub async fn user_agent_is_replaced(site: &Site) -> Outcome {
         .header("User-Agent", agent)
         .build()?;
     let echo: Value = session.get("/user-agent").send().await?.json().await?;
-    ensure!(
-        echo["user-agent"] == agent,
-        "server saw {}",
-        echo["user-agent"]
-    );
+    ensure!(echo["user-agent"] == agent, "server saw {}", echo["user-agent"]);
     Ok(())
 }
 
@@ -430,12 +365,7 @@ pub async fn text_follows_the_charset(site: &Site) -> Outcome {
         ("utf-8", "Grüße, café — 钢铁知识库 ✓"),
     ];
     for (charset, expected) in cases {
-        let text = session
-            .get(format!("/encoding/{charset}"))
-            .send()
-            .await?
-            .text()
-            .await?;
+        let text = session.get(format!("/encoding/{charset}")).send().await?.text().await?;
         ensure!(text == expected, "{charset}: {text:?}");
     }
     let undeclared = session
@@ -444,20 +374,9 @@ pub async fn text_follows_the_charset(site: &Site) -> Outcome {
         .await?
         .text()
         .await?;
-    ensure!(
-        undeclared == "Grüße, café — 钢铁知识库 ✓",
-        "undeclared: {undeclared:?}"
-    );
-    let wrong = session
-        .get("/encoding/gbk?declare=false")
-        .send()
-        .await?
-        .text()
-        .await?;
-    ensure!(
-        wrong.contains('\u{FFFD}'),
-        "invalid UTF-8 is replaced: {wrong:?}"
-    );
+    ensure!(undeclared == "Grüße, café — 钢铁知识库 ✓", "undeclared: {undeclared:?}");
+    let wrong = session.get("/encoding/gbk?declare=false").send().await?.text().await?;
+    ensure!(wrong.contains('\u{FFFD}'), "invalid UTF-8 is replaced: {wrong:?}");
     let fallback = session
         .get("/encoding/gbk?declare=false")
         .send()
@@ -477,12 +396,7 @@ pub async fn error_for_status_flags_4xx_and_5xx(site: &Site) -> Outcome {
     let ok = session.get("/status/204").send().await?.error_for_status();
     ensure!(ok.is_ok(), "204 passes");
     for code in [404u16, 418, 500, 503] {
-        let err = match session
-            .get(format!("/status/{code}"))
-            .send()
-            .await?
-            .error_for_status()
-        {
+        let err = match session.get(format!("/status/{code}")).send().await?.error_for_status() {
             Ok(_) => return Err(Failure(format!("{code} passed error_for_status"))),
             Err(err) => err,
         };
@@ -493,8 +407,7 @@ pub async fn error_for_status_flags_4xx_and_5xx(site: &Site) -> Outcome {
             err.status()
         );
         ensure!(
-            err.url()
-                .is_some_and(|u| u.path().ends_with(&code.to_string())),
+            err.url().is_some_and(|u| u.path().ends_with(&code.to_string())),
             "url on error"
         );
     }
@@ -563,10 +476,7 @@ pub async fn sock_read_timeout_on_a_stalled_body(site: &Site) -> Outcome {
         .base_url(&site.base)?
         .timeout(sock_read(Duration::from_millis(700)))
         .build()?;
-    let response = session
-        .get("/fault/stall-body?bytes=100&seconds=30")
-        .send()
-        .await?;
+    let response = session.get("/fault/stall-body?bytes=100&seconds=30").send().await?;
     expect_timeout(response.bytes().await, TimeoutKind::SockRead, "body")
 }
 
@@ -576,12 +486,7 @@ pub async fn sock_read_allows_a_slow_steady_body(site: &Site) -> Outcome {
         .base_url(&site.base)?
         .timeout(sock_read(Duration::from_millis(1500)))
         .build()?;
-    let body = session
-        .get("/drip?duration=2&numbytes=8")
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let body = session.get("/drip?duration=2&numbytes=8").send().await?.bytes().await?;
     ensure!(&body[..] == b"********", "body {body:?}");
     Ok(())
 }
@@ -613,22 +518,14 @@ pub async fn limit_caps_requests_in_flight(site: &Site) -> Outcome {
         .build()?;
     let key = site.track_key("limit");
     let requests = (0..10).map(|_| async {
-        let response = session
-            .get("/delay/0.3")
-            .query(&[("track", &key)])
-            .send()
-            .await?;
+        let response = session.get("/delay/0.3").query(&[("track", &key)]).send().await?;
         response.bytes().await
     });
     for result in futures_util::future::join_all(requests).await {
         result?;
     }
     let stats = site.stats(&key).await?;
-    ensure!(
-        stats.requests == 10,
-        "server saw {} requests",
-        stats.requests
-    );
+    ensure!(stats.requests == 10, "server saw {} requests", stats.requests);
     ensure!(
         stats.max_in_flight == 2,
         "server saw {} in flight, limit is 2",
@@ -640,9 +537,7 @@ pub async fn limit_caps_requests_in_flight(site: &Site) -> Outcome {
 /// With `limit_per_host(1)`, each host sees one request at a time while two
 /// hosts are served together.
 pub async fn limit_per_host_caps_each_host(site: &Site) -> Outcome {
-    let session = Session::builder()
-        .limits(Limits::default().limit_per_host(1))
-        .build()?;
+    let session = Session::builder().limits(Limits::default().limit_per_host(1)).build()?;
     let key = site.track_key("per-host");
     let urls = [
         &site.base,
@@ -665,28 +560,16 @@ pub async fn limit_per_host_caps_each_host(site: &Site) -> Outcome {
         result?;
     }
     let stats = site.stats(key).await?;
-    ensure!(
-        stats.hosts.len() == 2,
-        "two hosts: {:?}",
-        stats.hosts.keys()
-    );
+    ensure!(stats.hosts.len() == 2, "two hosts: {:?}", stats.hosts.keys());
     for (host, host_stats) in &stats.hosts {
-        ensure!(
-            host_stats.requests == 3,
-            "{host}: {} requests",
-            host_stats.requests
-        );
+        ensure!(host_stats.requests == 3, "{host}: {} requests", host_stats.requests);
         ensure!(
             host_stats.max_in_flight == 1,
             "{host}: {} in flight",
             host_stats.max_in_flight
         );
     }
-    ensure!(
-        stats.max_in_flight == 2,
-        "both hosts at once: {}",
-        stats.max_in_flight
-    );
+    ensure!(stats.max_in_flight == 2, "both hosts at once: {}", stats.max_in_flight);
     Ok(())
 }
 
@@ -709,10 +592,7 @@ pub async fn large_body_streams_in_chunks(site: &Site) -> Outcome {
     }
     ensure!(total == size, "received {total} of {size} bytes");
     ensure!(count >= 4, "only {count} chunks");
-    ensure!(
-        largest <= 4 * 1024 * 1024,
-        "a chunk of {largest} bytes: not streaming"
-    );
+    ensure!(largest <= 4 * 1024 * 1024, "a chunk of {largest} bytes: not streaming");
     Ok(())
 }
 
@@ -722,13 +602,7 @@ pub async fn connection_refused_is_a_connect_error(site: &Site) -> Outcome {
         .timeout(Timeout::total(Duration::from_secs(20)))
         .build()?;
     let err = match session.get(&site.closed).send().await {
-        Ok(response) => {
-            return Err(Failure(format!(
-                "{} answered {}",
-                site.closed,
-                response.status()
-            )))
-        }
+        Ok(response) => return Err(Failure(format!("{} answered {}", site.closed, response.status()))),
         Err(err) => err,
     };
     ensure!(err.is_connect(), "not a connect error: {err}");
@@ -756,11 +630,7 @@ pub async fn malformed_input_is_a_builder_error(site: &Site) -> Outcome {
             result.map(|r| r.status())
         );
     }
-    let header = session
-        .get("/get")
-        .header("X-Bad", "a\r\nInjected: 1")
-        .send()
-        .await;
+    let header = session.get("/get").header("X-Bad", "a\r\nInjected: 1").send().await;
     ensure!(
         matches!(&header, Err(e) if e.is_builder()),
         "header with CR/LF accepted"
@@ -771,10 +641,7 @@ pub async fn malformed_input_is_a_builder_error(site: &Site) -> Outcome {
         "header name with a space accepted"
     );
     let built = Session::builder().base_url("::not a base::");
-    ensure!(
-        matches!(&built, Err(e) if e.is_builder()),
-        "bad base URL accepted"
-    );
+    ensure!(matches!(&built, Err(e) if e.is_builder()), "bad base URL accepted");
     let built = Session::builder().header("X-Bad", "\n").build();
     ensure!(
         matches!(&built, Err(e) if e.is_builder()),
@@ -787,18 +654,10 @@ pub async fn malformed_input_is_a_builder_error(site: &Site) -> Outcome {
 /// errors, never silently short data.
 pub async fn broken_bodies_are_body_errors(site: &Site) -> Outcome {
     let session = site.session()?;
-    for path in [
-        "/fault/reset?bytes=1000",
-        "/fault/truncated?bytes=100&length=5000",
-    ] {
+    for path in ["/fault/reset?bytes=1000", "/fault/truncated?bytes=100&length=5000"] {
         let response = session.get(path).send().await?;
         match response.bytes().await {
-            Ok(bytes) => {
-                return Err(Failure(format!(
-                    "{path}: {} bytes and no error",
-                    bytes.len()
-                )))
-            }
+            Ok(bytes) => return Err(Failure(format!("{path}: {} bytes and no error", bytes.len()))),
             Err(err) => ensure!(err.is_body(), "{path}: not a body error: {err}"),
         }
     }
@@ -808,12 +667,7 @@ pub async fn broken_bodies_are_body_errors(site: &Site) -> Outcome {
 /// `json()` of something that is not JSON is a decode error.
 pub async fn invalid_json_is_a_decode_error(site: &Site) -> Outcome {
     let session = site.session()?;
-    let result = session
-        .get("/encoding/utf-8")
-        .send()
-        .await?
-        .json::<Value>()
-        .await;
+    let result = session.get("/encoding/utf-8").send().await?.json::<Value>().await;
     ensure!(matches!(&result, Err(e) if e.is_decode()), "{result:?}");
     Ok(())
 }
@@ -822,16 +676,8 @@ pub async fn invalid_json_is_a_decode_error(site: &Site) -> Outcome {
 pub async fn redirects_are_followed(site: &Site) -> Outcome {
     let session = site.session()?;
     let response = session.get("/redirect/3").send().await?;
-    ensure!(
-        response.status() == StatusCode::OK,
-        "status {}",
-        response.status()
-    );
-    ensure!(
-        response.url().path() == "/get",
-        "final url {}",
-        response.url()
-    );
+    ensure!(response.status() == StatusCode::OK, "status {}", response.status());
+    ensure!(response.url().path() == "/get", "final url {}", response.url());
     let echo: Value = response.json().await?;
     ensure!(
         echo["url"].as_str().is_some_and(|u| u.ends_with("/get")),
@@ -897,10 +743,7 @@ pub async fn novel_catalog_then_chapters(site: &Site) -> Outcome {
                 .error_for_status()?
                 .json()
                 .await?;
-            let content = page["data"]["novel"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let content = page["data"]["novel"]["content"].as_str().unwrap_or_default().to_owned();
             Ok::<_, unifetch::Error>((chapter.title.clone(), content))
         }
     });
@@ -913,11 +756,7 @@ pub async fn novel_catalog_then_chapters(site: &Site) -> Outcome {
         );
     }
     let stats = site.stats(&key).await?;
-    ensure!(
-        stats.max_in_flight <= 5,
-        "{} chapters in flight",
-        stats.max_in_flight
-    );
+    ensure!(stats.max_in_flight <= 5, "{} chapters in flight", stats.max_in_flight);
     Ok(())
 }
 
@@ -950,10 +789,7 @@ pub async fn dropping_a_response_frees_its_slot(site: &Site) -> Outcome {
         .limits(Limits::default().limit(1))
         .timeout(Timeout::total(Duration::from_secs(10)))
         .build()?;
-    let mut unread = session
-        .get("/stream-bytes/10000000?chunk_size=1024")
-        .send()
-        .await?;
+    let mut unread = session.get("/stream-bytes/10000000?chunk_size=1024").send().await?;
     ensure!(unread.chunk().await?.is_some(), "the first chunk arrives");
     drop(unread);
     let next = session.get("/get").send().await?;
@@ -977,9 +813,7 @@ pub async fn streamed_request_body_is_sent(site: &Site) -> Outcome {
 }
 
 /// Every record of a crawl, in the order they came.
-pub async fn collect(
-    mut crawl: unifetch::crawl::Crawl,
-) -> (Vec<PageRecord>, unifetch::crawl::Summary) {
+pub async fn collect(mut crawl: unifetch::crawl::Crawl) -> (Vec<PageRecord>, unifetch::crawl::Summary) {
     let mut records = Vec::new();
     while let Some(record) = crawl.next().await {
         records.push(record);
@@ -1032,36 +866,19 @@ impl Site {
 pub async fn crawler_covers_the_demo_site(site: &Site) -> Outcome {
     let key = site.track_key("crawl-web");
     let session = site.tracked_session(&key)?;
-    let crawl = Crawler::new(session)
-        .concurrency(6)
-        .per_host(3)
-        .crawl(["/web/150/"])?;
+    let crawl = Crawler::new(session).concurrency(6).per_host(3).crawl(["/web/150/"])?;
     let (records, summary) = collect(crawl).await;
     let expected = site.sitemap("150").await?;
 
-    let fetched: BTreeMap<String, Option<u16>> = records
-        .iter()
-        .map(|r| (r.url.path().to_owned(), r.status))
-        .collect();
+    let fetched: BTreeMap<String, Option<u16>> = records.iter().map(|r| (r.url.path().to_owned(), r.status)).collect();
     ensure!(fetched.len() == records.len(), "a URL was fetched twice");
     let wanted: BTreeMap<String, Option<u16>> = expected
         .fetched
         .iter()
-        .map(|e| {
-            (
-                e.url.clone(),
-                Some(if e.status == 301 { 200 } else { e.status }),
-            )
-        })
+        .map(|e| (e.url.clone(), Some(if e.status == 301 { 200 } else { e.status })))
         .collect();
-    let missing: Vec<_> = wanted
-        .keys()
-        .filter(|k| !fetched.contains_key(*k))
-        .collect();
-    let extra: Vec<_> = fetched
-        .keys()
-        .filter(|k| !wanted.contains_key(*k))
-        .collect();
+    let missing: Vec<_> = wanted.keys().filter(|k| !fetched.contains_key(*k)).collect();
+    let extra: Vec<_> = fetched.keys().filter(|k| !wanted.contains_key(*k)).collect();
     ensure!(
         missing.is_empty() && extra.is_empty(),
         "missing {missing:?}, extra {extra:?}"
@@ -1091,16 +908,9 @@ pub async fn crawler_covers_the_demo_site(site: &Site) -> Outcome {
     );
 
     let stats = site.stats(&key).await?;
-    let private: Vec<_> = stats
-        .paths
-        .keys()
-        .filter(|p| p.contains("/private/"))
-        .collect();
+    let private: Vec<_> = stats.paths.keys().filter(|p| p.contains("/private/")).collect();
     ensure!(private.is_empty(), "robots.txt disallows {private:?}");
-    ensure!(
-        stats.paths.values().all(|n| *n == 1),
-        "a path was requested twice"
-    );
+    ensure!(stats.paths.values().all(|n| *n == 1), "a path was requested twice");
     ensure!(
         stats.max_in_flight <= 3,
         "{} requests at once on one host",
@@ -1173,17 +983,10 @@ pub async fn crawler_follows_the_novel_catalog(site: &Site) -> Outcome {
         failed.iter().all(|n| allowed_to_fail.contains(n)),
         "unexpected failures {failed:?}"
     );
-    ensure!(
-        failed.contains(&250),
-        "the broken chapter failed: {failed:?}"
-    );
+    ensure!(failed.contains(&250), "the broken chapter failed: {failed:?}");
     ensure!(summary.ok + summary.error_count() == 301, "{summary:?}");
     let stats = site.stats(&key).await?;
-    ensure!(
-        stats.max_in_flight <= 5,
-        "{} in flight",
-        stats.max_in_flight
-    );
+    ensure!(stats.max_in_flight <= 5, "{} in flight", stats.max_in_flight);
     Ok(())
 }
 

@@ -13,12 +13,8 @@ pub fn site_url() -> &'static str {
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().expect("a runtime for the test site");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                ready
-                    .send(listener.local_addr().expect("address"))
-                    .expect("send");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                ready.send(listener.local_addr().expect("address")).expect("send");
                 unifetch_native::site::serve(listener, unifetch_native::site::router())
                     .await
                     .expect("serve");

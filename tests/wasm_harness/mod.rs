@@ -10,10 +10,7 @@ use crate::conformance::{Outcome, Site};
 
 /// The running test site, from the compile-time environment.
 pub fn site() -> Site {
-    let (Some(base), Some(closed)) = (
-        option_env!("UNIFETCH_SITE"),
-        option_env!("UNIFETCH_CLOSED_PORT"),
-    ) else {
+    let (Some(base), Some(closed)) = (option_env!("UNIFETCH_SITE"), option_env!("UNIFETCH_CLOSED_PORT")) else {
         panic!("build the wasm tests with UNIFETCH_SITE and UNIFETCH_CLOSED_PORT set (see scripts/test.sh)");
     };
     let closed: u16 = closed

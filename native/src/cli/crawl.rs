@@ -104,11 +104,7 @@ fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
 
 /// Runs `crawl` to its end with progress on stderr, writing records to
 /// `out`; Ctrl-C stops it cleanly. Returns the final summary.
-pub(crate) async fn drive(
-    mut crawl: Crawl,
-    mut out: Option<BufWriter<File>>,
-    label: &str,
-) -> Summary {
+pub(crate) async fn drive(mut crawl: Crawl, mut out: Option<BufWriter<File>>, label: &str) -> Summary {
     let stopper = crawl.stopper();
     let ctrl_c = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -153,9 +149,8 @@ impl Progress {
     fn new(label: &str) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            let style =
-                ProgressStyle::with_template("{spinner} {prefix:>6} [{elapsed_precise}] {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            let style = ProgressStyle::with_template("{spinner} {prefix:>6} [{elapsed_precise}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.set_prefix(label.to_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -183,12 +178,7 @@ impl Progress {
     fn finish(&self, summary: &Summary) {
         match &self.bar {
             Some(bar) => bar.finish_with_message(status_line(summary)),
-            None => eprintln!(
-                "{} {:6.1}s {}",
-                self.label,
-                summary.elapsed_secs,
-                status_line(summary)
-            ),
+            None => eprintln!("{} {:6.1}s {}", self.label, summary.elapsed_secs, status_line(summary)),
         }
     }
 }
@@ -215,23 +205,11 @@ pub(crate) fn print_summary(title: &str, summary: &Summary) {
     }
     rows.extend([
         ("bytes".to_owned(), summary.bytes.to_string()),
-        (
-            "elapsed".to_owned(),
-            format!("{:.2} s", summary.elapsed_secs),
-        ),
-        (
-            "pages/s".to_owned(),
-            format!("{:.1}", summary.pages_per_second),
-        ),
-        (
-            "disallowed by robots.txt".to_owned(),
-            summary.disallowed.to_string(),
-        ),
+        ("elapsed".to_owned(), format!("{:.2} s", summary.elapsed_secs)),
+        ("pages/s".to_owned(), format!("{:.1}", summary.pages_per_second)),
+        ("disallowed by robots.txt".to_owned(), summary.disallowed.to_string()),
         ("duplicate links".to_owned(), summary.duplicates.to_string()),
-        (
-            "out-of-scope links".to_owned(),
-            summary.out_of_scope.to_string(),
-        ),
+        ("out-of-scope links".to_owned(), summary.out_of_scope.to_string()),
         (
             "stopped early".to_owned(),
             if summary.stopped { "yes" } else { "no" }.to_owned(),

@@ -26,11 +26,7 @@ pub(crate) async fn run() -> ExitCode {
         }
     };
     println!("demo site on {}", server.base_url());
-    let session = match server
-        .session_builder()
-        .header("User-Agent", CRAWLER_AGENT)
-        .build()
-    {
+    let session = match server.session_builder().header("User-Agent", CRAWLER_AGENT).build() {
         Ok(session) => session,
         Err(error) => {
             eprintln!("unifetch demo: {error}");

@@ -27,12 +27,11 @@ impl Items {
             .filter_map(|sep| item.find(sep).map(|at| (at, *sep)))
             .min_by_key(|(at, sep)| (*at, std::cmp::Reverse(sep.len())));
         let Some((at, separator)) = found else {
-            return Err(format!("{item:?} is not a request item (name==value, field=value, field:=json, Header:value)"));
+            return Err(format!(
+                "{item:?} is not a request item (name==value, field=value, field:=json, Header:value)"
+            ));
         };
-        let (name, value) = (
-            item[..at].to_owned(),
-            item[at + separator.len()..].to_owned(),
-        );
+        let (name, value) = (item[..at].to_owned(), item[at + separator.len()..].to_owned());
         if name.is_empty() {
             return Err(format!("{item:?} has no name"));
         }
@@ -40,8 +39,7 @@ impl Items {
             "==" => self.query.push((name, value)),
             "=" => self.fields.push((name, Value::String(value))),
             ":=" => {
-                let json =
-                    serde_json::from_str(&value).map_err(|e| format!("{item:?}: not JSON: {e}"))?;
+                let json = serde_json::from_str(&value).map_err(|e| format!("{item:?}: not JSON: {e}"))?;
                 self.fields.push((name, json));
             }
             _ => self.headers.push((name, value.trim_start().to_owned())),
@@ -72,31 +70,19 @@ mod tests {
 
     #[test]
     fn items_are_sorted_by_their_first_separator() {
-        let raw: Vec<String> = [
-            "q==钢铁",
-            "name=a:b",
-            "n:=3",
-            "X-Trace:abc",
-            "url==http://x/?a=b",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let raw: Vec<String> = ["q==钢铁", "name=a:b", "n:=3", "X-Trace:abc", "url==http://x/?a=b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let items = Items::parse(&raw).unwrap();
         assert_eq!(
             items.query,
-            vec![
-                ("q".into(), "钢铁".into()),
-                ("url".into(), "http://x/?a=b".into())
-            ]
+            vec![("q".into(), "钢铁".into()), ("url".into(), "http://x/?a=b".into())]
         );
         assert_eq!(items.headers, vec![("X-Trace".into(), "abc".into())]);
         assert_eq!(
             items.fields,
-            vec![
-                ("name".into(), Value::from("a:b")),
-                ("n".into(), Value::from(3))
-            ]
+            vec![("name".into(), Value::from("a:b")), ("n".into(), Value::from(3))]
         );
     }
 

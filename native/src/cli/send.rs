@@ -89,11 +89,7 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
         .flatten()
     {
         Some(json) => {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         }
         None => {
             let _ = out.write_all(&body);

@@ -38,11 +38,7 @@ impl<S: Send + Sync> FromRequest<S> for Echo {
             .map(str::to_owned)
             .or_else(|| request.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
-        let path = request
-            .uri()
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_owned();
+        let path = request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
         let query = request.uri().query().map(str::to_owned);
         let body = Bytes::from_request(request, state)
             .await
@@ -128,10 +124,7 @@ impl Echo {
         }
         match std::str::from_utf8(&self.body) {
             Ok(text) => Value::String(text.to_owned()),
-            Err(_) => Value::String(format!(
-                "data:application/octet-stream;base64,{}",
-                base64(&self.body)
-            )),
+            Err(_) => Value::String(format!("data:application/octet-stream;base64,{}", base64(&self.body))),
         }
     }
 }
@@ -139,24 +132,18 @@ impl Echo {
 /// A JSON response in httpbin's exact format.
 pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     let mut response = (status, pyjson::to_string(value)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
 pub(crate) async fn get(echo: Echo) -> Response {
-    json_response(
-        StatusCode::OK,
-        &echo.dict(&["url", "args", "headers", "origin"]),
-    )
+    json_response(StatusCode::OK, &echo.dict(&["url", "args", "headers", "origin"]))
 }
 
 pub(crate) async fn with_body(echo: Echo) -> Response {
-    let keys = [
-        "url", "args", "form", "data", "origin", "headers", "files", "json",
-    ];
+    let keys = ["url", "args", "form", "data", "origin", "headers", "files", "json"];
     json_response(StatusCode::OK, &echo.dict(&keys))
 }
 
@@ -172,10 +159,7 @@ pub(crate) async fn headers(echo: Echo) -> Response {
 }
 
 pub(crate) async fn ip(echo: Echo) -> Response {
-    json_response(
-        StatusCode::OK,
-        &serde_json::json!({ "origin": echo.origin() }),
-    )
+    json_response(StatusCode::OK, &serde_json::json!({ "origin": echo.origin() }))
 }
 
 pub(crate) async fn user_agent(echo: Echo) -> Response {
@@ -193,18 +177,12 @@ pub(crate) async fn response_headers(echo: Echo) -> Response {
             header::HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(&value),
         ) else {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                &serde_json::json!({"error": "invalid header"}),
-            );
+            return json_response(StatusCode::BAD_REQUEST, &serde_json::json!({"error": "invalid header"}));
         };
         response.headers_mut().append(name, value);
     }
     if let Value::Object(map) = &mut body {
-        map.insert(
-            "Content-Type".into(),
-            Value::String("application/json".into()),
-        );
+        map.insert("Content-Type".into(), Value::String("application/json".into()));
     }
     *response.body_mut() = pyjson::to_string(&body).into();
     response
@@ -264,10 +242,7 @@ mod tests {
     #[test]
     fn repeated_keys_become_lists() {
         let dict = pairs_to_dict(url::form_urlencoded::parse(b"a=1&b=2&a=3&name=%E9%92%A2"));
-        assert_eq!(
-            dict,
-            serde_json::json!({"a": ["1", "3"], "b": "2", "name": "钢"})
-        );
+        assert_eq!(dict, serde_json::json!({"a": ["1", "3"], "b": "2", "name": "钢"}));
     }
 
     #[test]

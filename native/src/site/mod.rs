@@ -27,9 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 
-pub use self::novel::{
-    NovelConfig, BOOK_ID, BROKEN_CHAPTER, TRANSIENT_CHAPTERS, TRANSIENT_FAILURES,
-};
+pub use self::novel::{NovelConfig, BOOK_ID, BROKEN_CHAPTER, TRANSIENT_CHAPTERS, TRANSIENT_FAILURES};
 pub use self::track::{HostStats, KeyStats, Tracker};
 
 /// What the site serves; the defaults suit tests and the demo.
@@ -95,10 +93,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/web/{spec}/data/{file}", get(web::data))
         .route("/web/{spec}/sitemap.json", get(web::sitemap))
         .route("/track/{key}", get(track::report))
-        .layer(middleware::from_fn_with_state(
-            tracker.clone(),
-            track::middleware,
-        ))
+        .layer(middleware::from_fn_with_state(tracker.clone(), track::middleware))
         .layer(middleware::from_fn(cors))
         .with_state(tracker)
 }
@@ -106,11 +101,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
 /// Serves `router` on `listener` until the task is dropped, with the
 /// client's address available to handlers (httpbin's `origin`).
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
 }
 
 /// CORS open to every origin, credentials included: preflights are answered
@@ -120,10 +111,8 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 /// is answered here, so a plain `OPTIONS` still reaches `/anything`.
 async fn cors(request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
-    let is_preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let is_preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if is_preflight {
         let mut response = StatusCode::NO_CONTENT.into_response();
         let asked = request.headers();
@@ -142,10 +131,7 @@ async fn cors(request: Request, next: Next) -> Response {
                 headers.insert(allow, value.clone());
             }
         }
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         response
     } else {
         let mut response = next.run(request).await;

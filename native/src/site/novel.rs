@@ -164,17 +164,11 @@ fn chapter_text(n: u64) -> String {
 }
 
 fn bad_request(message: &str) -> Response {
-    json_response(
-        StatusCode::BAD_REQUEST,
-        &json!({"status": 1, "info": message}),
-    )
+    json_response(StatusCode::BAD_REQUEST, &json!({"status": 1, "info": message}))
 }
 
 fn not_found(message: &str) -> Response {
-    json_response(
-        StatusCode::NOT_FOUND,
-        &json!({"status": 1, "info": message}),
-    )
+    json_response(StatusCode::NOT_FOUND, &json!({"status": 1, "info": message}))
 }
 
 #[cfg(test)]

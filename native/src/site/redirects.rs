@@ -8,12 +8,7 @@ use serde::Deserialize;
 /// `/status/{code}`: an empty response with that status (httpbin's extras:
 /// redirects point to `/redirect/1`, 401 asks for Basic auth, 418 is a teapot).
 pub(crate) async fn status(Path(code): Path<String>) -> Response {
-    let Some(status) = code
-        .trim()
-        .parse()
-        .ok()
-        .and_then(|c| StatusCode::from_u16(c).ok())
-    else {
+    let Some(status) = code.trim().parse().ok().and_then(|c| StatusCode::from_u16(c).ok()) else {
         return (StatusCode::BAD_REQUEST, "Invalid status code").into_response();
     };
     let mut response = status.into_response();
@@ -50,11 +45,7 @@ pub(crate) struct RedirectQuery {
 }
 
 /// `/redirect/{n}`: `n` 302 hops ending at `/get` (`?absolute=true` for absolute URLs).
-pub(crate) async fn redirect(
-    Path(n): Path<u32>,
-    Query(q): Query<RedirectQuery>,
-    headers: HeaderMap,
-) -> Response {
+pub(crate) async fn redirect(Path(n): Path<u32>, Query(q): Query<RedirectQuery>, headers: HeaderMap) -> Response {
     if q.absolute == Some(true) {
         absolute_redirect(Path(n), headers).await
     } else {

@@ -111,8 +111,7 @@ pub(crate) async fn gzip(echo: Echo) -> Response {
 
 pub(crate) async fn deflate(echo: Echo) -> Response {
     compressed(echo, "deflated", "deflate", |data| {
-        let mut encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(data).and_then(|_| encoder.finish())
     })
 }
@@ -165,10 +164,7 @@ const SAMPLES: [&str; 5] = [
 
 /// `/encoding/{charset}`: text encoded in `charset` (any WHATWG label),
 /// announced in `Content-Type` unless `?declare=false`. `?text=` picks the text.
-pub(crate) async fn encoding(
-    Path(label): Path<String>,
-    Query(q): Query<EncodingQuery>,
-) -> Response {
+pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<EncodingQuery>) -> Response {
     let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
         return (StatusCode::NOT_FOUND, format!("unknown charset {label:?}")).into_response();
     };

@@ -108,11 +108,7 @@ impl Drop for InFlight {
 }
 
 /// Counts requests that carry `?track=KEY` until their body is sent.
-pub(crate) async fn middleware(
-    State(tracker): State<Tracker>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn middleware(State(tracker): State<Tracker>, request: Request, next: Next) -> Response {
     let from_query = request.uri().query().and_then(|query| {
         url::form_urlencoded::parse(query.as_bytes())
             .find(|(name, _)| name == "track")
@@ -167,10 +163,7 @@ impl http_body::Body for Tracked {
     type Data = Bytes;
     type Error = axum::Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         Pin::new(&mut self.body).poll_frame(cx)
     }
 

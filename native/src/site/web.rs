@@ -176,14 +176,9 @@ pub(crate) async fn landing(Path((spec, n)): Path<(String, u32)>) -> Response {
 
 /// `/web/{spec}/data/{n}.json`: a JSON document (crawled, never parsed for links).
 pub(crate) async fn data(Path((spec, file)): Path<(String, String)>) -> Response {
-    let n = file
-        .strip_suffix(".json")
-        .and_then(|n| n.parse::<u32>().ok());
+    let n = file.strip_suffix(".json").and_then(|n| n.parse::<u32>().ok());
     match (Spec::parse(&spec), n) {
-        (Some(_), Some(n)) => json_response(
-            StatusCode::OK,
-            &json!({"page": n, "links": ["/web/never/followed"]}),
-        ),
+        (Some(_), Some(n)) => json_response(StatusCode::OK, &json!({"page": n, "links": ["/web/never/followed"]})),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -198,10 +193,7 @@ pub(crate) async fn sitemap(Path(spec): Path<String>) -> Response {
     let mut depth: BTreeMap<Target, u32> = BTreeMap::new();
     let mut fetched = vec![json!({"url": format!("/web/{spec}/"), "depth": 0, "status": 200})];
     let mut disallowed = Vec::new();
-    let mut queue: VecDeque<(Target, u32)> = index_links(site.pages)
-        .into_iter()
-        .map(|t| (t, 1))
-        .collect();
+    let mut queue: VecDeque<(Target, u32)> = index_links(site.pages).into_iter().map(|t| (t, 1)).collect();
     while let Some((target, d)) = queue.pop_front() {
         if matches!(target, Target::External(_)) || depth.contains_key(&target) {
             continue;
@@ -222,10 +214,7 @@ pub(crate) async fn sitemap(Path(spec): Path<String>) -> Response {
             queue.extend(page_links(n, site.pages).into_iter().map(|t| (t, d + 1)));
         }
     }
-    json_response(
-        StatusCode::OK,
-        &json!({"fetched": fetched, "disallowed": disallowed}),
-    )
+    json_response(StatusCode::OK, &json!({"fetched": fetched, "disallowed": disallowed}))
 }
 
 /// A demo page: a title, its links in several spellings (absolute path,
@@ -245,9 +234,7 @@ fn render(spec: &str, title: &str, links: &[Target], up: &str, n: u32) -> String
         };
         body.push_str(&format!("<li><a href=\"{href}\">{target:?}</a></li>\n"));
     }
-    body.push_str(
-        "<li><a href=\"mailto:webmaster@example.invalid\">mail</a></li>\n</ul></body></html>\n",
-    );
+    body.push_str("<li><a href=\"mailto:webmaster@example.invalid\">mail</a></li>\n</ul></body></html>\n");
     body
 }
 
@@ -258,10 +245,7 @@ mod tests {
     #[test]
     fn specs_parse_with_and_without_latency() {
         assert_eq!(Spec::parse("60").map(|s| s.pages), Some(60));
-        assert_eq!(
-            Spec::parse("60x50").map(|s| s.latency),
-            Some(Duration::from_millis(50))
-        );
+        assert_eq!(Spec::parse("60x50").map(|s| s.latency), Some(Duration::from_millis(50)));
         assert!(Spec::parse("0").is_none());
         assert!(Spec::parse("abc").is_none());
     }

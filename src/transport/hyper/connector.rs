@@ -23,6 +23,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::dns::DnsCache;
+use super::proxy::{tunnel, Proxies};
 use crate::error::BoxError;
 use crate::transport::{BoxFuture, Phase, Progress, TimeoutKind};
 
@@ -43,13 +44,15 @@ pub(super) struct Budget {
 pub(super) struct Connector {
     dns: DnsCache,
     tls: TlsConnector,
+    proxies: Proxies,
 }
 
 impl Connector {
-    pub(super) fn new(dns: DnsCache, tls: Arc<rustls::ClientConfig>) -> Connector {
+    pub(super) fn new(dns: DnsCache, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Connector {
         Connector {
             dns,
             tls: TlsConnector::from(tls),
+            proxies,
         }
     }
 
@@ -66,27 +69,41 @@ impl Connector {
         };
         let host = uri.host().unwrap_or_default().to_owned();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let proxy = self.proxies.for_uri(&uri);
+        let (peer_host, peer_port) = match &proxy {
+            Some(proxy) => (
+                proxy.uri().host().unwrap_or_default().to_owned(),
+                proxy.uri().port_u16().unwrap_or(80),
+            ),
+            None => (host.clone(), port),
+        };
 
         budget.progress.set(Phase::Resolve);
         let addrs = self
             .dns
-            .resolve(&host, port)
+            .resolve(&peer_host, peer_port)
             .await
             .map_err(|e| ConnectError::new(Phase::Resolve, e))?;
 
         let socket = async {
             budget.progress.set(Phase::Connect);
-            let tcp = connect_any(&addrs).await?;
-            if !https {
-                return Ok(Stream::Plain(tcp));
+            let mut tcp = connect_any(&addrs).await?;
+            match (&proxy, https) {
+                (Some(_), false) => return Ok(Stream::Proxied(tcp)),
+                (None, false) => return Ok(Stream::Plain(tcp)),
+                (Some(proxy), true) => tunnel(
+                    &mut tcp,
+                    host.trim_start_matches('[').trim_end_matches(']'),
+                    port,
+                    proxy.basic_auth(),
+                )
+                .await
+                .map_err(|e| ConnectError::new(Phase::Connect, e))?,
+                (None, true) => {}
             }
             budget.progress.set(Phase::Tls);
-            let name = ServerName::try_from(
-                host.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned(),
-            )
-            .map_err(|e| ConnectError::new(Phase::Tls, e))?;
+            let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+                .map_err(|e| ConnectError::new(Phase::Tls, e))?;
             let tls = self
                 .tls
                 .connect(name, tcp)
@@ -94,13 +111,7 @@ impl Connector {
                 .map_err(|e| ConnectError::new(Phase::Tls, e))?;
             Ok(Stream::Tls(Box::new(tls)))
         };
-        let stream = within(
-            budget.sock_connect,
-            TimeoutKind::SockConnect,
-            &budget.progress,
-            socket,
-        )
-        .await?;
+        let stream = within(budget.sock_connect, TimeoutKind::SockConnect, &budget.progress, socket).await?;
         budget.progress.set(Phase::Headers);
         Ok(stream)
     }
@@ -134,8 +145,7 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
             Err(e) => last = Some(io::Error::new(e.kind(), format!("{addr}: {e}"))),
         }
     }
-    let error =
-        last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"));
+    let error = last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"));
     Err(ConnectError::new(Phase::Connect, error))
 }
 
@@ -154,13 +164,7 @@ impl tower_service::Service<Uri> for Connector {
         Box::pin(async move {
             let limit = budget.connect;
             let progress = budget.progress.clone();
-            let stream = within(
-                limit,
-                TimeoutKind::Connect,
-                &progress,
-                connector.connect(uri, budget),
-            )
-            .await?;
+            let stream = within(limit, TimeoutKind::Connect, &progress, connector.connect(uri, budget)).await?;
             Ok(TokioIo::new(stream))
         })
     }
@@ -195,12 +199,7 @@ impl ConnectError {
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.timeout, &self.source) {
-            (Some((kind, limit)), _) => write!(
-                f,
-                "{} timeout ({limit:?}) during {}",
-                kind.as_str(),
-                self.phase
-            ),
+            (Some((kind, limit)), _) => write!(f, "{} timeout ({limit:?}) during {}", kind.as_str(), self.phase),
             (None, _) => write!(f, "{} failed", self.phase),
         }
     }
@@ -212,9 +211,12 @@ impl std::error::Error for ConnectError {
     }
 }
 
-/// A TCP connection, possibly wrapped in TLS.
+/// A TCP connection (to the server or to an HTTP proxy), possibly wrapped
+/// in TLS.
 pub(super) enum Stream {
     Plain(TcpStream),
+    /// To an HTTP proxy that forwards absolute-form requests.
+    Proxied(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
@@ -222,6 +224,7 @@ impl Connection for Stream {
     fn connected(&self) -> Connected {
         match self {
             Stream::Plain(tcp) => tcp.connected(),
+            Stream::Proxied(tcp) => tcp.connected().proxy(true),
             Stream::Tls(tls) => {
                 let (tcp, session) = tls.get_ref();
                 let connected = tcp.connected();
@@ -236,26 +239,18 @@ impl Connection for Stream {
 }
 
 impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
 
 impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -266,28 +261,28 @@ impl AsyncWrite for Stream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Plain(s) | Stream::Proxied(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

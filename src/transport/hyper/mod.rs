@@ -1,21 +1,27 @@
 //! The native transport: hyper 1.x through hyper-util's pooled client on
-//! tokio, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache.
+//! tokio, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache, HTTP
+//! proxies (absolute-form for `http`, `CONNECT` tunnels for `https`).
 
 mod connector;
 mod dns;
+mod proxy;
+mod tls;
 
+use std::collections::HashMap;
 use std::error::Error as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http::header::PROXY_AUTHORIZATION;
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTimer};
 
 use self::connector::{Budget, ConnectError, Connector, BUDGET};
 use self::dns::DnsCache;
+use self::proxy::Proxies;
 use super::{BoxFuture, NetworkConfig, Phase, SendOptions, Timer, Transport};
-use crate::{Body, Error, Result};
+use crate::{Body, Error, Proxy, Result};
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -23,22 +29,62 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// The native [`Transport`]: hyper on tokio with a keep-alive pool.
 ///
 /// [`Session::new`](crate::Session::new) makes one from the session's
-/// settings; requests must be sent from within a tokio runtime.
+/// settings; requests must be sent from within a tokio runtime. A request
+/// with its own proxy uses a pool of its own for that proxy, so that
+/// connections made through different proxies are never mixed.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: Client<Connector, Body>,
+    default: Pool,
+    per_proxy: Arc<Mutex<HashMap<Proxy, Pool>>>,
+    dns: DnsCache,
+    tls: Arc<rustls::ClientConfig>,
 }
 
-impl HyperTransport {
-    pub(crate) fn from_config(config: &NetworkConfig) -> Result<HyperTransport> {
-        let tls = tls_config()?;
-        let connector = Connector::new(DnsCache::new(config.dns_ttl), Arc::new(tls));
+/// A pooled client and the proxies its connector uses.
+#[derive(Clone)]
+struct Pool {
+    client: Client<Connector, Body>,
+    proxies: Proxies,
+}
+
+impl Pool {
+    fn new(dns: DnsCache, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Pool {
+        let connector = Connector::new(dns, tls, proxies.clone());
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_timer(HyperTimer::new())
             .timer(HyperTimer::new())
             .build(connector);
-        Ok(HyperTransport { client })
+        Pool { client, proxies }
+    }
+}
+
+impl HyperTransport {
+    pub(crate) fn from_config(config: &NetworkConfig) -> Result<HyperTransport> {
+        let tls = Arc::new(tls::client_config(&config.tls)?);
+        let dns = DnsCache::new(config.dns_ttl);
+        let proxies = Proxies::new(&config.proxies, config.trust_env);
+        Ok(HyperTransport {
+            default: Pool::new(dns.clone(), tls.clone(), proxies),
+            per_proxy: Arc::default(),
+            dns,
+            tls,
+        })
+    }
+
+    /// The pool for a request: the session's, or the one of its own proxy.
+    fn pool(&self, proxy: Option<&Proxy>) -> Pool {
+        let Some(proxy) = proxy else {
+            return self.default.clone();
+        };
+        let mut pools = self.per_proxy.lock().unwrap_or_else(|e| e.into_inner());
+        pools
+            .entry(proxy.clone())
+            .or_insert_with(|| {
+                let proxies = Proxies::new(std::slice::from_ref(proxy), false);
+                Pool::new(self.dns.clone(), self.tls.clone(), proxies)
+            })
+            .clone()
     }
 }
 
@@ -48,37 +94,33 @@ impl std::fmt::Debug for HyperTransport {
     }
 }
 
-fn tls_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(Error::builder)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 impl Transport for HyperTransport {
     fn send(
         &self,
-        request: http::Request<Body>,
+        mut request: http::Request<Body>,
         options: SendOptions,
     ) -> BoxFuture<'static, Result<http::Response<Body>>> {
+        let pool = self.pool(options.proxy.as_ref());
+        // Plain-HTTP requests through a proxy carry its credentials
+        // themselves (HTTPS ones send them in the CONNECT).
+        if request.uri().scheme_str() == Some("http") {
+            if let Some(auth) = pool
+                .proxies
+                .for_uri(request.uri())
+                .and_then(|p| p.basic_auth().cloned())
+            {
+                request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+            }
+        }
         let budget = Budget {
             connect: options.connect,
             sock_connect: options.sock_connect,
             progress: options.progress,
         };
-        let pending = self.client.request(request);
+        let pending = pool.client.request(request);
         Box::pin(async move {
             let response = BUDGET.scope(budget, pending).await.map_err(classify)?;
-            Ok(response.map(|incoming| {
-                Body::from_http_body(incoming.map_err(|e| Error::transport(Phase::Body, e)))
-            }))
+            Ok(response.map(|incoming| Body::from_http_body(incoming.map_err(|e| Error::transport(Phase::Body, e)))))
         })
     }
 }
