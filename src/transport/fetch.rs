@@ -74,7 +74,9 @@ impl Default for FetchTransport {
 impl FetchTransport {
     /// A transport over the global `fetch`.
     pub fn new() -> FetchTransport {
-        FetchTransport { node: running_in_node() }
+        FetchTransport {
+            node: running_in_node(),
+        }
     }
 }
 
@@ -90,7 +92,11 @@ fn running_in_node() -> bool {
 }
 
 impl Transport for FetchTransport {
-    fn send(&self, request: http::Request<Body>, options: SendOptions) -> BoxFuture<'static, Result<http::Response<Body>>> {
+    fn send(
+        &self,
+        request: http::Request<Body>,
+        options: SendOptions,
+    ) -> BoxFuture<'static, Result<http::Response<Body>>> {
         let redirect = if self.node || !options.follow_redirects {
             RequestRedirect::Manual
         } else {

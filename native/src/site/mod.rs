@@ -9,8 +9,10 @@
 //! # }
 //! ```
 
+mod cookies;
 mod echo;
 mod faults;
+mod flaky;
 mod novel;
 pub mod pyjson;
 mod redirects;
@@ -46,6 +48,7 @@ pub fn router() -> Router {
 pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
     let novel = config.novel;
     let attempts = novel::Attempts::default();
+    let counters = flaky::Counters::default();
     Router::new()
         .route("/", get(index))
         .route("/get", get(echo::get))
@@ -71,6 +74,15 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/gzip", get(streams::gzip))
         .route("/deflate", get(streams::deflate))
         .route("/brotli", get(streams::brotli))
+        .route("/zstd", get(streams::zstd))
+        .route("/bomb", get(streams::bomb))
+        .route("/cookies", get(cookies::cookies))
+        .route("/cookies/set", get(cookies::set))
+        .route("/cookies/delete", get(cookies::delete))
+        .route("/basic-auth/{user}/{password}", get(cookies::basic_auth))
+        .route("/bearer", get(cookies::bearer))
+        .route("/flaky/{n}", any(flaky::flaky).with_state(counters.clone()))
+        .route("/retry-after/{seconds}", any(flaky::retry_after).with_state(counters))
         .route("/encoding/{charset}", get(streams::encoding))
         .route("/fault/stall-headers", get(faults::stall_headers))
         .route("/fault/stall-body", get(faults::stall_body))

@@ -101,6 +101,46 @@ pub(crate) async fn drip(Query(q): Query<Drip>) -> Response {
     response
 }
 
+/// `/zstd`: httpbin-style compressed JSON, with zstd.
+pub(crate) async fn zstd(echo: Echo) -> Response {
+    compressed(echo, "zstd", "zstd", |data| {
+        Ok(ruzstd::encoding::compress_to_vec(
+            data,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BombQuery {
+    mb: Option<u64>,
+}
+
+/// `/bomb?mb=64`: a small gzip body that inflates to `mb` MiB of zeros
+/// (at most 1024), to test body size limits.
+pub(crate) async fn bomb(Query(q): Query<BombQuery>) -> Response {
+    let megabytes = q.mb.unwrap_or(64).min(1024);
+    let compressed = tokio::task::spawn_blocking(move || {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..megabytes {
+            encoder.write_all(&zeros)?;
+        }
+        encoder.finish()
+    })
+    .await;
+    match compressed {
+        Ok(Ok(body)) => {
+            let mut response = octet_stream(Body::from(body));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            response
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `/gzip`, `/deflate`, `/brotli`: httpbin's compressed JSON.
 pub(crate) async fn gzip(echo: Echo) -> Response {
     compressed(echo, "gzipped", "gzip", |data| {

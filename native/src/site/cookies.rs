@@ -1,0 +1,83 @@
+//! httpbin's cookie and auth endpoints: `/cookies`, `/cookies/set`,
+//! `/cookies/delete`, `/basic-auth/{user}/{password}`, `/bearer`.
+
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::echo::json_response;
+
+/// The request's cookies as a JSON object.
+fn cookies_of(headers: &HeaderMap) -> Map<String, Value> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(name, value)| (name.to_owned(), Value::String(value.to_owned())))
+        .collect()
+}
+
+/// `/cookies`: `{"cookies": {...}}`.
+pub(crate) async fn cookies(headers: HeaderMap) -> Response {
+    json_response(StatusCode::OK, &json!({ "cookies": cookies_of(&headers) }))
+}
+
+/// `/cookies/set?name=value…`: sets the cookies (path `/`) and redirects to `/cookies`.
+pub(crate) async fn set(Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    let mut response = (StatusCode::FOUND, [(header::LOCATION, "/cookies")]).into_response();
+    for (name, value) in pairs {
+        if let Ok(cookie) = HeaderValue::from_str(&format!("{name}={value}; Path=/")) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+/// `/cookies/delete?name…`: expires the cookies and redirects to `/cookies`.
+pub(crate) async fn delete(Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    let mut response = (StatusCode::FOUND, [(header::LOCATION, "/cookies")]).into_response();
+    for (name, _) in pairs {
+        let expired = format!("{name}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/");
+        if let Ok(cookie) = HeaderValue::from_str(&expired) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+/// `/basic-auth/{user}/{password}`: 200 with the right credentials, else 401.
+pub(crate) async fn basic_auth(Path((user, password)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let expected = format!("Basic {}", super::echo::base64(format!("{user}:{password}").as_bytes()));
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if given == Some(expected.as_str()) {
+        json_response(StatusCode::OK, &json!({"authenticated": true, "user": user}))
+    } else {
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Fake Realm\""),
+        );
+        response
+    }
+}
+
+/// `/bearer`: 200 with any `Authorization: Bearer` token, else 401.
+pub(crate) async fn bearer(headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token {
+        Some(token) => json_response(StatusCode::OK, &json!({"authenticated": true, "token": token})),
+        None => {
+            let mut response = StatusCode::UNAUTHORIZED.into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
