@@ -37,7 +37,7 @@ start_test_site
 UNIFETCH_CLOSED_PORT=$(free_port) \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=$(command -v chromedriver) \
-WASM_BINDGEN_TEST_TIMEOUT=120 \
+WASM_BINDGEN_TEST_TIMEOUT=300 \
     cargo test --locked --target wasm32-unknown-unknown \
         --test wasm_node --test wasm_browser --test wasm_worker -- --nocapture
 

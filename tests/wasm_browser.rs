@@ -7,9 +7,6 @@ mod wasm_harness;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 const RUNTIME: &str = "Chromium (window)";
-const SKIPS: &[(&str, &str)] = &[(
-    "user_agent_is_replaced",
-    "browsers keep their own User-Agent; scripts cannot set it",
-)];
+const SKIPS: &[(&str, &str)] = wasm_harness::BROWSER_SKIPS;
 
 all_scenarios!(wasm_harness);

@@ -5,6 +5,6 @@ mod conformance;
 mod wasm_harness;
 
 const RUNTIME: &str = "Node";
-const SKIPS: &[(&str, &str)] = &[];
+const SKIPS: &[(&str, &str)] = wasm_harness::NODE_SKIPS;
 
 all_scenarios!(wasm_harness);

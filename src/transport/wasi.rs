@@ -6,10 +6,11 @@
 //!
 //! * request bodies stream from our [`Body`] (which is not `Send` on wasm,
 //!   and wstd's client wants a `Send` body);
-//! * an empty body is finished before the request starts, without ever
-//!   opening its stream — wstd 0.6.8 writes a zero-length body after the
-//!   request started, which hosts reset about a third of the time (the
-//!   `many_gets_in_a_row` scenario guards against it);
+//! * a whole body is written and finished before the request starts when
+//!   the host can buffer it, and an empty one never opens its stream —
+//!   wstd 0.6.8 writes a zero-length body after the request started, which
+//!   hosts reset about a third of the time (the `many_gets_in_a_row`
+//!   scenario guards against it); larger and streamed bodies stream;
 //! * errors keep the host's `error-code`, so each maps to a phase (DNS,
 //!   connect, TLS, headers, body) and host-side timeouts to our timeout kinds.
 //!
@@ -35,7 +36,7 @@ use wasip2::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, HeaderError, IncomingBody, IncomingResponse, Method, OutgoingBody,
     OutgoingRequest, RequestOptions, Scheme,
 };
-use wasip2::io::streams::{InputStream, StreamError};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 use wstd::io::{AsyncOutputStream, AsyncPollable};
 use wstd::runtime::WaitFor;
 
@@ -74,19 +75,12 @@ async fn send(request: http::Request<Body>, options: SendOptions) -> Result<http
     let outgoing_body = outgoing
         .body()
         .map_err(|()| Error::transport(Phase::Send, "request body already taken"))?;
-    // An empty body is finished before the request starts, without ever
-    // opening its stream (see the module docs): the upload is then a no-op.
-    let outgoing_body = if body.as_bytes().is_some_and(<[u8]>::is_empty) {
-        OutgoingBody::finish(outgoing_body, None).map_err(|code| Error::transport(Phase::Send, describe(&code)))?;
-        None
-    } else {
-        Some(outgoing_body)
-    };
+    let upload = Upload::start(outgoing_body, body)?;
     let (request_options, connect_kind) = request_options(&options);
     let pending = outgoing_handler::handle(outgoing, Some(request_options))
         .map_err(|code| from_error_code(code, Phase::Send, connect_kind, &options))?;
 
-    let upload = send_body(body, outgoing_body);
+    let upload = upload.finish();
     let head = receive_head(pending, connect_kind, &options);
     let ((), incoming) = futures_util::future::try_join(upload, head).await?;
 
@@ -184,27 +178,70 @@ fn request_options(options: &SendOptions) -> (RequestOptions, TimeoutKind) {
     (request_options, connect.map_or(TimeoutKind::Connect, |(_, kind)| kind))
 }
 
-/// Streams `body` into the outgoing body, then finishes it (nothing to do
-/// for an empty body, already finished).
-async fn send_body(mut body: Body, outgoing: Option<OutgoingBody>) -> Result<()> {
-    let Some(outgoing) = outgoing else {
-        return Ok(());
-    };
-    let stream = outgoing
-        .write()
-        .map_err(|()| Error::transport(Phase::Send, "request body stream already taken"))?;
-    let stream = AsyncOutputStream::new(stream);
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            stream
-                .write_all(&data)
-                .await
-                .map_err(|e| Error::transport(Phase::Send, e))?;
+/// The request body on its way to the host.
+///
+/// A whole body that fits in what the host buffers is written and finished
+/// *before* the request starts, so the host has all of it when it sends
+/// the head: an empty GET never opens its stream (see the module docs), and
+/// a server that answers before reading a small body (a 307 to a POST)
+/// cannot race it. Anything else streams once the request has started.
+enum Upload {
+    Sent,
+    Streaming {
+        body: Body,
+        outgoing: OutgoingBody,
+        stream: OutputStream,
+    },
+}
+
+impl Upload {
+    fn start(outgoing: OutgoingBody, body: Body) -> Result<Upload> {
+        let send_error = |code: ErrorCode| Error::transport(Phase::Send, describe(&code));
+        if body.as_bytes().is_some_and(<[u8]>::is_empty) {
+            OutgoingBody::finish(outgoing, None).map_err(send_error)?;
+            return Ok(Upload::Sent);
+        }
+        let stream = outgoing
+            .write()
+            .map_err(|()| Error::transport(Phase::Send, "request body stream already taken"))?;
+        let budget = stream.check_write().unwrap_or(0);
+        match body.as_bytes() {
+            Some(bytes) if bytes.len() as u64 <= budget => {
+                stream
+                    .write(bytes)
+                    .and_then(|()| stream.flush())
+                    .map_err(|e| Error::transport(Phase::Send, format!("{e:?}")))?;
+                drop(stream);
+                OutgoingBody::finish(outgoing, None).map_err(send_error)?;
+                Ok(Upload::Sent)
+            }
+            _ => Ok(Upload::Streaming { body, outgoing, stream }),
         }
     }
-    stream.flush().await.map_err(|e| Error::transport(Phase::Send, e))?;
-    drop(stream);
-    OutgoingBody::finish(outgoing, None).map_err(|code| Error::transport(Phase::Send, describe(&code)))
+
+    /// Streams what is left, then finishes the body.
+    async fn finish(self) -> Result<()> {
+        let Upload::Streaming {
+            mut body,
+            outgoing,
+            stream,
+        } = self
+        else {
+            return Ok(());
+        };
+        let stream = AsyncOutputStream::new(stream);
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                stream
+                    .write_all(&data)
+                    .await
+                    .map_err(|e| Error::transport(Phase::Send, e))?;
+            }
+        }
+        stream.flush().await.map_err(|e| Error::transport(Phase::Send, e))?;
+        drop(stream);
+        OutgoingBody::finish(outgoing, None).map_err(|code| Error::transport(Phase::Send, describe(&code)))
+    }
 }
 
 /// Waits for the response head.

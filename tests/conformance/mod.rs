@@ -104,15 +104,19 @@ macro_rules! ensure {
     };
 }
 
+mod cookies;
 mod crawl;
+mod encodings;
 mod limits;
+mod redirects;
 mod requests;
+mod retries;
 mod timeouts;
 
 // Each harness names scenarios as `conformance::name`; a test binary that
 // runs only some of them leaves the other re-exports unused.
 #[allow(unused_imports)]
-pub use self::{crawl::*, limits::*, requests::*, timeouts::*};
+pub use self::{cookies::*, crawl::*, encodings::*, limits::*, redirects::*, requests::*, retries::*, timeouts::*};
 
 /// Calls `$harness!(name, name, …)` with every scenario of this module.
 #[macro_export]
@@ -147,6 +151,26 @@ macro_rules! all_scenarios {
             streamed_request_body_is_sent,
             crawler_covers_the_demo_site,
             crawler_follows_the_novel_catalog,
+            retries_recover_from_transient_failures,
+            retries_stop_at_the_attempt_limit,
+            only_idempotent_methods_are_retried,
+            retry_after_sets_the_wait,
+            a_streamed_body_is_never_retried,
+            failed_attempts_are_kept_in_the_error,
+            total_timeout_covers_all_attempts,
+            redirects_follow_the_method_rules,
+            credentials_stay_on_their_origin,
+            redirect_history_lists_the_hops,
+            redirect_policy_limits_and_loops,
+            redirect_none_never_follows,
+            custom_redirect_policy_decides,
+            the_cookie_jar_keeps_cookies,
+            per_request_cookies_are_sent,
+            basic_and_bearer_auth,
+            compressed_bodies_are_decoded,
+            zstd_bodies_are_decoded,
+            decompression_can_be_turned_off,
+            body_size_is_limited,
         );
     };
 }

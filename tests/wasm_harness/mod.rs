@@ -19,6 +19,46 @@ pub fn site() -> Site {
     Site::new(base, closed)
 }
 
+/// What a browser (window or worker) cannot do, and why.
+pub const BROWSER_SKIPS: &[(&str, &str)] = &[
+    (
+        "user_agent_is_replaced",
+        "browsers keep their own User-Agent; scripts cannot set it",
+    ),
+    (
+        "redirect_policy_limits_and_loops",
+        "browsers follow redirects themselves (up to 20): hop limits and loop detection are theirs",
+    ),
+    (
+        "redirect_history_lists_the_hops",
+        "browsers report only the final URL of a redirect chain",
+    ),
+    (
+        "custom_redirect_policy_decides",
+        "browsers do not show redirect hops to scripts",
+    ),
+    (
+        "per_request_cookies_are_sent",
+        "scripts cannot set the Cookie header; the browser's jar applies",
+    ),
+    (
+        "decompression_can_be_turned_off",
+        "fetch always decodes compressed bodies",
+    ),
+];
+
+/// What Node's fetch cannot do, and why.
+pub const NODE_SKIPS: &[(&str, &str)] = &[
+    (
+        "zstd_bodies_are_decoded",
+        "Node 20's fetch (undici 6) does not decode zstd",
+    ),
+    (
+        "decompression_can_be_turned_off",
+        "fetch always decodes compressed bodies",
+    ),
+];
+
 /// Runs a scenario unless `skips` names it, in which case the reason is printed.
 pub async fn run(
     name: &str,

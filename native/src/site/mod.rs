@@ -67,6 +67,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/relative-redirect/{n}", get(redirects::relative_redirect))
         .route("/absolute-redirect/{n}", get(redirects::absolute_redirect))
         .route("/redirect-to", any(redirects::redirect_to))
+        .route("/redirect-loop", get(redirects::redirect_loop))
         .route("/delay/{seconds}", any(streams::delay))
         .route("/bytes/{n}", get(streams::bytes))
         .route("/stream-bytes/{n}", get(streams::stream_bytes))

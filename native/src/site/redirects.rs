@@ -102,3 +102,8 @@ fn found(location: &str) -> Response {
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
+
+/// `/redirect-loop`: a redirect to itself, forever.
+pub(crate) async fn redirect_loop() -> Response {
+    found("/redirect-loop")
+}
