@@ -3,6 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod tinyproxy;
+pub mod tls;
+
 use std::sync::OnceLock;
 
 /// The base URL of the shared test site, `http://127.0.0.1:PORT`.

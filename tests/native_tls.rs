@@ -1,0 +1,100 @@
+//! TLS against a real HTTPS server on 127.0.0.1 with certificates made by
+//! the test: verification on by default, a custom root, the explicit
+//! opt-out, client certificates, a minimum version, HTTP/2 by ALPN.
+#![cfg(not(target_family = "wasm"))]
+
+mod support;
+
+use support::tls::{serve, Pki, ServerOptions};
+use unifetch::{Phase, Retry, Session, TlsVersion, Version};
+
+const PLAIN: ServerOptions = ServerOptions {
+    require_client_certificate: false,
+    tls12_only: false,
+};
+
+fn builder() -> unifetch::SessionBuilder {
+    Session::builder().retry(Retry::none())
+}
+
+#[tokio::test]
+async fn an_unknown_authority_is_refused_with_a_tls_error() {
+    let pki = Pki::new();
+    let addr = serve(&pki, PLAIN).await;
+    let err = builder()
+        .build()
+        .unwrap()
+        .get(format!("https://{addr}/get"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err}");
+    assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
+    let chain = format!("{:?}", std::error::Error::source(&err));
+    assert!(chain.contains("UnknownIssuer"), "the cause says why: {chain}");
+}
+
+#[tokio::test]
+async fn a_custom_root_is_trusted_and_http2_is_negotiated() {
+    let pki = Pki::new();
+    let addr = serve(&pki, PLAIN).await;
+    let session = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
+    for host in [format!("https://{addr}"), format!("https://localhost:{}", addr.port())] {
+        let response = session.get(format!("{host}/get")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.version(), Version::HTTP_2, "ALPN picks h2 on {host}");
+    }
+}
+
+#[tokio::test]
+async fn only_the_given_roots_when_built_in_ones_are_off() {
+    let pki = Pki::new();
+    let addr = serve(&pki, PLAIN).await;
+    let session = builder()
+        .tls_built_in_roots(false)
+        .tls_root_certificates(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    assert_eq!(session.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+    let bad_pem = builder().tls_root_certificates("not a certificate").build();
+    assert!(matches!(bad_pem, Err(e) if e.is_builder()));
+}
+
+#[tokio::test]
+async fn the_explicit_opt_out_accepts_any_certificate() {
+    let pki = Pki::new();
+    let addr = serve(&pki, PLAIN).await;
+    let session = builder().danger_accept_invalid_certs(true).build().unwrap();
+    let response = session.get(format!("https://{addr}/get")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_presented_when_required() {
+    let pki = Pki::new();
+    let addr = serve(&pki, ServerOptions { require_client_certificate: true, tls12_only: false }).await;
+    let anonymous = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
+    let err = anonymous.get(format!("https://{addr}/get")).send().await.unwrap_err();
+    assert!(err.is_connect() || err.is_request(), "refused without a certificate: {err}");
+    let identified = builder()
+        .tls_root_certificates(pki.ca_pem.clone())
+        .tls_client_identity(pki.client_chain_pem.clone(), pki.client_key_pem.clone())
+        .build()
+        .unwrap();
+    assert_eq!(identified.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_minimum_version_refuses_older_servers() {
+    let pki = Pki::new();
+    let addr = serve(&pki, ServerOptions { require_client_certificate: false, tls12_only: true }).await;
+    let default = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
+    assert_eq!(default.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+    let strict = builder()
+        .tls_root_certificates(pki.ca_pem.clone())
+        .tls_min_version(TlsVersion::V1_3)
+        .build()
+        .unwrap();
+    let err = strict.get(format!("https://{addr}/get")).send().await.unwrap_err();
+    assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
+}
