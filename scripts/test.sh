@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, wasm-bindgen-cli, the WASI runner"
+step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, the WASI runner"
 ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2
-ensure_apt chromium chromium-driver
+ensure_apt chromium chromium-driver tinyproxy
 ensure_wasm_bindgen_cli
 ensure_wasi_runner
 cargo fetch --locked --quiet

@@ -45,9 +45,10 @@ impl CookieJar {
         })
     }
 
-    /// Writes the persistent, unexpired cookies as JSON.
+    /// Writes every cookie as JSON, session cookies included (as curl's
+    /// `--cookie-jar` does); expired ones are dropped when loaded.
     pub fn save_json(&self, writer: &mut impl Write) -> Result<()> {
-        cookie_store::serde::json::save(&self.lock(), writer)
+        cookie_store::serde::json::save_incl_expired_and_nonpersistent(&self.lock(), writer)
             .map_err(|e| Error::builder(format!("cannot write the cookie jar: {e}")))
     }
 

@@ -15,12 +15,19 @@ fn key(name: &str) -> String {
 #[tokio::test]
 async fn plain_http_goes_through_the_proxy_with_credentials() {
     let proxy = Tinyproxy::start();
-    let session = Session::builder().proxy(Proxy::all(proxy.url()).unwrap()).build().unwrap();
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url()).unwrap())
+        .build()
+        .unwrap();
     let key = key("proxied");
     let url = format!("{}/get?mark={key}", support::site_url());
     let echo: serde_json::Value = session.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(echo["args"]["mark"], key.as_str());
-    assert!(proxy.log().contains(&format!("GET {url} HTTP/1.1")), "not in the proxy's log:\n{}", proxy.log());
+    assert!(
+        proxy.log().contains(&format!("GET {url} HTTP/1.1")),
+        "not in the proxy's log:\n{}",
+        proxy.log()
+    );
 }
 
 #[tokio::test]
@@ -28,9 +35,17 @@ async fn wrong_credentials_are_refused_by_the_proxy() {
     let proxy = Tinyproxy::start();
     let url = format!("http://ann:wrong@127.0.0.1:{}", proxy.port);
     let session = Session::builder().proxy(Proxy::all(url).unwrap()).build().unwrap();
-    let response = session.get(format!("{}/get", support::site_url())).send().await.unwrap();
+    let response = session
+        .get(format!("{}/get", support::site_url()))
+        .send()
+        .await
+        .unwrap();
     // tinyproxy 1.11 answers 401 where RFC 9110 says 407.
-    assert!([401, 407].contains(&response.status().as_u16()), "{}", response.status());
+    assert!(
+        [401, 407].contains(&response.status().as_u16()),
+        "{}",
+        response.status()
+    );
     let body = response.text().await.unwrap();
     assert!(!body.contains("\"origin\""), "the request reached the site: {body}");
 }
@@ -39,7 +54,14 @@ async fn wrong_credentials_are_refused_by_the_proxy() {
 async fn https_is_tunnelled_with_connect() {
     let proxy = Tinyproxy::start();
     let pki = Pki::new();
-    let addr = serve(&pki, ServerOptions { require_client_certificate: false, tls12_only: false }).await;
+    let addr = serve(
+        &pki,
+        ServerOptions {
+            require_client_certificate: false,
+            tls12_only: false,
+        },
+    )
+    .await;
     let session = Session::builder()
         .proxy(Proxy::all(proxy.url()).unwrap())
         .tls_root_certificates(pki.ca_pem.clone())
@@ -47,7 +69,11 @@ async fn https_is_tunnelled_with_connect() {
         .unwrap();
     let response = session.get(format!("https://{addr}/get")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(proxy.log().contains(&format!("CONNECT {addr} HTTP/1.1")), "no tunnel in the log:\n{}", proxy.log());
+    assert!(
+        proxy.log().contains(&format!("CONNECT {addr} HTTP/1.1")),
+        "no tunnel in the log:\n{}",
+        proxy.log()
+    );
 }
 
 #[tokio::test]
@@ -65,7 +91,10 @@ async fn no_proxy_hosts_skip_the_proxy() {
     let proxied = format!("http://127.0.0.1:{port}/get?mark={proxied_key}");
     assert_eq!(session.get(&proxied).send().await.unwrap().status(), 200);
     let log = proxy.log();
-    assert!(!log.contains(&direct_key), "a NO_PROXY host went through the proxy:\n{log}");
+    assert!(
+        !log.contains(&direct_key),
+        "a NO_PROXY host went through the proxy:\n{log}"
+    );
     assert!(log.contains(&proxied_key), "the other host did not:\n{log}");
 }
 
@@ -77,11 +106,19 @@ async fn a_request_can_use_its_own_proxy() {
     let url = format!("{}/get?mark={key}", support::site_url());
     let direct = session.get(format!("{url}-direct")).send().await.unwrap();
     assert_eq!(direct.status(), 200);
-    let via = session.get(&url).proxy(Proxy::http(proxy.url()).unwrap()).send().await.unwrap();
+    let via = session
+        .get(&url)
+        .proxy(Proxy::http(proxy.url()).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(via.status(), 200);
     let log = proxy.log();
     assert!(log.contains(&format!("GET {url} HTTP/1.1")), "{log}");
-    assert!(!log.contains(&format!("{key}-direct")), "the session's own requests stay direct:\n{log}");
+    assert!(
+        !log.contains(&format!("{key}-direct")),
+        "the session's own requests stay direct:\n{log}"
+    );
 }
 
 #[test]

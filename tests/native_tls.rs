@@ -55,7 +55,15 @@ async fn only_the_given_roots_when_built_in_ones_are_off() {
         .tls_root_certificates(pki.ca_pem.clone())
         .build()
         .unwrap();
-    assert_eq!(session.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        session
+            .get(format!("https://{addr}/get"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let bad_pem = builder().tls_root_certificates("not a certificate").build();
     assert!(matches!(bad_pem, Err(e) if e.is_builder()));
 }
@@ -72,24 +80,57 @@ async fn the_explicit_opt_out_accepts_any_certificate() {
 #[tokio::test]
 async fn a_client_certificate_is_presented_when_required() {
     let pki = Pki::new();
-    let addr = serve(&pki, ServerOptions { require_client_certificate: true, tls12_only: false }).await;
+    let addr = serve(
+        &pki,
+        ServerOptions {
+            require_client_certificate: true,
+            tls12_only: false,
+        },
+    )
+    .await;
     let anonymous = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
     let err = anonymous.get(format!("https://{addr}/get")).send().await.unwrap_err();
-    assert!(err.is_connect() || err.is_request(), "refused without a certificate: {err}");
+    assert!(
+        err.is_connect() || err.is_request(),
+        "refused without a certificate: {err}"
+    );
     let identified = builder()
         .tls_root_certificates(pki.ca_pem.clone())
         .tls_client_identity(pki.client_chain_pem.clone(), pki.client_key_pem.clone())
         .build()
         .unwrap();
-    assert_eq!(identified.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        identified
+            .get(format!("https://{addr}/get"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn a_minimum_version_refuses_older_servers() {
     let pki = Pki::new();
-    let addr = serve(&pki, ServerOptions { require_client_certificate: false, tls12_only: true }).await;
+    let addr = serve(
+        &pki,
+        ServerOptions {
+            require_client_certificate: false,
+            tls12_only: true,
+        },
+    )
+    .await;
     let default = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
-    assert_eq!(default.get(format!("https://{addr}/get")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        default
+            .get(format!("https://{addr}/get"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let strict = builder()
         .tls_root_certificates(pki.ca_pem.clone())
         .tls_min_version(TlsVersion::V1_3)

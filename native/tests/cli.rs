@@ -152,3 +152,93 @@ async fn ctrl_c_stops_a_crawl_and_keeps_what_was_fetched() {
     assert_eq!(lines, pages, "every fetched page is in the file");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs the binary with `args` off the async runtime.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        unifetch(&args)
+    })
+    .await
+    .unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_and_verbose_show_each_attempt() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url(&format!("/flaky/2?id=cli-{}", std::process::id()));
+    let output = run(strings(&["get", &url, "--retry", "2", "-v"])).await;
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches("failed (HTTP 503 Service Unavailable); retrying")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    let without = run(strings(&["get", &url.replace("cli-", "cli-none-")])).await;
+    assert_eq!(
+        without.status.code(),
+        Some(5),
+        "no retries by default on the command line"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_redirects_limits_or_stops_following() {
+    let site = TestServer::site().await.unwrap();
+    let stop = run(strings(&["get", &site.url("/redirect/1"), "--max-redirects", "0"])).await;
+    assert!(stdout(&stop).starts_with("HTTP/1.1 302 Found"), "{}", stdout(&stop));
+    let over = run(strings(&["get", &site.url("/redirect/3"), "--max-redirects", "1"])).await;
+    assert_eq!(over.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("more than 1 redirects"),
+        "{over:?}"
+    );
+    let hops = run(strings(&["get", &site.url("/redirect/2"), "-v"])).await;
+    let stderr = String::from_utf8_lossy(&hops.stderr);
+    assert!(
+        stderr.contains("< 302 Found → ") && stderr.contains("/relative-redirect/1"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cookie_jar_file_keeps_cookies_between_runs() {
+    let site = TestServer::site().await.unwrap();
+    let jar = std::env::temp_dir().join(format!("unifetch-jar-{}.json", std::process::id()));
+    let jar_arg = jar.to_string_lossy().into_owned();
+    let set = run(strings(&[
+        "get",
+        &site.url("/cookies/set?flavour=oat"),
+        "--cookie-jar",
+        &jar_arg,
+    ]))
+    .await;
+    assert!(set.status.success(), "{set:?}");
+    let later = run(strings(&["get", &site.url("/cookies"), "--cookie-jar", &jar_arg])).await;
+    assert!(stdout(&later).contains("\"flavour\": \"oat\""), "{}", stdout(&later));
+    std::fs::remove_file(jar).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decompression_and_body_limits_can_be_set() {
+    let site = TestServer::site().await.unwrap();
+    let raw = run(strings(&["get", &site.url("/gzip"), "--no-decompress"])).await;
+    assert!(stdout(&raw).contains("content-encoding: gzip"), "{}", stdout(&raw));
+    assert!(
+        raw.stdout.windows(2).any(|w| w == [0x1f, 0x8b]),
+        "the gzip bytes themselves"
+    );
+    let limited = run(strings(&["get", &site.url("/bytes/1000"), "--max-body", "100"])).await;
+    assert_eq!(limited.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&limited.stderr).contains("limit of 100 bytes"),
+        "{limited:?}"
+    );
+}

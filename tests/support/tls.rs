@@ -24,7 +24,9 @@ impl Pki {
     pub fn new() -> Pki {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "unifetch test CA");
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "unifetch test CA");
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("a CA key")).expect("the CA");
 
         let mut server_params = CertificateParams::new(vec!["localhost".to_owned()]).expect("server parameters");
@@ -32,12 +34,18 @@ impl Pki {
             .subject_alt_names
             .push(SanType::IpAddress("127.0.0.1".parse().expect("an IP")));
         let server_key = KeyPair::generate().expect("a server key");
-        let server = server_params.signed_by(&server_key, &ca).expect("the server certificate");
+        let server = server_params
+            .signed_by(&server_key, &ca)
+            .expect("the server certificate");
 
         let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client parameters");
-        client_params.distinguished_name.push(rcgen::DnType::CommonName, "unifetch test client");
+        client_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "unifetch test client");
         let client_key = KeyPair::generate().expect("a client key");
-        let client = client_params.signed_by(&client_key, &ca).expect("the client certificate");
+        let client = client_params
+            .signed_by(&client_key, &ca)
+            .expect("the client certificate");
 
         Pki {
             ca_pem: ca.pem(),
@@ -68,7 +76,9 @@ pub async fn serve(pki: &Pki, options: ServerOptions) -> SocketAddr {
         .expect("TLS versions");
     let builder = if options.require_client_certificate {
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(pem_certificates(&pki.ca_pem).remove(0)).expect("the CA as a root");
+        roots
+            .add(pem_certificates(&pki.ca_pem).remove(0))
+            .expect("the CA as a root");
         let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
             .build()
             .expect("a client verifier");
@@ -89,7 +99,9 @@ pub async fn serve(pki: &Pki, options: ServerOptions) -> SocketAddr {
     let app = unifetch_native::site::router();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, peer)) = listener.accept().await else { return };
+            let Ok((tcp, peer)) = listener.accept().await else {
+                return;
+            };
             let (acceptor, app) = (acceptor.clone(), app.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };

@@ -72,9 +72,36 @@ pub(crate) struct RequestArgs {
     /// Send body fields as `application/x-www-form-urlencoded`.
     #[arg(long)]
     form: bool,
-    /// Print the request line and headers too.
+    /// Print the request line, each retry and each redirect hop (stderr).
     #[arg(short, long)]
     verbose: bool,
+    /// Retry failed requests up to N times (idempotent methods; default 0).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retry: u32,
+    /// Send the request through this HTTP proxy (`http://user:pass@host:port`).
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.
+    #[arg(long)]
+    trust_env: bool,
+    /// Also trust the certificate authorities in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
+    /// Do not verify TLS certificates (dangerous: for test servers only).
+    #[arg(long)]
+    insecure: bool,
+    /// Follow at most N redirects (0: do not follow).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_redirects: usize,
+    /// Read cookies from this file and save them back after the request.
+    #[arg(long, value_name = "FILE")]
+    cookie_jar: Option<std::path::PathBuf>,
+    /// Do not decode gzip, deflate, br or zstd bodies.
+    #[arg(long)]
+    no_decompress: bool,
+    /// Refuse response bodies larger than this many bytes (after decoding).
+    #[arg(long, value_name = "BYTES")]
+    max_body: Option<u64>,
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -1,9 +1,11 @@
 //! `unifetch get|post|… URL items…`: one request, printed like httpie.
 
-use std::io::Write;
+use std::io::{BufReader, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use unifetch::{Method, Response, Session, Timeout};
+use unifetch::redirect::Redirect;
+use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilder, Timeout};
 
 use super::items::Items;
 use super::{RequestArgs, EXIT_CLIENT_ERROR, EXIT_INVALID, EXIT_SERVER_ERROR, EXIT_TRANSPORT};
@@ -16,21 +18,146 @@ pub(crate) async fn run(method: Method, args: RequestArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    match send(method, &args, &items).await {
+    let jar = match load_jar(&args) {
+        Ok(jar) => jar,
+        Err(failure) => return failure.report(),
+    };
+    let session = match session(&args, jar.clone()) {
+        Ok(session) => session,
+        Err(failure) => return failure.report(),
+    };
+    let code = match send(&session, method, &args, &items).await {
         Ok(response) => print_response(response, args.verbose).await,
-        Err(error) => report(&error),
+        Err(error) => Failure::from(error).report(),
+    };
+    if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
+        if let Err(failure) = save_jar(&jar, path) {
+            return failure.report();
+        }
+    }
+    code
+}
+
+/// What went wrong: the command line, or the request.
+enum Failure {
+    Invalid(String),
+    Request(unifetch::Error),
+}
+
+impl From<unifetch::Error> for Failure {
+    fn from(error: unifetch::Error) -> Failure {
+        Failure::Request(error)
     }
 }
 
-async fn send(method: Method, args: &RequestArgs, items: &Items) -> unifetch::Result<Response> {
-    let mut builder = Session::builder();
+impl Failure {
+    /// Prints the failure and its causes; the exit code says which kind.
+    fn report(self) -> ExitCode {
+        let error = match self {
+            Failure::Invalid(message) => {
+                eprintln!("unifetch: {message}");
+                return ExitCode::from(EXIT_INVALID);
+            }
+            Failure::Request(error) => error,
+        };
+        let mut message = format!("unifetch: {error}");
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message.push_str(&format!(": {inner}"));
+            cause = inner.source();
+        }
+        eprintln!("{message}");
+        if error.is_builder() {
+            ExitCode::from(EXIT_INVALID)
+        } else {
+            ExitCode::from(EXIT_TRANSPORT)
+        }
+    }
+}
+
+/// The session the flags describe.
+fn session(args: &RequestArgs, jar: Option<Arc<CookieJar>>) -> Result<Session, Failure> {
+    let mut builder: SessionBuilder = Session::builder()
+        .retry(retry_policy(args))
+        .redirect(redirect_policy(args))
+        .decompress(!args.no_decompress)
+        .trust_env(args.trust_env)
+        .danger_accept_invalid_certs(args.insecure);
     if let Some(total) = args.timeout {
         builder = builder.timeout(Timeout {
             total: Some(total),
             ..Timeout::default()
         });
     }
-    let session = builder.build()?;
+    if let Some(proxy) = &args.proxy {
+        builder = builder.proxy(Proxy::all(proxy)?);
+    }
+    if let Some(path) = &args.cacert {
+        let pem = std::fs::read(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))?;
+        builder = builder.tls_root_certificates(pem);
+    }
+    if let Some(bytes) = args.max_body {
+        builder = builder.max_body_size(bytes);
+    }
+    if let Some(jar) = jar {
+        builder = builder.cookie_jar(jar);
+    }
+    Ok(builder.build()?)
+}
+
+/// `--retry N`: N retries; none by default, as curl.
+fn retry_policy(args: &RequestArgs) -> Retry {
+    let policy = Retry::default().max_attempts(args.retry + 1);
+    if args.verbose {
+        policy.on_retry(|event| {
+            eprintln!(
+                "! attempt {} failed ({}); retrying in {:.1} s",
+                event.attempt(),
+                event.reason(),
+                event.delay().as_secs_f64()
+            );
+        })
+    } else {
+        policy
+    }
+}
+
+fn redirect_policy(args: &RequestArgs) -> Redirect {
+    let max = args.max_redirects;
+    if max == 0 {
+        return Redirect::none();
+    }
+    let verbose = args.verbose;
+    Redirect::custom(move |attempt| {
+        if attempt.previous().len() > max {
+            return attempt.error(format!("more than {max} redirects"));
+        }
+        if verbose {
+            eprintln!("< {} → {}", attempt.status(), attempt.url());
+        }
+        attempt.follow()
+    })
+}
+
+fn load_jar(args: &RequestArgs) -> Result<Option<Arc<CookieJar>>, Failure> {
+    let Some(path) = &args.cookie_jar else {
+        return Ok(None);
+    };
+    let jar = match std::fs::File::open(path) {
+        Ok(file) => CookieJar::load_json(BufReader::new(file))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => CookieJar::new(),
+        Err(e) => return Err(Failure::Invalid(format!("cannot read {}: {e}", path.display()))),
+    };
+    Ok(Some(Arc::new(jar)))
+}
+
+fn save_jar(jar: &CookieJar, path: &std::path::Path) -> Result<(), Failure> {
+    let mut file =
+        std::fs::File::create(path).map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    Ok(jar.save_json(&mut file)?)
+}
+
+async fn send(session: &Session, method: Method, args: &RequestArgs, items: &Items) -> unifetch::Result<Response> {
     let url = with_scheme(&args.url);
     let mut request = session.request(method.clone(), &url).query(&items.query);
     for (name, value) in &items.headers {
@@ -70,9 +197,11 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
     let _ = writeln!(out);
     drop(out);
     if verbose && !response.history().is_empty() {
-        for hop in response.history() {
-            eprintln!("< redirected from {hop}");
-        }
+        eprintln!(
+            "< {} redirect(s), ended at {}",
+            response.history().len(),
+            response.url()
+        );
     }
     let is_json = response
         .headers()
@@ -81,7 +210,7 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
         .is_some_and(|ct| ct.contains("json"));
     let body = match response.bytes().await {
         Ok(body) => body,
-        Err(error) => return report(&error),
+        Err(error) => return Failure::from(error).report(),
     };
     let mut out = std::io::stdout().lock();
     match is_json
@@ -101,20 +230,5 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
         ExitCode::from(EXIT_SERVER_ERROR)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-fn report(error: &unifetch::Error) -> ExitCode {
-    let mut message = format!("unifetch: {error}");
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        message.push_str(&format!(": {inner}"));
-        cause = inner.source();
-    }
-    eprintln!("{message}");
-    if error.is_builder() {
-        ExitCode::from(EXIT_INVALID)
-    } else {
-        ExitCode::from(EXIT_TRANSPORT)
     }
 }

@@ -1,0 +1,50 @@
+//! `trust_env`: proxies from `HTTP_PROXY` / `NO_PROXY`, checked against a
+//! real proxy. One test in its own binary, because it sets the process's
+//! environment before anything else runs.
+#![cfg(not(target_family = "wasm"))]
+
+mod support;
+
+use support::tinyproxy::Tinyproxy;
+use unifetch::Session;
+
+#[tokio::test]
+async fn trust_env_reads_http_proxy_and_no_proxy() {
+    let proxy = Tinyproxy::start();
+    // Set before any other thread could read the environment.
+    std::env::set_var("HTTP_PROXY", proxy.url());
+    std::env::set_var("NO_PROXY", "localhost");
+    let site = support::site_url();
+    let port = site.rsplit(':').next().unwrap();
+    let key = format!("env-{}", std::process::id());
+
+    let ignoring = Session::new();
+    assert_eq!(
+        ignoring
+            .get(format!("{site}/get?mark={key}-off"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let trusting = Session::builder().trust_env(true).build().unwrap();
+    let via = format!("{site}/get?mark={key}-via");
+    assert_eq!(trusting.get(&via).send().await.unwrap().status(), 200);
+    let direct = format!("http://localhost:{port}/get?mark={key}-direct");
+    assert_eq!(trusting.get(&direct).send().await.unwrap().status(), 200);
+
+    let log = proxy.log();
+    assert!(
+        !log.contains(&format!("{key}-off")),
+        "trust_env is off by default:\n{log}"
+    );
+    assert!(
+        log.contains(&format!("GET {via} HTTP/1.1")),
+        "HTTP_PROXY was not used:\n{log}"
+    );
+    assert!(
+        !log.contains(&format!("{key}-direct")),
+        "NO_PROXY was not honoured:\n{log}"
+    );
+}
