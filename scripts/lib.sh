@@ -88,3 +88,18 @@ ensure_wasi_runner() {
     cargo install --quiet --locked --path tools/wasi-runner
     echo "$wanted" >"$stamp"
 }
+
+# Installs wasm-pack (~5 minutes once).
+ensure_wasm_pack() {
+    command -v wasm-pack >/dev/null && return 0
+    echo "installing wasm-pack (takes ~5 minutes once)"
+    cargo install --quiet --locked wasm-pack
+}
+
+# Installs npm's `binaryen` (a current wasm-opt, run by Node) once; sets WASM_OPT.
+ensure_wasm_opt() {
+    local prefix="$HOME/.cache/unifetch-tools/binaryen"
+    WASM_OPT="$prefix/node_modules/.bin/wasm-opt"
+    [ -x "$WASM_OPT" ] && return 0
+    npm install --silent --no-audit --no-fund --prefix "$prefix" binaryen@132.0.0
+}

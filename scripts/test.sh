@@ -1,40 +1,51 @@
 #!/usr/bin/env bash
-# Runs every test of unifetch on a fresh Debian machine with Rust installed.
-# It installs what it needs first (idempotently: tools already present at the
-# right version are kept), then runs lints, the native tests, and the
-# conformance suite in Node, headless Chromium (window and worker) and WASI
-# (wasmtime with wasi:http).
+# Runs every test of unifetch on a fresh Debian machine with Rust and Node
+# installed. It installs what it needs first (idempotently: tools already
+# present at the right version are kept), then runs the lints, the native
+# tests, the conformance suite in Node, headless Chromium (window and
+# worker) and WASI (wasmtime with wasi:http), and the npm package's tests
+# (node:test on the packed tarball, tsc, the browser demo under Playwright).
 #
 #   bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, the WASI runner"
+step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, wasm-pack, the WASI runner"
 ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2
 ensure_apt chromium chromium-driver tinyproxy
 ensure_wasm_bindgen_cli
+ensure_wasm_pack
 ensure_wasi_runner
 cargo fetch --locked --quiet
 
-step "lints: rustfmt, clippy (native and wasm32), rustdoc"
+step "lints: rustfmt, clippy (native, wasm32, wasip2, the npm crate), rustdoc"
 cargo fmt --all --check
+(cd wasm && cargo fmt --check)
+(cd tools/wasi-runner && cargo fmt --check)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib --tests -- -D warnings
 cargo clippy --locked --target wasm32-wasip2 --lib --tests -- -D warnings
+(cd wasm && cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings)
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
-step "native: unit, integration and doc tests"
+step "native: unit, integration and doc tests (tinyproxy and a TLS server included)"
 cargo test --workspace --locked
 
 step "examples: smoke runs against the in-process test site"
-for example in basics params reading timeout hello_server; do
+for example in basics params reading timeout hello_server novel; do
     cargo run --quiet --locked --example "$example" >/dev/null
 done
 
-step "wasm32-unknown-unknown: the conformance suite in Node, Chromium and a worker"
+step "npm package: build with wasm-pack, pack"
+bash scripts/build-npm.sh
+
+step "the test site, serving the browser demo and the package too"
 start_test_site
-UNIFETCH_CLOSED_PORT=$(free_port) \
+export UNIFETCH_CLOSED_PORT
+UNIFETCH_CLOSED_PORT=$(free_port)
+
+step "wasm32-unknown-unknown: the conformance suite in Node, Chromium and a worker"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 CHROMEDRIVER=$(command -v chromedriver) \
 WASM_BINDGEN_TEST_TIMEOUT=300 \
@@ -42,11 +53,13 @@ WASM_BINDGEN_TEST_TIMEOUT=300 \
         --test wasm_node --test wasm_browser --test wasm_worker -- --nocapture
 
 step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http"
-UNIFETCH_CLOSED_PORT=$(free_port) \
 CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \
     cargo test --locked --target wasm32-wasip2 --test wasi -- --nocapture
 cargo build --quiet --locked --target wasm32-wasip2 --release --example wasi_fetch
 unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.wasm "$UNIFETCH_SITE/get?from=wasi" 5 \
     | grep -q '"from": "wasi"'
+
+step "npm package: node:test on the packed tarball, tsc, the browser demo under Playwright"
+bash scripts/test-npm.sh
 
 step "all tests passed"

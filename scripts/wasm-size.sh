@@ -8,13 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_rust_targets wasm32-unknown-unknown
-ensure_apt binaryen
 ensure_wasm_bindgen_cli
 
 cargo build --quiet --locked --profile wasm-release --target wasm32-unknown-unknown --example wasm_minimal
 out=$(mktemp -d)
 wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/wasm-release/examples/wasm_minimal.wasm
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+ensure_wasm_opt
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/wasm_minimal_bg.wasm" -o "$out/opt.wasm"
 

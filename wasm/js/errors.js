@@ -1,0 +1,45 @@
+// The errors unifetch throws: check them with `instanceof`.
+
+/** The base class: every unifetch error, with `.kind`, `.phase`, `.url` and `.cause`. */
+export class UnifetchError extends Error {
+  constructor(message, details = {}) {
+    super(message, details.cause ? { cause: details.cause } : undefined);
+    this.name = 'UnifetchError';
+    /** 'timeout', 'connect', 'request', 'body', 'too_large', 'status', 'decode', 'redirect' or 'builder'. */
+    this.kind = details.kind;
+    /** Where in the exchange: 'pool', 'dns', 'connect', 'tls', 'send', 'headers' or 'body'. */
+    this.phase = details.phase ?? undefined;
+    /** For timeouts: 'total', 'connect', 'sock_connect' or 'sock_read'. */
+    this.timeout = details.timeout ?? undefined;
+    this.url = details.url ?? undefined;
+  }
+}
+
+/** A timeout fired (`.timeout` says which). */
+export class TimeoutError extends UnifetchError {
+  constructor(message, details) {
+    super(message, details);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The request did not get a complete response: connect, send or body failure. */
+export class NetworkError extends UnifetchError {
+  constructor(message, details) {
+    super(message, details);
+    this.name = 'NetworkError';
+  }
+}
+
+/** The server answered with a non-2xx status; `.response` is the response. */
+export class HTTPError extends UnifetchError {
+  constructor(response) {
+    const reason = response.statusText ? ` ${response.statusText}` : '';
+    super(`Request failed with status code ${response.status}${reason}: ${response.url}`, {
+      kind: 'status',
+      url: response.url,
+    });
+    this.name = 'HTTPError';
+    this.response = response;
+  }
+}

@@ -1,0 +1,200 @@
+//! `session.crawl(urls, options)`: the portable crawler, as an async
+//! iterator of page records (`index.js` adds `Symbol.asyncIterator`), with
+//! `stop()` and `progress()`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use js_sys::{Array, Object, Promise, Reflect};
+use serde::Serialize;
+use unifetch::crawl::{Crawler, PageRecord, Scope, StopHandle, Summary};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::errors::{self, invalid};
+use crate::options::field;
+use crate::session::Session;
+
+#[wasm_bindgen]
+impl Session {
+    /// Crawls from `urls` with `{ concurrency, perHost, delay, maxDepth,
+    /// maxPages, obeyRobots, followLinks, allow, deny }`.
+    pub fn crawl(&self, urls: Array, options: JsValue) -> Result<Crawl, JsValue> {
+        let crawler = crawler(self.inner.clone(), &options)?;
+        let urls: Vec<String> = urls.iter().filter_map(|u| u.as_string()).collect();
+        let crawl = crawler.crawl(&urls).map_err(|e| errors::to_js(&e))?;
+        Ok(Crawl {
+            stopper: crawl.stopper(),
+            crawl: Rc::new(RefCell::new(Some(crawl))),
+            last_summary: Rc::default(),
+        })
+    }
+}
+
+fn crawler(session: unifetch::Session, options: &JsValue) -> Result<Crawler, JsValue> {
+    let count = |key: &str| field(options, key).and_then(|v| v.as_f64());
+    let mut crawler = Crawler::new(session);
+    if let Some(n) = count("concurrency") {
+        crawler = crawler.concurrency(n as usize);
+    }
+    if let Some(n) = count("perHost") {
+        crawler = crawler.per_host(n as usize);
+    }
+    if let Some(ms) = count("delay") {
+        crawler = crawler.delay(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    if let Some(n) = count("maxDepth") {
+        crawler = crawler.max_depth(n as u32);
+    }
+    if let Some(n) = count("maxPages") {
+        crawler = crawler.max_pages(n as u64);
+    }
+    if let Some(obey) = field(options, "obeyRobots").and_then(|v| v.as_bool()) {
+        crawler = crawler.obey_robots(obey);
+    }
+    if let Some(follow) = field(options, "followLinks").and_then(|v| v.as_bool()) {
+        crawler = crawler.follow_links(follow);
+    }
+    let mut scope = Scope::same_host();
+    for (key, add) in [
+        ("allow", Scope::allow as fn(Scope, String) -> Scope),
+        ("deny", Scope::deny),
+    ] {
+        if let Some(patterns) = field(options, key) {
+            if !Array::is_array(&patterns) {
+                return Err(invalid(&format!("option {key} must be an array of patterns")));
+            }
+            for pattern in Array::from(&patterns).iter().filter_map(|p| p.as_string()) {
+                scope = add(scope, pattern);
+            }
+        }
+    }
+    Ok(crawler.scope(scope))
+}
+
+/// A running crawl.
+#[wasm_bindgen]
+pub struct Crawl {
+    crawl: Rc<RefCell<Option<unifetch::crawl::Crawl>>>,
+    stopper: StopHandle,
+    last_summary: Rc<RefCell<Summary>>,
+}
+
+#[wasm_bindgen]
+impl Crawl {
+    /// The next page record, as an iterator result (`done` at the end).
+    pub fn next(&self) -> Promise {
+        let (cell, last) = (self.crawl.clone(), self.last_summary.clone());
+        future_to_promise(async move {
+            let mut crawl = cell
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| invalid("next() called before the previous call finished"))?;
+            let record = crawl.next().await;
+            *last.borrow_mut() = crawl.summary();
+            *cell.borrow_mut() = Some(crawl);
+            let result = Object::new();
+            Reflect::set(&result, &"done".into(), &record.is_none().into())?;
+            if let Some(record) = record {
+                Reflect::set(&result, &"value".into(), &to_js(&JsRecord::from(record))?)?;
+            }
+            Ok(result.into())
+        })
+    }
+
+    /// Stops the crawl: nothing new starts, pages in flight still arrive.
+    pub fn stop(&self) {
+        self.stopper.stop();
+    }
+
+    /// Pages, errors, bytes, in flight, queued, pages per second, …
+    pub fn progress(&self) -> Result<JsValue, JsValue> {
+        let summary = match self.crawl.borrow().as_ref() {
+            Some(crawl) => crawl.summary(),
+            None => self.last_summary.borrow().clone(),
+        };
+        to_js(&JsSummary::from(summary))
+    }
+}
+
+/// A value as a plain JS object, through JSON.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(|e| invalid(&e.to_string()))?;
+    js_sys::JSON::parse(&text)
+}
+
+/// A page record with JS names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsRecord {
+    url: String,
+    final_url: String,
+    status: Option<u16>,
+    depth: u32,
+    content_type: Option<String>,
+    bytes: u64,
+    elapsed_ms: f64,
+    title: Option<String>,
+    links: Vec<String>,
+    error: Option<String>,
+    error_message: Option<String>,
+}
+
+impl From<PageRecord> for JsRecord {
+    fn from(record: PageRecord) -> JsRecord {
+        JsRecord {
+            url: record.url.to_string(),
+            final_url: record.final_url.to_string(),
+            status: record.status,
+            depth: record.depth,
+            content_type: record.content_type,
+            bytes: record.bytes,
+            elapsed_ms: record.elapsed_ms,
+            title: record.title,
+            links: record.links.iter().map(ToString::to_string).collect(),
+            error: record.error,
+            error_message: record.error_message,
+        }
+    }
+}
+
+/// A summary with JS names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsSummary {
+    pages: u64,
+    ok: u64,
+    errors: std::collections::BTreeMap<String, u64>,
+    bytes: u64,
+    in_flight: usize,
+    queued: usize,
+    disallowed: u64,
+    duplicates: u64,
+    out_of_scope: u64,
+    elapsed_ms: f64,
+    pages_per_second: f64,
+    stopped: bool,
+    finished: bool,
+}
+
+impl From<Summary> for JsSummary {
+    fn from(s: Summary) -> JsSummary {
+        JsSummary {
+            pages: s.pages,
+            ok: s.ok,
+            errors: s.errors,
+            bytes: s.bytes,
+            in_flight: s.in_flight,
+            queued: s.queued,
+            disallowed: s.disallowed,
+            duplicates: s.duplicates,
+            out_of_scope: s.out_of_scope,
+            elapsed_ms: s.elapsed_secs * 1000.0,
+            pages_per_second: s.pages_per_second,
+            stopped: s.stopped,
+            finished: s.finished,
+        }
+    }
+}
