@@ -8,55 +8,9 @@
 //! ```
 
 use futures::StreamExt;
-use serde::Deserialize;
-use unifetch::crawl::{Crawler, Page};
-use unifetch::{Session, Url};
-use unifetch_native::ExampleSite;
-
-/// `{"data": {"novel": {"book_id": …, "items": [{"cid": …, "title": …}]}}}`
-#[derive(Deserialize)]
-struct Catalog {
-    data: Data,
-}
-
-#[derive(Deserialize)]
-struct Data {
-    novel: Book,
-}
-
-#[derive(Deserialize)]
-struct Book {
-    book_id: String,
-    items: Vec<Chapter>,
-}
-
-#[derive(Deserialize)]
-struct Chapter {
-    cid: String,
-}
-
-/// Reads the catalog and returns one URL per chapter; chapters lead nowhere.
-fn chapter_urls(page: &Page<'_>) -> Vec<Url> {
-    let Ok(catalog) = page.json::<Catalog>() else {
-        return Vec::new();
-    };
-    let book = &catalog.data.novel.book_id;
-    catalog
-        .data
-        .novel
-        .items
-        .iter()
-        .filter_map(|chapter| {
-            let mut url = page.join("/api/pc/getChapterContent")?;
-            let data = format!(
-                r#"{{"book_id":"{book}","cid":"{book}|{}","need_bookinfo":1}}"#,
-                chapter.cid
-            );
-            url.query_pairs_mut().append_pair("data", &data);
-            Some(url)
-        })
-        .collect()
-}
+use unifetch::crawl::Crawler;
+use unifetch::Session;
+use unifetch_native::{guide, ExampleSite};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -69,12 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .build()?;
 
-    let catalog = r#"/api/pc/getCatalog?data={"book_id":"4306063500"}"#;
+    // The catalog lists the chapters; `guide::chapter_urls` reads it and
+    // returns one URL per chapter (see native/src/guide.rs).
     let mut crawl = Crawler::new(session)
-        .concurrency(5)
+        .concurrency(5) // the guide's asyncio.Semaphore(5)
         .follow_links(false)
-        .on_page(chapter_urls)
-        .crawl([catalog])?;
+        .on_page(guide::chapter_urls)
+        .crawl([guide::catalog_path()])?;
 
     let mut chapters = 0;
     while let Some(page) = crawl.next().await {

@@ -2,6 +2,7 @@
 //! [`TestServer`] helper for users' own tests, and (in the binary) the
 //! `unifetch` CLI.
 
+pub mod guide;
 pub mod site;
 mod test_server;
 

@@ -6,10 +6,9 @@
 
 use std::process::ExitCode;
 
-use serde::Deserialize;
-use unifetch::crawl::{Crawler, Page};
-use unifetch::{Session, Url};
-use unifetch_native::TestServer;
+use unifetch::crawl::Crawler;
+use unifetch::Session;
+use unifetch_native::{guide, TestServer};
 
 use super::crawl::{drive, print_summary, CRAWLER_AGENT};
 use super::EXIT_TRANSPORT;
@@ -53,59 +52,11 @@ pub(crate) async fn run() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The catalog → chapters crawl: the callback reads the catalog JSON and
-/// returns one chapter URL per item.
+/// The catalog → chapters crawl, 5 in flight, through the callback API.
 fn novel_crawl(session: Session) -> unifetch::Result<unifetch::crawl::Crawl> {
-    let catalog = format!(
-        "/api/pc/getCatalog?data={{\"book_id\":\"{}\"}}",
-        unifetch_native::site::BOOK_ID
-    );
     Crawler::new(session)
         .concurrency(5)
         .follow_links(false)
-        .on_page(chapter_urls)
-        .crawl([catalog])
-}
-
-#[derive(Deserialize)]
-struct Catalog {
-    data: CatalogData,
-}
-
-#[derive(Deserialize)]
-struct CatalogData {
-    novel: Book,
-}
-
-#[derive(Deserialize)]
-struct Book {
-    book_id: String,
-    items: Vec<Chapter>,
-}
-
-#[derive(Deserialize)]
-struct Chapter {
-    cid: String,
-}
-
-fn chapter_urls(page: &Page<'_>) -> Vec<Url> {
-    let Ok(catalog) = page.json::<Catalog>() else {
-        return Vec::new(); // a chapter page: nothing more to fetch
-    };
-    let book = &catalog.data.novel.book_id;
-    catalog
-        .data
-        .novel
-        .items
-        .iter()
-        .filter_map(|chapter| {
-            let mut url = page.join("/api/pc/getChapterContent")?;
-            let data = format!(
-                r#"{{"book_id":"{book}","cid":"{book}|{}","need_bookinfo":1}}"#,
-                chapter.cid
-            );
-            url.query_pairs_mut().append_pair("data", &data);
-            Some(url)
-        })
-        .collect()
+        .on_page(guide::chapter_urls)
+        .crawl([guide::catalog_path()])
 }
