@@ -47,6 +47,7 @@ mod error;
 mod exchange;
 mod incoming;
 mod limit;
+pub mod multipart;
 mod proxy;
 pub mod redirect;
 mod request;

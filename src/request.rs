@@ -160,6 +160,26 @@ impl RequestBuilder {
         })
     }
 
+    /// A `multipart/form-data` body (text fields and files).
+    ///
+    /// ```no_run
+    /// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+    /// use unifetch::multipart::{Form, Part};
+    /// let form = Form::new()
+    ///     .text("name", "钢铁知识库")
+    ///     .part("file", Part::bytes(b"hello".to_vec()).file_name("hello.txt").mime("text/plain"));
+    /// session.post("/post").multipart(form).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn multipart(self, form: crate::multipart::Form) -> RequestBuilder {
+        self.update(|request| {
+            let content_type = HeaderValue::from_str(&form.content_type()).map_err(Error::builder)?;
+            request.headers.insert(CONTENT_TYPE, content_type);
+            request.body = Body::from(form.into_bytes());
+            Ok(())
+        })
+    }
+
     /// An `application/json` body.
     pub fn json<T: Serialize + ?Sized>(self, json: &T) -> RequestBuilder {
         let encoded = serde_json::to_vec(json).map_err(Error::builder);

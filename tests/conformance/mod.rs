@@ -127,6 +127,7 @@ macro_rules! all_scenarios {
             query_params_are_percent_encoded,
             every_method_is_sent_with_its_body,
             form_and_json_bodies,
+            multipart_bodies_are_sent,
             response_head_text_bytes_and_json,
             user_agent_is_replaced,
             text_follows_the_charset,

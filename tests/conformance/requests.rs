@@ -422,3 +422,37 @@ pub async fn streamed_request_body_is_sent(site: &Site) -> Outcome {
     ensure!(echo["data"] == "钢铁知识库", "data {}", echo["data"]);
     Ok(())
 }
+
+/// A multipart body with text fields and files arrives as form and files.
+pub async fn multipart_bodies_are_sent(site: &Site) -> Outcome {
+    use unifetch::multipart::{Form, Part};
+    let session = site.session()?;
+    let form = Form::new()
+        .text("name", "钢铁知识库")
+        .text("tag", "a\"b")
+        .part(
+            "notes",
+            Part::text("chapter one").file_name("notes.txt").mime("text/plain"),
+        )
+        .part(
+            "cover",
+            Part::bytes(vec![0xff, 0xd8, 0xff])
+                .file_name("cover.jpg")
+                .mime("image/jpeg"),
+        );
+    let echo: Value = session.post("/post").multipart(form).send().await?.json().await?;
+    ensure!(echo["form"]["name"] == "钢铁知识库", "form {}", echo["form"]);
+    ensure!(echo["form"]["tag"] == "a\"b", "a quote in a value: {}", echo["form"]);
+    ensure!(echo["files"]["notes"] == "chapter one", "files {}", echo["files"]);
+    ensure!(
+        echo["files"]["cover"] == "data:image/jpeg;base64,/9j/",
+        "files {}",
+        echo["files"]
+    );
+    let content_type = echo["headers"]["Content-Type"].as_str().unwrap_or_default();
+    ensure!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    Ok(())
+}

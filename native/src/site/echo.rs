@@ -19,6 +19,15 @@ pub(crate) struct Echo {
     origin: String,
     query: Option<String>,
     body: Bytes,
+    /// The fields and files of a `multipart/form-data` body.
+    multipart: Option<Multipart>,
+}
+
+/// A parsed `multipart/form-data` body.
+#[derive(Default)]
+struct Multipart {
+    fields: Vec<(String, String)>,
+    files: Vec<(String, String)>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for Echo {
@@ -43,6 +52,13 @@ impl<S: Send + Sync> FromRequest<S> for Echo {
         let body = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let multipart = match headers.get(header::CONTENT_TYPE).and_then(|ct| ct.to_str().ok()) {
+            Some(content_type) if content_type.starts_with("multipart/form-data") => {
+                let parsed = parse_multipart(content_type, body.clone()).await;
+                Some(parsed.map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?)
+            }
+            _ => None,
+        };
         Ok(Echo {
             method,
             url: format!("http://{host}{path}"),
@@ -50,6 +66,7 @@ impl<S: Send + Sync> FromRequest<S> for Echo {
             origin,
             query,
             body,
+            multipart,
         })
     }
 }
@@ -69,7 +86,10 @@ impl Echo {
                 "method" => Value::String(self.method.to_string()),
                 "form" => self.form(),
                 "data" => self.data(),
-                "files" => Value::Object(Map::new()),
+                "files" => match &self.multipart {
+                    Some(multipart) => pairs_to_dict(multipart.files.iter().map(|(k, v)| (k.into(), v.into()))),
+                    None => Value::Object(Map::new()),
+                },
                 "json" => serde_json::from_slice(&self.body).unwrap_or(Value::Null),
                 other => unreachable!("httpbin has no field {other}"),
             };
@@ -111,7 +131,9 @@ impl Echo {
     }
 
     fn form(&self) -> Value {
-        if self.is_form() {
+        if let Some(multipart) = &self.multipart {
+            pairs_to_dict(multipart.fields.iter().map(|(k, v)| (k.into(), v.into())))
+        } else if self.is_form() {
             pairs_to_dict(url::form_urlencoded::parse(&self.body))
         } else {
             Value::Object(Map::new())
@@ -119,7 +141,7 @@ impl Echo {
     }
 
     fn data(&self) -> Value {
-        if self.is_form() {
+        if self.is_form() || self.multipart.is_some() {
             return Value::String(String::new());
         }
         match std::str::from_utf8(&self.body) {
@@ -127,6 +149,34 @@ impl Echo {
             Err(_) => Value::String(format!("data:application/octet-stream;base64,{}", base64(&self.body))),
         }
     }
+}
+
+/// The fields (text) and files (text, or a base64 data URL) of a multipart body.
+async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Multipart, multer::Error> {
+    let boundary = multer::parse_boundary(content_type)?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut reader = multer::Multipart::new(stream, boundary);
+    let mut parsed = Multipart::default();
+    while let Some(field) = reader.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field.file_name().is_some();
+        let mime = field.content_type().map(|m| m.to_string());
+        let data = field.bytes().await?;
+        let text = match std::str::from_utf8(&data) {
+            Ok(text) => text.to_owned(),
+            Err(_) => format!(
+                "data:{};base64,{}",
+                mime.as_deref().unwrap_or("application/octet-stream"),
+                base64(&data)
+            ),
+        };
+        if is_file {
+            parsed.files.push((name, text));
+        } else {
+            parsed.fields.push((name, text));
+        }
+    }
+    Ok(parsed)
 }
 
 /// A JSON response in httpbin's exact format.
