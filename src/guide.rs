@@ -10,7 +10,7 @@
 //!    responses](#bodies-and-responses) · 5. [A timeout](#a-timeout) ·
 //!    6. [Fine timeouts](#fine-timeouts) · 7. [Limits](#limits) ·
 //!    8. [Streaming downloads](#streaming-downloads) · 9. [A
-//!    server](#a-server)
+//!    server](#a-server) · 10. [The application: a novel](#the-application-a-novel)
 //!
 //! ## Basics
 //!
@@ -73,4 +73,16 @@
 //!
 //! ```no_run
 #![doc = include_str!("../examples/hello_server.rs")]
+//! ```
+//!
+//! ## The application: a novel
+//!
+//! The guide ends with its real application: read a novel's catalog from a
+//! JSON API, then download every chapter with at most 5 requests in
+//! flight. With the [crawler](crate::crawl), the catalog → chapters step is
+//! a callback (`unifetch_native::guide::chapter_urls`), and dedup,
+//! retries and timeouts come with it.
+//!
+//! ```no_run
+#![doc = include_str!("../examples/novel.rs")]
 //! ```
