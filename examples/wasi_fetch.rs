@@ -10,6 +10,7 @@
 //!
 //! Arguments: the URL, and the total timeout in seconds (default 10).
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -25,12 +26,19 @@ async fn fetch(url: &str, timeout: Duration) -> ExitCode {
         Ok(response) => response,
         Err(error) => return fail(&error),
     };
-    println!("{:?} {}", response.version(), response.status());
+    let head = format!("{:?} {}", response.version(), response.status());
     let ok = response.status().is_success();
-    match response.json::<serde_json::Value>().await {
-        Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
+    let json = match response.json::<serde_json::Value>().await {
+        Ok(json) => json,
         Err(error) => return fail(&error),
-    }
+    };
+    // A closed stdout (`| head`) is not worth a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{head}\n{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
     if ok {
         ExitCode::SUCCESS
     } else {

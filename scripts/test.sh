@@ -57,8 +57,8 @@ step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http"
 CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \
     cargo test --locked --target wasm32-wasip2 --test wasi -- --nocapture
 cargo build --quiet --locked --target wasm32-wasip2 --release --example wasi_fetch
-unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.wasm "$UNIFETCH_SITE/get?from=wasi" 5 \
-    | grep -q '"from": "wasi"'
+fetched=$(unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.wasm "$UNIFETCH_SITE/get?from=wasi" 5)
+grep -q '"from": "wasi"' <<<"$fetched" || { echo "wasi_fetch printed: $fetched"; exit 1; }
 
 step "npm package: node:test on the packed tarball, tsc, the browser demo under Playwright"
 bash scripts/test-npm.sh
