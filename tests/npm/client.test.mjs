@@ -47,6 +47,16 @@ test('json and form bodies, default and request headers', async () => {
   assert.equal(form.headers['X-Extra'], 'yes');
 });
 
+test('a FormData body is sent as multipart/form-data, files included', async () => {
+  const form = new FormData();
+  form.append('name', '钢铁知识库');
+  form.append('notes', new Blob(['chapter one'], { type: 'text/plain' }), 'notes.txt');
+  const echo = await api.post('post', { body: form }).then((r) => r.json());
+  assert.equal(echo.form.name, '钢铁知识库');
+  assert.equal(echo.files.notes, 'chapter one');
+  assert.match(echo.headers['Content-Type'], /^multipart\/form-data; boundary=/);
+});
+
 test('responses: status, ok, url, a real Headers, text by charset, bytes', async () => {
   const response = await api.get('response-headers', { searchParams: { 'X-Custom': 'Value' } });
   assert.equal(response.status, 200);

@@ -71,8 +71,8 @@ export interface RequestOptions {
   json?: unknown;
   /** An application/x-www-form-urlencoded body. */
   form?: ParamsOption;
-  /** A raw body. */
-  body?: string | Uint8Array | ArrayBuffer;
+  /** A raw body, or a FormData sent as multipart/form-data. */
+  body?: string | Uint8Array | ArrayBuffer | FormData;
   timeout?: TimeoutOption;
   retry?: RetryOption;
   maxBodySize?: number;

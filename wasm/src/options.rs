@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use unifetch::multipart::{Form, Part};
 use unifetch::redirect::Redirect;
 use unifetch::{Method, RequestBuilder, Retry, SessionBuilder, StatusCode, Timeout};
 use wasm_bindgen::{JsCast, JsValue};
@@ -205,7 +206,8 @@ pub(crate) fn method(name: &str) -> Result<Method, JsValue> {
 }
 
 /// Applies request options to `request`; returns whether non-2xx throws.
-pub(crate) fn request(
+/// (Async because a `FormData` body's files are read first.)
+pub(crate) async fn request(
     mut request: RequestBuilder,
     options: &JsValue,
     default_throw: bool,
@@ -226,9 +228,14 @@ pub(crate) fn request(
     } else if let Some(body) = field(options, "body") {
         request = match body.as_string() {
             Some(text) => request.body(text),
+            None if body.is_instance_of::<web_sys::FormData>() => request.multipart(multipart(&body).await?),
             None if body.is_instance_of::<Uint8Array>() => request.body(body.unchecked_into::<Uint8Array>().to_vec()),
             None if body.is_instance_of::<js_sys::ArrayBuffer>() => request.body(Uint8Array::new(&body).to_vec()),
-            None => return Err(invalid("option body must be a string, a Uint8Array or an ArrayBuffer")),
+            None => {
+                return Err(invalid(
+                    "option body must be a string, a Uint8Array, an ArrayBuffer or a FormData",
+                ))
+            }
         };
     }
     if let Some(value) = field(options, "timeout") {
@@ -241,4 +248,33 @@ pub(crate) fn request(
         request = request.max_body_size(bytes as u64);
     }
     Ok((request, boolean(options, "throwHttpErrors").unwrap_or(default_throw)))
+}
+
+/// A `FormData` as a multipart form: strings become text fields, `Blob`s
+/// and `File`s become file parts (with their name and type).
+async fn multipart(form: &JsValue) -> Result<Form, JsValue> {
+    let mut multipart = Form::new();
+    let entries = js_sys::try_iter(form)?.ok_or_else(|| invalid("a FormData is iterable"))?;
+    for entry in entries {
+        let entry: Array = entry?.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let value = entry.get(1);
+        if let Some(text) = value.as_string() {
+            multipart = multipart.text(name, text);
+            continue;
+        }
+        let blob: web_sys::Blob = value
+            .dyn_into()
+            .map_err(|_| invalid("a FormData value must be a string or a Blob"))?;
+        let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer()).await?;
+        let mut part = Part::bytes(Uint8Array::new(&buffer).to_vec());
+        if let Some(file) = blob.dyn_ref::<web_sys::File>() {
+            part = part.file_name(file.name());
+        }
+        if !blob.type_().is_empty() {
+            part = part.mime(blob.type_());
+        }
+        multipart = multipart.part(name, part);
+    }
+    Ok(multipart)
 }

@@ -29,12 +29,10 @@ impl Session {
 
     /// Any method: `session.request('PURGE', url, options)`.
     pub fn request(&self, method: &str, url: &str, options: JsValue) -> Promise {
-        let prepared = options::method(method).and_then(|method| {
-            let request = self.inner.request(method, self.resolve(url));
-            options::request(request, &options, self.settings.throw_http_errors)
-        });
+        let request = options::method(method).map(|method| self.inner.request(method, self.resolve(url)));
+        let default_throw = self.settings.throw_http_errors;
         future_to_promise(async move {
-            let (request, throw_http_errors) = prepared?;
+            let (request, throw_http_errors) = options::request(request?, &options, default_throw).await?;
             let response = request.send().await.map_err(|e| errors::to_js(&e))?;
             let (status, url) = (response.status().as_u16(), response.url().to_string());
             let ok = response.status().is_success();
