@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::net::SocketAddr;
+
 use support::tls::{serve, Pki, ServerOptions};
 use unifetch::{Phase, Retry, Session, TlsVersion, Version};
 
@@ -15,6 +17,16 @@ const PLAIN: ServerOptions = ServerOptions {
 
 fn builder() -> unifetch::SessionBuilder {
     Session::builder().retry(Retry::none())
+}
+
+/// A session that trusts the test's certificate authority.
+fn trusting(pki: &Pki) -> unifetch::SessionBuilder {
+    builder().tls_root_certificates(pki.ca_pem.clone())
+}
+
+/// `GET https://{addr}/get`.
+async fn get(session: &Session, addr: SocketAddr) -> unifetch::Result<unifetch::Response> {
+    session.get(format!("https://{addr}/get")).send().await
 }
 
 #[tokio::test]
@@ -38,7 +50,7 @@ async fn an_unknown_authority_is_refused_with_a_tls_error() {
 async fn a_custom_root_is_trusted_and_http2_is_negotiated() {
     let pki = Pki::new();
     let addr = serve(&pki, PLAIN).await;
-    let session = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
+    let session = trusting(&pki).build().unwrap();
     for host in [format!("https://{addr}"), format!("https://localhost:{}", addr.port())] {
         let response = session.get(format!("{host}/get")).send().await.unwrap();
         assert_eq!(response.status(), 200);
@@ -55,15 +67,7 @@ async fn only_the_given_roots_when_built_in_ones_are_off() {
         .tls_root_certificates(pki.ca_pem.clone())
         .build()
         .unwrap();
-    assert_eq!(
-        session
-            .get(format!("https://{addr}/get"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(&session, addr).await.unwrap().status(), 200);
     let bad_pem = builder().tls_root_certificates("not a certificate").build();
     assert!(matches!(bad_pem, Err(e) if e.is_builder()));
 }
@@ -73,7 +77,7 @@ async fn the_explicit_opt_out_accepts_any_certificate() {
     let pki = Pki::new();
     let addr = serve(&pki, PLAIN).await;
     let session = builder().danger_accept_invalid_certs(true).build().unwrap();
-    let response = session.get(format!("https://{addr}/get")).send().await.unwrap();
+    let response = get(&session, addr).await.unwrap();
     assert_eq!(response.status(), 200);
 }
 
@@ -88,8 +92,8 @@ async fn a_client_certificate_is_presented_when_required() {
         },
     )
     .await;
-    let anonymous = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
-    let err = anonymous.get(format!("https://{addr}/get")).send().await.unwrap_err();
+    let anonymous = trusting(&pki).build().unwrap();
+    let err = get(&anonymous, addr).await.unwrap_err();
     assert!(
         err.is_connect() || err.is_request(),
         "refused without a certificate: {err}"
@@ -99,15 +103,7 @@ async fn a_client_certificate_is_presented_when_required() {
         .tls_client_identity(pki.client_chain_pem.clone(), pki.client_key_pem.clone())
         .build()
         .unwrap();
-    assert_eq!(
-        identified
-            .get(format!("https://{addr}/get"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(&identified, addr).await.unwrap().status(), 200);
 }
 
 #[tokio::test]
@@ -121,21 +117,13 @@ async fn a_minimum_version_refuses_older_servers() {
         },
     )
     .await;
-    let default = builder().tls_root_certificates(pki.ca_pem.clone()).build().unwrap();
-    assert_eq!(
-        default
-            .get(format!("https://{addr}/get"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let default = trusting(&pki).build().unwrap();
+    assert_eq!(get(&default, addr).await.unwrap().status(), 200);
     let strict = builder()
         .tls_root_certificates(pki.ca_pem.clone())
         .tls_min_version(TlsVersion::V1_3)
         .build()
         .unwrap();
-    let err = strict.get(format!("https://{addr}/get")).send().await.unwrap_err();
+    let err = get(&strict, addr).await.unwrap_err();
     assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
 }
