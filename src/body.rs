@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http_body::{Frame, SizeHint};
+use sync_wrapper::SyncWrapper;
 
 use crate::error::{BoxError, Phase};
 use crate::transport::{BoxBody, MaybeSend};
@@ -30,7 +31,9 @@ pub struct Body {
 
 enum Inner {
     Full(Option<Bytes>),
-    Streaming(BoxBody),
+    /// A stream, only ever polled through `&mut` (hence `Sync`), with its
+    /// size hint as it was when it was wrapped.
+    Streaming(SyncWrapper<BoxBody>, SizeHint),
 }
 
 impl Body {
@@ -62,16 +65,22 @@ impl Body {
     where
         B: http_body::Body<Data = Bytes, Error = Error> + MaybeSend + 'static,
     {
+        let hint = body.size_hint();
         Body {
-            inner: Inner::Streaming(Box::pin(body)),
+            inner: Inner::Streaming(SyncWrapper::new(Box::pin(body)), hint),
         }
+    }
+
+    /// A stand-in for a body that was streamed and cannot be sent again.
+    pub(crate) fn unreplayable() -> Body {
+        Body::wrap_stream(futures_util::stream::empty::<Result<Bytes, Error>>())
     }
 
     /// The whole content, if this body is not a stream.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.inner {
             Inner::Full(bytes) => Some(bytes.as_deref().unwrap_or_default()),
-            Inner::Streaming(_) => None,
+            Inner::Streaming(..) => None,
         }
     }
 
@@ -81,7 +90,7 @@ impl Body {
             Inner::Full(bytes) => Some(Body {
                 inner: Inner::Full(bytes.clone()),
             }),
-            Inner::Streaming(_) => None,
+            Inner::Streaming(..) => None,
         }
     }
 }
@@ -99,7 +108,7 @@ impl fmt::Debug for Body {
                 let len = bytes.as_ref().map_or(0, Bytes::len);
                 f.debug_struct("Body").field("len", &len).finish()
             }
-            Inner::Streaming(_) => f.write_str("Body(streaming)"),
+            Inner::Streaming(..) => f.write_str("Body(streaming)"),
         }
     }
 }
@@ -144,21 +153,22 @@ impl http_body::Body for Body {
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.inner {
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            Inner::Streaming(body) => body.as_mut().poll_frame(cx),
+            Inner::Streaming(body, _) => body.get_mut().as_mut().poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.inner {
             Inner::Full(bytes) => bytes.is_none(),
-            Inner::Streaming(body) => body.is_end_stream(),
+            // Unknown without polling: `false` is always allowed.
+            Inner::Streaming(..) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
             Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, Bytes::len) as u64),
-            Inner::Streaming(body) => body.size_hint(),
+            Inner::Streaming(_, hint) => hint.clone(),
         }
     }
 }

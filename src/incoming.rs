@@ -20,6 +20,16 @@ pub(crate) struct Incoming {
     state: State,
 }
 
+/// What bounds the reading of a body.
+pub(crate) struct Budget {
+    /// `total`, still running from the start of the request.
+    pub(crate) total: Deadline,
+    /// `sock_read`: the longest silence between two chunks.
+    pub(crate) idle: IdleTimer,
+    /// The most bytes handed out, after decoding.
+    pub(crate) max_bytes: u64,
+}
+
 enum State {
     Reading(Box<Reading>),
     Done,
@@ -30,32 +40,20 @@ struct Reading {
     /// Whether the raw body may have more to give.
     raw_open: bool,
     decoder: Option<Decoder>,
-    total: Deadline,
-    idle: IdleTimer,
+    budget: Budget,
     url: Url,
-    limit: u64,
     delivered: u64,
-    _permit: Option<Permit>,
+    _permit: Permit,
 }
 
 impl Incoming {
-    pub(crate) fn new(
-        body: Body,
-        total: Deadline,
-        idle: IdleTimer,
-        url: Url,
-        permit: Option<Permit>,
-        decoder: Option<Decoder>,
-        limit: u64,
-    ) -> Incoming {
+    pub(crate) fn new(body: Body, url: Url, decoder: Option<Decoder>, budget: Budget, permit: Permit) -> Incoming {
         let reading = Reading {
             body,
             raw_open: true,
             decoder,
-            total,
-            idle,
+            budget,
             url,
-            limit,
             delivered: 0,
             _permit: permit,
         };
@@ -126,7 +124,7 @@ impl Reading {
             }
             match Pin::new(&mut self.body).poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
-                    self.idle.reset();
+                    self.budget.idle.reset();
                     match frame.into_data() {
                         Ok(data) if data.is_empty() => continue,
                         Ok(data) => return Poll::Ready(Some(Ok(data))),
@@ -140,10 +138,10 @@ impl Reading {
                 }
                 Poll::Pending => {}
             }
-            if let Poll::Ready(e) = self.total.poll_expired(cx, Phase::Body) {
+            if let Poll::Ready(e) = self.budget.total.poll_expired(cx, Phase::Body) {
                 return Poll::Ready(Some(Err(e)));
             }
-            if let Poll::Ready(e) = self.idle.poll_expired(cx, Phase::Body) {
+            if let Poll::Ready(e) = self.budget.idle.poll_expired(cx, Phase::Body) {
                 return Poll::Ready(Some(Err(e)));
             }
             return Poll::Pending;
@@ -153,8 +151,8 @@ impl Reading {
     /// Hands out `bytes` unless they take the body over its limit.
     fn deliver(&mut self, bytes: Bytes) -> Result<Bytes> {
         self.delivered += bytes.len() as u64;
-        if self.delivered > self.limit {
-            return Err(Error::body_limit(self.limit));
+        if self.delivered > self.budget.max_bytes {
+            return Err(Error::body_limit(self.budget.max_bytes));
         }
         Ok(bytes)
     }

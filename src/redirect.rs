@@ -12,9 +12,12 @@ use http::{Method, StatusCode};
 use url::Url;
 
 use crate::error::BoxError;
+use crate::transport::{MaybeSend, MaybeSync};
 use crate::{Body, Error, Result};
 
-type Decide = dyn Fn(Attempt<'_>) -> Action + Send + Sync;
+/// A custom redirect policy: `Send + Sync` natively, anything on wasm.
+trait Decide: Fn(Attempt<'_>) -> Action + MaybeSend + MaybeSync {}
+impl<F: Fn(Attempt<'_>) -> Action + MaybeSend + MaybeSync> Decide for F {}
 
 /// The redirect policy of a session.
 ///
@@ -39,7 +42,7 @@ pub struct Redirect {
 enum Policy {
     Limited(usize),
     None,
-    Custom(Arc<Decide>),
+    Custom(Arc<dyn Decide>),
 }
 
 impl Redirect {
@@ -58,10 +61,13 @@ impl Redirect {
     /// Asks `decide` at every hop (loops are still detected and refused).
     pub fn custom<F>(decide: F) -> Redirect
     where
-        F: Fn(Attempt<'_>) -> Action + Send + Sync + 'static,
+        F: Fn(Attempt<'_>) -> Action + MaybeSend + MaybeSync + 'static,
     {
+        // On wasm the policy need not be `Send`; one `Arc` keeps one type.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let decide = Arc::new(decide);
         Redirect {
-            policy: Policy::Custom(Arc::new(decide)),
+            policy: Policy::Custom(decide),
         }
     }
 
@@ -156,53 +162,61 @@ impl fmt::Debug for Action {
     }
 }
 
-/// The request to send next, rewritten for the hop.
+/// One request of a redirect chain, as it goes out.
 #[derive(Debug)]
 pub(crate) struct Hop {
     pub(crate) method: Method,
     pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
 }
 
-/// Decides what follows a response: `None` to return it, or the next hop.
+impl Hop {
+    /// The body to send now. A copy stays behind for a 307 or 308 to send
+    /// again; a stream cannot be copied, so an empty stream stays instead,
+    /// which stops such a redirect.
+    pub(crate) fn take_body(&mut self) -> Body {
+        let copy = self.body.try_clone().unwrap_or_else(Body::unreplayable);
+        std::mem::replace(&mut self.body, copy)
+    }
+}
+
+/// Decides what follows `response` to `hop`: `None` to return the
+/// response, or the next hop, rewritten (method, body, and the headers
+/// that must not follow the request elsewhere).
 ///
-/// `previous` lists the URLs requested so far, the current one last.
-/// Headers that must not follow the request are removed from `headers`.
+/// `history` lists the URLs requested so far, the current one last.
 pub(crate) fn next_hop(
     policy: &Redirect,
-    status: StatusCode,
-    response_headers: &HeaderMap,
-    method: &Method,
-    body: &Body,
-    headers: &mut HeaderMap,
-    previous: &[Url],
+    hop: &Hop,
+    response: &http::response::Parts,
+    history: &[Url],
 ) -> Result<Option<Hop>> {
-    let keeps_method = match status {
+    let keeps_method = match response.status {
         StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
         StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
         _ => return Ok(None),
     };
-    let Some(location) = response_headers.get(LOCATION) else {
+    let Some(location) = response.headers.get(LOCATION) else {
         return Ok(None);
     };
-    let current = previous.last().expect("the current URL is in the list");
     let next = location
         .to_str()
         .map_err(|e| Box::new(e) as BoxError)
-        .and_then(|location| current.join(location).map_err(|e| e.into()))
+        .and_then(|location| hop.url.join(location).map_err(|e| e.into()))
         .map_err(|e| Error::redirect(BadLocation(e)))?;
     if !matches!(next.scheme(), "http" | "https") {
         return Err(Error::redirect(BadLocation(
             format!("scheme {:?} is not http(s)", next.scheme()).into(),
         )));
     }
-    if previous.contains(&next) {
+    if history.contains(&next) {
         return Err(Error::redirect(RedirectLoop(next.to_string())));
     }
     let attempt = Attempt {
-        status,
+        status: response.status,
         next: &next,
-        previous,
+        previous: history,
     };
     match policy.decide(attempt).0 {
         Decision::Follow => {}
@@ -210,13 +224,14 @@ pub(crate) fn next_hop(
         Decision::Error(e) => return Err(Error::redirect(e)),
     }
 
+    let mut headers = hop.headers.clone();
     let (method, body) = if keeps_method {
-        match body.try_clone() {
-            Some(body) => (method.clone(), body),
+        match hop.body.try_clone() {
+            Some(body) => (hop.method.clone(), body),
             None => return Ok(None), // a stream cannot be sent twice
         }
     } else {
-        let method = if *method == Method::HEAD {
+        let method = if hop.method == Method::HEAD {
             Method::HEAD
         } else {
             Method::GET
@@ -226,7 +241,7 @@ pub(crate) fn next_hop(
         }
         (method, Body::empty())
     };
-    if next.origin() != current.origin() {
+    if next.origin() != hop.url.origin() {
         for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
             headers.remove(name);
         }
@@ -234,6 +249,7 @@ pub(crate) fn next_hop(
     Ok(Some(Hop {
         method,
         url: next,
+        headers,
         body,
     }))
 }
@@ -277,22 +293,29 @@ mod tests {
     use http::HeaderValue;
 
     fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop>>, HeaderMap) {
-        let mut response = HeaderMap::new();
-        response.insert(LOCATION, HeaderValue::from_str(location).unwrap());
+        let mut response = http::Response::new(());
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        response
+            .headers_mut()
+            .insert(LOCATION, HeaderValue::from_str(location).unwrap());
+        let (response, ()) = response.into_parts();
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer x"));
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let previous = [Url::parse("http://a.test/start").unwrap()];
-        let status = StatusCode::from_u16(status).unwrap();
-        let next = next_hop(
-            &Redirect::default(),
-            status,
-            &response,
-            &method,
-            &body,
-            &mut headers,
-            &previous,
-        );
+        let current = Hop {
+            method,
+            url: Url::parse("http://a.test/start").unwrap(),
+            headers,
+            body,
+        };
+        let history = [current.url.clone()];
+        let next = next_hop(&Redirect::default(), &current, &response, &history);
+        let headers = next
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|hop| hop.headers.clone())
+            .unwrap_or_default();
         (next, headers)
     }
 

@@ -1,4 +1,13 @@
-//! [`RequestBuilder`]: one request's URL, query, headers, body and overrides.
+//! How a request is made: [`Session`]'s request methods (`get`, `post`, …),
+//! the [`RequestBuilder`] they return, and the [`Request`] it builds.
+//!
+//! ```text
+//! session.get(url) ─▶ RequestBuilder ─(query, headers, body, overrides)─▶ Request ─▶ Session::execute
+//! ```
+//!
+//! The session's request methods live here, next to the builder they
+//! return, so that this module leans on the session and never the other
+//! way round.
 
 use std::fmt;
 
@@ -8,7 +17,175 @@ use serde::Serialize;
 use url::Url;
 
 use crate::redirect::Redirect;
-use crate::{Body, Error, Proxy, Response, Result, Retry, Session, Timeout};
+use crate::{headers, Body, Error, Proxy, Response, Result, Retry, Session, Timeout};
+
+/// A request ready to be sent with [`Session::execute`]: what
+/// [`RequestBuilder::build`] makes, and what hooks see.
+///
+/// ```
+/// use unifetch::{Method, Request};
+/// let mut request = Request::new(Method::GET, "http://127.0.0.1:8080/get".parse().unwrap());
+/// request.headers_mut().insert("x-trace", "abc".parse().unwrap());
+/// assert_eq!(request.url().path(), "/get");
+/// ```
+pub struct Request {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Body,
+    pub(crate) overrides: Overrides,
+}
+
+/// What a request sets for itself instead of taking the session's setting.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    pub(crate) timeout: Option<Timeout>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) redirect: Option<Redirect>,
+    pub(crate) decompress: Option<bool>,
+    pub(crate) max_body: Option<u64>,
+    pub(crate) proxy: Option<Proxy>,
+    /// Cookies for this request only (`name=value` pairs).
+    pub(crate) cookies: Vec<String>,
+}
+
+impl Request {
+    /// A request with no headers, an empty body and the session's settings.
+    pub fn new(method: Method, url: Url) -> Request {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::empty(),
+            overrides: Overrides::default(),
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The method, to change it.
+    pub fn method_mut(&mut self) -> &mut Method {
+        &mut self.method
+    }
+
+    /// The URL (already joined to the session's base URL).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The URL, to change it.
+    pub fn url_mut(&mut self) -> &mut Url {
+        &mut self.url
+    }
+
+    /// The request's own headers (the session's defaults are added when it
+    /// is sent, a header named here replacing the default of that name).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The request's own headers, to change them.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The body, to replace it.
+    pub fn body_mut(&mut self) -> &mut Body {
+        &mut self.body
+    }
+
+    /// The timeouts of this request, when it overrides the session's.
+    pub fn timeout(&self) -> Option<&Timeout> {
+        self.overrides.timeout.as_ref()
+    }
+
+    /// A copy of this request, unless its body is a stream (which can be
+    /// read only once).
+    pub fn try_clone(&self) -> Option<Request> {
+        Some(Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: self.body.try_clone()?,
+            overrides: self.overrides.clone(),
+        })
+    }
+
+    /// Its parts, for the exchange.
+    pub(crate) fn into_parts(self) -> (Method, Url, HeaderMap, Body, Overrides) {
+        (self.method, self.url, self.headers, self.body, self.overrides)
+    }
+
+    fn set_default_content_type(&mut self, value: &'static str) {
+        if !self.headers.contains_key(CONTENT_TYPE) {
+            self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+        }
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &format_args!("{}", crate::error::Redacted(&self.url)))
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A request with any method.
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        let request = self.resolve(url.as_ref()).map(|url| Request::new(method, url));
+        RequestBuilder {
+            session: self.clone(),
+            request,
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// An `OPTIONS` request.
+    pub fn options(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::OPTIONS, url)
+    }
+}
 
 /// A request being built. Nothing is sent until [`send`](Self::send).
 ///
@@ -37,39 +214,7 @@ pub struct RequestBuilder {
     request: Result<Request>,
 }
 
-/// A request ready to go: what [`RequestBuilder`] builds.
-pub(crate) struct Request {
-    pub(crate) method: Method,
-    pub(crate) url: Url,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Body,
-    pub(crate) timeout: Option<Timeout>,
-    pub(crate) retry: Option<Retry>,
-    pub(crate) redirect: Option<Redirect>,
-    pub(crate) decompress: Option<bool>,
-    pub(crate) max_body: Option<u64>,
-    pub(crate) proxy: Option<Proxy>,
-    pub(crate) cookies: Vec<String>,
-}
-
 impl RequestBuilder {
-    pub(crate) fn new(session: Session, method: Method, url: Result<Url>) -> RequestBuilder {
-        let request = url.map(|url| Request {
-            method,
-            url,
-            headers: HeaderMap::new(),
-            body: Body::empty(),
-            timeout: None,
-            retry: None,
-            redirect: None,
-            decompress: None,
-            max_body: None,
-            proxy: None,
-            cookies: Vec::new(),
-        });
-        RequestBuilder { session, request }
-    }
-
     fn update(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> RequestBuilder {
         if let Ok(request) = &mut self.request {
             if let Err(e) = f(request) {
@@ -77,6 +222,13 @@ impl RequestBuilder {
             }
         }
         self
+    }
+
+    fn set(self, f: impl FnOnce(&mut Overrides)) -> RequestBuilder {
+        self.update(|request| {
+            f(&mut request.overrides);
+            Ok(())
+        })
     }
 
     /// Appends query parameters from anything `serde_urlencoded` accepts: a
@@ -103,7 +255,7 @@ impl RequestBuilder {
         })
     }
 
-    /// Sets a header, replacing the session's default of the same name.
+    /// Adds a header; it replaces the session's default of the same name.
     pub fn header<K, V>(self, name: K, value: V) -> RequestBuilder
     where
         K: TryInto<HeaderName>,
@@ -111,7 +263,7 @@ impl RequestBuilder {
         V: TryInto<HeaderValue>,
         V::Error: Into<http::Error>,
     {
-        let pair = header_pair(name, value);
+        let pair = headers::pair(name, value);
         self.update(|request| {
             let (name, value) = pair?;
             request.headers.append(name, value);
@@ -180,7 +332,8 @@ impl RequestBuilder {
         })
     }
 
-    /// An `application/json` body.
+    /// A JSON body serialized from `json`, with `Content-Type:
+    /// application/json` unless the request sets its own.
     pub fn json<T: Serialize + ?Sized>(self, json: &T) -> RequestBuilder {
         let encoded = serde_json::to_vec(json).map_err(Error::builder);
         self.update(|request| {
@@ -190,55 +343,53 @@ impl RequestBuilder {
         })
     }
 
-    /// Timeouts for this request, replacing the session's as a whole.
-    pub fn timeout(self, timeout: Timeout) -> RequestBuilder {
+    /// A JSON body that is already serialized (sent as it is), with
+    /// `Content-Type: application/json` unless the request sets its own.
+    ///
+    /// ```
+    /// # let session = unifetch::Session::new();
+    /// let _ = session.post("http://127.0.0.1/post").json_text(r#"{"hello": "world"}"#);
+    /// ```
+    pub fn json_text(self, json: impl Into<String>) -> RequestBuilder {
+        let json = json.into();
         self.update(|request| {
-            request.timeout = Some(timeout);
+            request.body = Body::from(json);
+            request.set_default_content_type("application/json");
             Ok(())
         })
+    }
+
+    /// Timeouts for this request, replacing the session's as a whole.
+    pub fn timeout(self, timeout: Timeout) -> RequestBuilder {
+        self.set(|own| own.timeout = Some(timeout))
     }
 
     /// The retry policy for this request, replacing the session's (for
     /// example [`Retry::default().any_method(true)`](Retry::any_method) to
     /// retry a POST the server deduplicates).
     pub fn retry(self, policy: Retry) -> RequestBuilder {
-        self.update(|request| {
-            request.retry = Some(policy);
-            Ok(())
-        })
+        self.set(|own| own.retry = Some(policy))
     }
 
     /// The redirect policy for this request, replacing the session's.
     pub fn redirect(self, policy: Redirect) -> RequestBuilder {
-        self.update(|request| {
-            request.redirect = Some(policy);
-            Ok(())
-        })
+        self.set(|own| own.redirect = Some(policy))
     }
 
     /// Whether this response is decoded (see [`SessionBuilder::decompress`](crate::SessionBuilder::decompress)).
     pub fn decompress(self, decompress: bool) -> RequestBuilder {
-        self.update(|request| {
-            request.decompress = Some(decompress);
-            Ok(())
-        })
+        self.set(|own| own.decompress = Some(decompress))
     }
 
     /// The largest body read for this response, after decoding.
     pub fn max_body_size(self, bytes: u64) -> RequestBuilder {
-        self.update(|request| {
-            request.max_body = Some(bytes);
-            Ok(())
-        })
+        self.set(|own| own.max_body = Some(bytes))
     }
 
     /// Sends this request through `proxy` instead of the session's proxies
     /// (natively only).
     pub fn proxy(self, proxy: Proxy) -> RequestBuilder {
-        self.update(|request| {
-            request.proxy = Some(proxy);
-            Ok(())
-        })
+        self.set(|own| own.proxy = Some(proxy))
     }
 
     /// Sends a cookie with this request, besides those of the session's jar.
@@ -248,9 +399,15 @@ impl RequestBuilder {
             if pair.contains([';', '\r', '\n']) {
                 return Err(Error::builder(format!("invalid cookie {pair:?}")));
             }
-            request.cookies.push(pair);
+            request.overrides.cookies.push(pair);
             Ok(())
         })
+    }
+
+    /// The finished request, to send later with [`Session::execute`] (or
+    /// the first mistake made while building it).
+    pub fn build(self) -> Result<Request> {
+        self.request
     }
 
     /// Sends the request and waits for the response head.
@@ -259,42 +416,17 @@ impl RequestBuilder {
     /// `sock_read` timeouts, with [`Response::text`], [`Response::json`], …
     pub async fn send(self) -> Result<Response> {
         let request = self.request?;
-        crate::exchange::execute(&self.session, request).await
-    }
-}
-
-impl Request {
-    fn set_default_content_type(&mut self, value: &'static str) {
-        if !self.headers.contains_key(CONTENT_TYPE) {
-            self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
-        }
+        self.session.execute(request).await
     }
 }
 
 impl fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.request {
-            Ok(request) => f
-                .debug_struct("RequestBuilder")
-                .field("method", &request.method)
-                .field("url", &format_args!("{}", crate::error::Redacted(&request.url)))
-                .finish_non_exhaustive(),
+            Ok(request) => f.debug_tuple("RequestBuilder").field(request).finish(),
             Err(error) => f.debug_tuple("RequestBuilder").field(error).finish(),
         }
     }
-}
-
-/// Converts a header name and value, reporting bad ones as builder errors.
-pub(crate) fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue)>
-where
-    K: TryInto<HeaderName>,
-    K::Error: Into<http::Error>,
-    V: TryInto<HeaderValue>,
-    V::Error: Into<http::Error>,
-{
-    let name = name.try_into().map_err(|e| Error::builder(e.into()))?;
-    let value = value.try_into().map_err(|e| Error::builder(e.into()))?;
-    Ok((name, value))
 }
 
 /// Standard base64 with padding, for `Basic` credentials.
@@ -336,8 +468,32 @@ mod tests {
     }
 
     #[test]
-    fn header_with_newline_is_a_builder_error() {
-        let err = header_pair("X-Test", "a\r\nInjected: yes").unwrap_err();
-        assert!(err.is_builder());
+    fn a_user_content_type_wins_over_the_json_default() {
+        let session = Session::new();
+        let request = session
+            .post("http://127.0.0.1/post")
+            .header("content-type", "application/vnd.api+json")
+            .json_text("{}")
+            .build()
+            .unwrap();
+        let types: Vec<_> = request.headers().get_all(CONTENT_TYPE).iter().collect();
+        assert_eq!(types, ["application/vnd.api+json"]);
+    }
+
+    #[test]
+    fn mistakes_surface_at_build() {
+        let session = Session::new();
+        assert!(session
+            .get("http://127.0.0.1/")
+            .header("x", "a\nb")
+            .build()
+            .unwrap_err()
+            .is_builder());
+        assert!(session.get("ftp://127.0.0.1/").build().unwrap_err().is_builder());
+        let request = session.get("http://127.0.0.1/").bearer_auth("secret").build().unwrap();
+        assert!(
+            !format!("{request:?}").contains("secret"),
+            "credentials never show in Debug"
+        );
     }
 }

@@ -10,6 +10,7 @@ use futures_util::Stream;
 use http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
+use sync_wrapper::SyncWrapper;
 use url::Url;
 
 use crate::incoming::Incoming;
@@ -26,7 +27,10 @@ pub struct Response {
     headers: HeaderMap,
     url: Url,
     history: Vec<Url>,
-    body: Incoming,
+    /// The body's exact length, when known before reading.
+    exact_len: Option<u64>,
+    /// Only ever polled through `&mut` (hence `Sync`).
+    body: SyncWrapper<Incoming>,
 }
 
 impl Response {
@@ -37,7 +41,8 @@ impl Response {
             headers: head.headers,
             url,
             history,
-            body,
+            exact_len: body.exact_len(),
+            body: SyncWrapper::new(body),
         }
     }
 
@@ -68,7 +73,7 @@ impl Response {
 
     /// The body's length, when the server announced it.
     pub fn content_length(&self) -> Option<u64> {
-        self.body.exact_len().or_else(|| {
+        self.exact_len.or_else(|| {
             let value = self.headers.get(CONTENT_LENGTH)?.to_str().ok()?;
             value.parse().ok()
         })
@@ -100,7 +105,9 @@ impl Response {
 
     /// The next chunk of the body, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        std::future::poll_fn(|cx| self.body.poll_chunk(cx)).await.transpose()
+        std::future::poll_fn(|cx| self.body.get_mut().poll_chunk(cx))
+            .await
+            .transpose()
     }
 
     /// The body as a stream of chunks, as they arrive: constant memory for
@@ -176,14 +183,14 @@ impl fmt::Debug for Response {
 
 /// The body of a [`Response`] as a [`Stream`] of chunks; see [`Response::chunks`].
 pub struct Chunks {
-    body: Incoming,
+    body: SyncWrapper<Incoming>,
 }
 
 impl Stream for Chunks {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
-        self.body.poll_chunk(cx)
+        self.body.get_mut().poll_chunk(cx)
     }
 }
 

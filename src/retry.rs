@@ -20,9 +20,12 @@ use http::header::{HeaderMap, RETRY_AFTER};
 use http::{Method, StatusCode};
 use url::Url;
 
+use crate::transport::{MaybeSend, MaybeSync};
 use crate::Error;
 
-type OnRetry = dyn Fn(&RetryEvent<'_>) + Send + Sync;
+/// A retry callback: `Send + Sync` natively, anything on wasm.
+trait OnRetry: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync {}
+impl<F: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync> OnRetry for F {}
 
 /// A retry policy: a session default, replaceable per request.
 ///
@@ -56,7 +59,7 @@ pub struct Retry {
     retry_after_statuses: Vec<StatusCode>,
     max_retry_after: Duration,
     any_method: bool,
-    on_retry: Option<Arc<OnRetry>>,
+    on_retry: Option<Arc<dyn OnRetry>>,
 }
 
 impl Default for Retry {
@@ -156,9 +159,12 @@ impl Retry {
     /// Called before every retry (there is also a `tracing` event at debug level).
     pub fn on_retry<F>(mut self, on_retry: F) -> Retry
     where
-        F: Fn(&RetryEvent<'_>) + Send + Sync + 'static,
+        F: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync + 'static,
     {
-        self.on_retry = Some(Arc::new(on_retry));
+        // On wasm the callback need not be `Send`; one `Arc` keeps one type.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let on_retry = Arc::new(on_retry);
+        self.on_retry = Some(on_retry);
         self
     }
 

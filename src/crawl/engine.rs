@@ -42,7 +42,7 @@ use crate::{Error, Session};
 pub struct Crawl {
     session: Session,
     settings: Settings,
-    on_page: Option<Arc<OnPage>>,
+    on_page: Option<Arc<dyn OnPage>>,
     scope: Scope,
     frontier: Frontier,
     seen: UrlSet,
@@ -97,7 +97,12 @@ struct Response {
 }
 
 impl Crawl {
-    pub(crate) fn start(session: Session, settings: Settings, on_page: Option<Arc<OnPage>>, seeds: Vec<Url>) -> Crawl {
+    pub(crate) fn start(
+        session: Session,
+        settings: Settings,
+        on_page: Option<Arc<dyn OnPage>>,
+        seeds: Vec<Url>,
+    ) -> Crawl {
         let scope = settings.scope.clone().resolve(&seeds);
         let frontier = Frontier::new(Rules {
             per_host: settings.per_host,
@@ -190,7 +195,7 @@ impl Crawl {
                 }
                 Next::WaitUntil(at) => {
                     if self.wake.as_ref().is_none_or(|(armed, _)| at < *armed) {
-                        let sleep = self.session.inner.timer.sleep(at.saturating_duration_since(now));
+                        let sleep = self.session.timer().sleep(at.saturating_duration_since(now));
                         self.wake = Some((at, sleep));
                     }
                     return;

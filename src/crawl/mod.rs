@@ -55,9 +55,12 @@ pub use self::engine::{Crawl, StopHandle};
 pub use self::record::{Page, PageRecord, Summary};
 pub use self::scope::Scope;
 pub use self::seen::{normalize, UrlSet};
+use crate::transport::{MaybeSend, MaybeSync};
 use crate::Session;
 
-type OnPage = dyn Fn(&Page<'_>) -> Vec<url::Url> + Send + Sync;
+/// A page callback: `Send + Sync` natively, anything on wasm.
+pub(crate) trait OnPage: Fn(&Page<'_>) -> Vec<url::Url> + MaybeSend + MaybeSync {}
+impl<F: Fn(&Page<'_>) -> Vec<url::Url> + MaybeSend + MaybeSync> OnPage for F {}
 
 /// Configures a crawl; [`crawl`](Crawler::crawl) starts it.
 #[derive(Clone)]
@@ -65,7 +68,7 @@ type OnPage = dyn Fn(&Page<'_>) -> Vec<url::Url> + Send + Sync;
 pub struct Crawler {
     session: Session,
     pub(crate) settings: Settings,
-    on_page: Option<Arc<OnPage>>,
+    on_page: Option<Arc<dyn OnPage>>,
 }
 
 /// The crawl's settings (everything but the session and the callback).
@@ -189,9 +192,12 @@ impl Crawler {
     /// ```
     pub fn on_page<F>(mut self, on_page: F) -> Crawler
     where
-        F: Fn(&Page<'_>) -> Vec<url::Url> + Send + Sync + 'static,
+        F: Fn(&Page<'_>) -> Vec<url::Url> + MaybeSend + MaybeSync + 'static,
     {
-        self.on_page = Some(Arc::new(on_page));
+        // On wasm the callback need not be `Send`; one `Arc` keeps one type.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let on_page = Arc::new(on_page);
+        self.on_page = Some(on_page);
         self
     }
 

@@ -1,161 +1,20 @@
-//! [`Session`] and [`SessionBuilder`]: the settings shared by many requests.
+//! [`SessionBuilder`]: every setting of a [`Session`], with its default.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, USER_AGENT};
-use http::Method;
 use url::Url;
 
+use super::{InvalidUrl, Session};
+use crate::exchange::{Client, Defaults};
 use crate::limit::{Limiter, Limits};
 use crate::redirect::Redirect;
-use crate::transport::{self, NetworkConfig, Platform, Timer, Transport};
-use crate::{CookieJar, Error, Proxy, RequestBuilder, Result, Retry, Timeout, TlsVersion};
+use crate::transport::{self, NetworkConfig, Timer, Transport};
+use crate::{headers, CookieJar, Error, Proxy, Result, Retry, Timeout, TlsVersion};
 
 /// The default limit on a decoded response body: 1 GiB.
 const DEFAULT_MAX_BODY: u64 = 1 << 30;
-
-/// A reusable client: a base URL, default headers, timeouts, limits and a
-/// connection pool, shared by every request made through it.
-///
-/// Cloning is cheap and clones share everything (pool, limits), so make one
-/// `Session` and pass it around, as with `aiohttp.ClientSession`.
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use unifetch::{Session, StatusCode, Timeout};
-///
-/// # async fn run() -> unifetch::Result<()> {
-/// let session = Session::builder()
-///     .base_url("http://127.0.0.1:8080")?
-///     .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
-///     .timeout(Timeout::total(Duration::from_secs(1)))
-///     .build()?;
-/// let resp = session.get("/get").query(&[("name", "钢铁知识库"), ("age", "23")]).send().await?;
-/// assert_eq!(resp.status(), StatusCode::OK);
-/// let body: serde_json::Value = resp.json().await?;
-/// println!("{}", body["args"]["name"]);
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct Session {
-    pub(crate) inner: Arc<Shared>,
-}
-
-pub(crate) struct Shared {
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) timer: Arc<dyn Timer>,
-    pub(crate) base_url: Option<Url>,
-    pub(crate) headers: HeaderMap,
-    pub(crate) timeout: Timeout,
-    pub(crate) limiter: Limiter,
-    pub(crate) redirect: Redirect,
-    pub(crate) retry: Retry,
-    pub(crate) decompress: bool,
-    pub(crate) max_body: u64,
-    pub(crate) cookies: Option<Arc<CookieJar>>,
-    pub(crate) platform: Platform,
-}
-
-impl Session {
-    /// A session with every default: no base URL, unifetch's `User-Agent`,
-    /// [`Timeout::default()`], [`Limits::default()`], up to 10 redirects,
-    /// [`Retry::default()`] (2 retries of idempotent requests), transparent
-    /// decompression, bodies up to 1 GiB, no cookie jar, no proxy.
-    pub fn new() -> Session {
-        Session::builder().build().expect("the default settings are valid")
-    }
-
-    /// Starts configuring a session.
-    pub fn builder() -> SessionBuilder {
-        SessionBuilder::default()
-    }
-
-    /// A request with any method.
-    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), method, self.resolve(url.as_ref()))
-    }
-
-    /// A `GET` request.
-    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::GET, url)
-    }
-
-    /// A `POST` request.
-    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::POST, url)
-    }
-
-    /// A `PUT` request.
-    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::PUT, url)
-    }
-
-    /// A `PATCH` request.
-    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::PATCH, url)
-    }
-
-    /// A `DELETE` request.
-    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::DELETE, url)
-    }
-
-    /// A `HEAD` request.
-    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::HEAD, url)
-    }
-
-    /// An `OPTIONS` request.
-    pub fn options(&self, url: impl AsRef<str>) -> RequestBuilder {
-        self.request(Method::OPTIONS, url)
-    }
-
-    /// The base URL relative request URLs are joined to.
-    pub fn base_url(&self) -> Option<&Url> {
-        self.inner.base_url.as_ref()
-    }
-
-    /// The session's default timeouts.
-    pub fn timeout(&self) -> Timeout {
-        self.inner.timeout
-    }
-
-    /// The session's cookie jar, if it keeps one.
-    pub fn cookie_jar(&self) -> Option<&Arc<CookieJar>> {
-        self.inner.cookies.as_ref()
-    }
-
-    /// Resolves `url` against the base URL, as [`Url::join`] does.
-    pub(crate) fn resolve(&self, url: &str) -> Result<Url> {
-        let parsed = match &self.inner.base_url {
-            Some(base) => base.join(url),
-            None => Url::parse(url),
-        };
-        let url = parsed.map_err(|e| Error::builder(InvalidUrl(url.to_owned(), e)))?;
-        match url.scheme() {
-            "http" | "https" if url.has_host() => Ok(url),
-            _ => Err(Error::builder(UnsupportedUrl(url.to_string()))),
-        }
-    }
-}
-
-impl Default for Session {
-    fn default() -> Session {
-        Session::new()
-    }
-}
-
-impl fmt::Debug for Session {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
-            .field("base_url", &self.inner.base_url.as_ref().map(Url::as_str))
-            .field("timeout", &self.inner.timeout)
-            .field("limits", &self.inner.limiter.limits())
-            .finish_non_exhaustive()
-    }
-}
 
 /// Configures a [`Session`]; every setting has a sensible default.
 ///
@@ -223,7 +82,7 @@ impl SessionBuilder {
         V: TryInto<HeaderValue>,
         V::Error: Into<http::Error>,
     {
-        match crate::request::header_pair(name, value) {
+        match headers::pair(name, value) {
             Ok((name, value)) => {
                 self.headers.insert(name, value);
             }
@@ -393,46 +252,21 @@ impl SessionBuilder {
             None => transport::default_transport(&self.network)?,
         };
         let platform = transport.platform();
-        // On wasm nothing is `Send`; one `Arc` keeps one type on every target.
-        #[allow(clippy::arc_with_non_send_sync)]
-        let inner = Arc::new(Shared {
+        let client = Client {
             transport,
             timer: self.timer.unwrap_or_else(transport::default_timer),
-            base_url: self.base_url,
-            headers: self.headers,
-            timeout: self.timeout,
             limiter: Limiter::new(self.limits),
-            redirect: self.redirect,
-            retry: self.retry,
-            decompress: self.decompress,
-            max_body: self.max_body,
             cookies: self.cookies,
             platform,
-        });
-        Ok(Session { inner })
+            defaults: Defaults {
+                headers: self.headers,
+                timeout: self.timeout,
+                redirect: self.redirect,
+                retry: self.retry,
+                decompress: self.decompress,
+                max_body: self.max_body,
+            },
+        };
+        Ok(Session::from_parts(self.base_url, client))
     }
 }
-
-/// A URL that does not parse.
-#[derive(Debug)]
-struct InvalidUrl(String, url::ParseError);
-
-impl fmt::Display for InvalidUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid URL {:?}: {}", self.0, self.1)
-    }
-}
-
-impl std::error::Error for InvalidUrl {}
-
-/// A URL that parses but cannot be fetched over HTTP.
-#[derive(Debug)]
-struct UnsupportedUrl(String);
-
-impl fmt::Display for UnsupportedUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "URL {:?} is not an http(s) URL with a host", self.0)
-    }
-}
-
-impl std::error::Error for UnsupportedUrl {}

@@ -1,0 +1,300 @@
+//! The exchange: one request's way through the core, from
+//! [`Session::execute`](crate::Session::execute) to the transport and back,
+//! carried by one [`Exchange`] value.
+//!
+//! ```text
+//! Exchange::run ── total ──────────────────────────────────────────────────────┐
+//!   └ attempts: attempt, wait (backoff or Retry-After), attempt…  (retry.rs)    │
+//!       └ follow_redirects: hop, hop…  (redirect.rs; cookies from and to the jar) │
+//!           └ send (send.rs): wait for slots (connect) → Transport::send        │
+//!             (sock_read armed once the body is handed over) → response head ──┘
+//!   └ into_response: the body decoded, size-limited, under total and sock_read (incoming.rs)
+//! ```
+
+mod send;
+
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, COOKIE};
+use http::{Method, StatusCode};
+use url::Url;
+
+use crate::decode::{Coding, Decoder};
+use crate::error::TimeoutKind;
+use crate::incoming::{Budget, Incoming};
+use crate::limit::{Limiter, Permit};
+use crate::redirect::{self, Hop, Redirect};
+use crate::request::Overrides;
+use crate::retry::{Attempts, Next};
+use crate::timeout::{Deadline, IdleTimer};
+use crate::transport::{FinalUrl, Platform, Progress, Timer, Transport};
+use crate::{headers, Body, CookieJar, Error, Proxy, Request, Response, Result, Retry, Timeout};
+
+/// What the core asks servers for when it decodes bodies itself.
+const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
+
+/// What a session lends each of its requests: the machinery (transport,
+/// timer, limits, cookie jar) and the defaults a request starts from.
+pub(crate) struct Client {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) timer: Arc<dyn Timer>,
+    pub(crate) limiter: Limiter,
+    pub(crate) cookies: Option<Arc<CookieJar>>,
+    /// What the platform under the transport does by itself.
+    pub(crate) platform: Platform,
+    pub(crate) defaults: Defaults,
+}
+
+/// The session's settings that a request may override.
+pub(crate) struct Defaults {
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Timeout,
+    pub(crate) redirect: Redirect,
+    pub(crate) retry: Retry,
+    pub(crate) decompress: bool,
+    pub(crate) max_body: u64,
+}
+
+impl Client {
+    /// Sends `request` through this client's machinery.
+    pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
+        Exchange::new(self, request).run().await
+    }
+}
+
+/// One request's state through its attempts: what it asked for, with the
+/// session's defaults filled in, and where it stands.
+struct Exchange<'a> {
+    client: &'a Client,
+    method: Method,
+    url: Url,
+    /// The session's default headers merged with the request's own.
+    headers: HeaderMap,
+    /// The body for the next attempt; `None` once a stream has been sent.
+    body: Option<Body>,
+    timeout: Timeout,
+    retry: Retry,
+    redirect: Redirect,
+    proxy: Option<Proxy>,
+    /// Cookies given for this request only (`name=value` pairs).
+    cookies: Vec<String>,
+    /// Whether the core decodes `Content-Encoding` (the platform does not).
+    decode: bool,
+    max_body: u64,
+    /// Which phase the exchange is in, for the message of a `total` timeout.
+    progress: Progress,
+}
+
+/// A response head with its body, before the body is wrapped for reading.
+struct Received {
+    head: http::response::Parts,
+    body: Body,
+    url: Url,
+    history: Vec<Url>,
+    permit: Permit,
+}
+
+impl<'a> Exchange<'a> {
+    fn new(client: &'a Client, request: Request) -> Exchange<'a> {
+        let (method, url, own_headers, body, own) = request.into_parts();
+        let Overrides {
+            timeout,
+            retry,
+            redirect,
+            decompress,
+            max_body,
+            proxy,
+            cookies,
+        } = own;
+        let defaults = &client.defaults;
+        let decode = decompress.unwrap_or(defaults.decompress) && !client.platform.decompresses;
+        let mut headers = headers::merge(&defaults.headers, own_headers);
+        if decode && !headers.contains_key(ACCEPT_ENCODING) {
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
+        }
+        Exchange {
+            client,
+            method,
+            url,
+            headers,
+            body: Some(body),
+            timeout: timeout.unwrap_or(defaults.timeout),
+            retry: retry.unwrap_or_else(|| defaults.retry.clone()),
+            redirect: redirect.unwrap_or_else(|| defaults.redirect.clone()),
+            proxy,
+            cookies,
+            decode,
+            max_body: max_body.unwrap_or(defaults.max_body),
+            progress: Progress::default(),
+        }
+    }
+
+    /// Everything up to the response head under the `total` deadline, which
+    /// then goes on guarding the body.
+    async fn run(mut self) -> Result<Response> {
+        let mut total = Deadline::new(&*self.client.timer, TimeoutKind::Total, self.timeout.total);
+        let progress = self.progress.clone();
+        let received = total
+            .race_with(|| progress.get(), self.attempts())
+            .await
+            .map_err(|e| e.with_url(&self.url))?;
+        Ok(self.into_response(received, total))
+    }
+
+    /// Attempts the request until it succeeds or the retry policy gives up.
+    async fn attempts(&mut self) -> Result<Received> {
+        let replayable = self.body.as_ref().is_some_and(|body| body.try_clone().is_some());
+        let mut attempts = Attempts::new(self.retry.clone(), replayable);
+        let mut previous: Vec<Error> = Vec::new();
+        loop {
+            let outcome = self.follow_redirects().await;
+            let next = match &outcome {
+                Ok(received) => {
+                    let head = &received.head;
+                    attempts.after_status(&self.method, &received.url, head.status, &head.headers)
+                }
+                Err(error) => attempts.after_error(&self.method, &self.url, error),
+            };
+            let wait = match next {
+                Next::Done => return outcome.map_err(|e| e.with_previous_attempts(previous)),
+                Next::NotReplayable => {
+                    let why = "the request body is a stream and cannot be sent again";
+                    return outcome.map_err(|e| e.with_previous_attempts(previous).not_retried(why));
+                }
+                Next::RetryAfter(wait) => wait,
+            };
+            if let Err(error) = outcome {
+                previous.push(error.with_url(&self.url));
+            }
+            self.client.timer.sleep(wait).await;
+        }
+    }
+
+    /// The body for an attempt: the request's own the first time, a copy
+    /// of it later (a stream goes once; the retry policy knows it).
+    fn next_body(&mut self) -> Body {
+        match &self.body {
+            Some(body) => match body.try_clone() {
+                Some(copy) => copy,
+                None => self.body.take().unwrap_or_else(Body::unreplayable),
+            },
+            None => Body::unreplayable(),
+        }
+    }
+
+    /// One attempt: follows redirects under the policy, storing cookies on
+    /// the way.
+    async fn follow_redirects(&mut self) -> Result<Received> {
+        let mut hop = Hop {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: self.next_body(),
+        };
+        let mut history: Vec<Url> = Vec::new();
+        loop {
+            let (head, body, permit) = self.send(&mut hop).await.map_err(|e| e.with_url(&hop.url))?;
+            if let Some(jar) = self.jar() {
+                jar.store_response(&head.headers, &hop.url);
+            }
+            history.push(hop.url.clone());
+            let next = redirect::next_hop(&self.redirect, &hop, &head, &history).map_err(|e| e.with_url(&hop.url))?;
+            let Some(next) = next else {
+                history.pop();
+                let url = match head.extensions.get::<FinalUrl>() {
+                    Some(FinalUrl(platform_url)) => {
+                        history.push(hop.url);
+                        platform_url.clone()
+                    }
+                    None => hop.url,
+                };
+                return Ok(Received {
+                    head,
+                    body,
+                    url,
+                    history,
+                    permit,
+                });
+            };
+            tracing::debug!(status = %head.status, from = %hop.url, to = %next.url, "following redirect");
+            drop((body, permit));
+            hop = next;
+        }
+    }
+
+    /// The headers of `hop` with its cookies: those already in its headers,
+    /// this request's own (while on the original origin) and the jar's.
+    fn hop_headers(&self, hop: &Hop) -> HeaderMap {
+        let jar_cookies = self.jar().and_then(|jar| jar.header_for(&hop.url));
+        let own_cookies = !self.cookies.is_empty() && hop.url.origin() == self.url.origin();
+        if jar_cookies.is_none() && !own_cookies {
+            return hop.headers.clone();
+        }
+        let mut headers = hop.headers.clone();
+        let mut cookies: Vec<String> = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        if own_cookies {
+            cookies.extend(self.cookies.iter().cloned());
+        }
+        cookies.extend(jar_cookies);
+        headers.remove(COOKIE);
+        if let Ok(mut value) = HeaderValue::from_str(&cookies.join("; ")) {
+            value.set_sensitive(true);
+            headers.insert(COOKIE, value);
+        }
+        headers
+    }
+
+    /// The session's jar, unless the platform keeps cookies itself.
+    fn jar(&self) -> Option<&CookieJar> {
+        self.client
+            .cookies
+            .as_deref()
+            .filter(|_| !self.client.platform.manages_cookies)
+    }
+
+    /// The response, its body read through the decoder, the size limit and
+    /// the `total` and `sock_read` deadlines, holding the limit slots.
+    fn into_response(self, received: Received, total: Deadline) -> Response {
+        let Received {
+            mut head,
+            body,
+            url,
+            history,
+            permit,
+        } = received;
+        let decoder = self.decoder_for(&mut head);
+        let budget = Budget {
+            total,
+            idle: IdleTimer::new(self.client.timer.clone(), self.timeout.sock_read),
+            max_bytes: self.max_body,
+        };
+        let body = Incoming::new(body, url.clone(), decoder, budget, permit);
+        Response::new(head, url, history, body)
+    }
+
+    /// A decoder for the response's `Content-Encoding`, if the core decodes
+    /// it; the head then loses its `Content-Encoding` and `Content-Length`.
+    // Without the `decompress` feature no coding exists, so the end is unreachable.
+    #[cfg_attr(not(feature = "decompress"), allow(unreachable_code))]
+    fn decoder_for(&self, head: &mut http::response::Parts) -> Option<Decoder> {
+        let no_body = self.method == Method::HEAD
+            || head.status == StatusCode::NO_CONTENT
+            || head.status == StatusCode::NOT_MODIFIED;
+        if !self.decode || no_body {
+            return None;
+        }
+        let coding = head
+            .headers
+            .get(CONTENT_ENCODING)?
+            .to_str()
+            .ok()
+            .and_then(Coding::parse)?;
+        head.headers.remove(CONTENT_ENCODING);
+        head.headers.remove(CONTENT_LENGTH);
+        Some(Decoder::new(coding))
+    }
+}

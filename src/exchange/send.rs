@@ -1,0 +1,143 @@
+//! One hop of an exchange with the transport: wait for slots under the
+//! session's limits (bounded by `connect`), hand the request over, and wait
+//! for the response head (bounded by `sock_read` once the request body has
+//! been handed over).
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::task::AtomicWaker;
+use http::HeaderMap;
+use http_body::{Frame, SizeHint};
+
+use super::Exchange;
+use crate::error::{Phase, TimeoutKind};
+use crate::limit::Permit;
+use crate::redirect::Hop;
+use crate::timeout::{Deadline, IdleTimer};
+use crate::transport::SendOptions;
+use crate::{Body, Error, Result};
+
+impl Exchange<'_> {
+    /// Sends `hop` and waits for the response head; the permit holds the
+    /// request's limit slots until its body is done.
+    pub(super) async fn send(&self, hop: &mut Hop) -> Result<(http::response::Parts, Body, Permit)> {
+        let client = self.client;
+        let timeout = &self.timeout;
+        self.progress.set(Phase::Pool);
+        let waiting_since = web_time::Instant::now();
+        let mut connect = Deadline::new(&*client.timer, TimeoutKind::Connect, timeout.connect);
+        let permit = connect
+            .race_with(|| Phase::Pool, async { Ok(client.limiter.acquire(&hop.url).await) })
+            .await?;
+        let connect_left = timeout
+            .connect
+            .map(|limit| limit.saturating_sub(waiting_since.elapsed()));
+
+        let sent = Arc::new(SentSignal::default());
+        let headers = self.hop_headers(hop);
+        let body = track_sent(hop.take_body(), &sent);
+        let request = http_request(hop, headers, body)?;
+        let options = SendOptions {
+            connect: connect_left,
+            sock_connect: timeout.sock_connect,
+            sock_read: timeout.sock_read,
+            progress: self.progress.clone(),
+            proxy: self.proxy.clone(),
+            follow_redirects: self.redirect.follows(),
+            cookies: client.cookies.is_some(),
+        };
+        self.progress.set(Phase::Headers);
+        let mut exchange = client.transport.send(request, options);
+        let mut idle = IdleTimer::new(client.timer.clone(), timeout.sock_read);
+        let response = std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = exchange.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            if sent.is_sent(cx) {
+                return idle.poll_expired(cx, Phase::Headers).map(Err);
+            }
+            Poll::Pending
+        })
+        .await?;
+        let (head, body) = response.into_parts();
+        Ok((head, body, permit))
+    }
+}
+
+/// The transport's request for `hop`, without the URL's fragment.
+fn http_request(hop: &Hop, headers: HeaderMap, body: Body) -> Result<http::Request<Body>> {
+    let mut target = hop.url.clone();
+    target.set_fragment(None);
+    let uri: http::Uri = target.as_str().parse().map_err(Error::builder)?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = hop.method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// `body`, reporting to `sent` when it has been handed over whole (at once
+/// for a body that is not a stream).
+fn track_sent(body: Body, sent: &Arc<SentSignal>) -> Body {
+    if body.as_bytes().is_some() {
+        sent.mark_sent();
+        return body;
+    }
+    Body::from_http_body(TrackSent {
+        body,
+        sent: sent.clone(),
+    })
+}
+
+/// Tells the core when a streamed request body has been fully handed over,
+/// which is when `sock_read` starts to count the wait for the response head.
+#[derive(Default)]
+struct SentSignal {
+    sent: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl SentSignal {
+    fn mark_sent(&self) {
+        self.sent.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    fn is_sent(&self, cx: &mut Context<'_>) -> bool {
+        if self.sent.load(Ordering::Acquire) {
+            return true;
+        }
+        self.waker.register(cx.waker());
+        self.sent.load(Ordering::Acquire)
+    }
+}
+
+struct TrackSent {
+    body: Body,
+    sent: Arc<SentSignal>,
+}
+
+impl http_body::Body for TrackSent {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
+        let frame = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(None) = frame {
+            self.sent.mark_sent();
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
