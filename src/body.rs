@@ -168,7 +168,7 @@ impl http_body::Body for Body {
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
             Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, Bytes::len) as u64),
-            Inner::Streaming(_, hint) => hint.clone(),
+            Inner::Streaming(_, hint) => *hint,
         }
     }
 }

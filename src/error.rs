@@ -89,14 +89,17 @@ impl TimeoutKind {
 /// Opaque on purpose: ask it with the predicates ([`is_timeout`](Self::is_timeout),
 /// [`is_connect`](Self::is_connect), …), [`phase`](Self::phase),
 /// [`timeout`](Self::timeout), [`status`](Self::status) and [`url`](Self::url).
-/// `Display` says what happened in one line; the underlying cause is in
-/// [`source()`](std::error::Error::source). Passwords in URLs are never printed.
+/// `Display` says what happened in one line; the underlying causes are in
+/// [`source()`](std::error::Error::source) and [`causes`](Self::causes), and
+/// the alternate form (`{:#}`) prints them all on that line, as anyhow does.
+/// Passwords in URLs are never printed.
 ///
 /// ```
 /// # futures::executor::block_on(async {
 /// let err = unifetch::Session::new().get("http://exa mple.com/").send().await.unwrap_err();
 /// assert!(err.is_builder());
-/// assert!(err.to_string().starts_with("invalid request"));
+/// assert_eq!(err.to_string(), "invalid request");
+/// assert_eq!(format!("{err:#}"), "invalid request: invalid URL \"http://exa mple.com/\": invalid international domain name");
 /// # Ok::<(), unifetch::Error>(()) }).unwrap();
 /// ```
 pub struct Error {
@@ -192,6 +195,12 @@ impl Error {
             self.inner.url = Some(url.clone());
         }
         self
+    }
+
+    /// The causes under this error, the nearest first (what
+    /// [`source()`](std::error::Error::source) gives, then its source, …).
+    pub fn causes(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        std::iter::successors(std::error::Error::source(self), |cause| cause.source())
     }
 
     /// The URL of the request that failed, if known.
@@ -323,6 +332,11 @@ impl fmt::Display for Error {
         }
         if let Some(why) = self.inner.not_retried {
             write!(f, "; not retried: {why}")?;
+        }
+        if f.alternate() {
+            for cause in self.causes() {
+                write!(f, ": {cause}")?;
+            }
         }
         Ok(())
     }

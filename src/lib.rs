@@ -36,11 +36,15 @@
 //! [`phase`](Error::phase) for where in the exchange it happened. Invalid input
 //! is an error from `send()` or `build()`, never a panic.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod guide;
 
 mod body;
+mod content_type;
 mod cookies;
 #[cfg(feature = "crawl")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crawl")))]
 pub mod crawl;
 mod decode;
 mod error;
@@ -60,6 +64,7 @@ mod tls;
 pub mod transport;
 
 pub use body::Body;
+pub use content_type::{ContentType, TextEncoding};
 pub use cookies::CookieJar;
 pub use error::{BoxError, Error, Phase, Result, TimeoutKind};
 pub use http::{header, HeaderMap, Method, StatusCode, Version};

@@ -197,19 +197,9 @@ pub(crate) fn next_hop(
         StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
         _ => return Ok(None),
     };
-    let Some(location) = response.headers.get(LOCATION) else {
+    let Some(next) = location(hop, response)? else {
         return Ok(None);
     };
-    let next = location
-        .to_str()
-        .map_err(|e| Box::new(e) as BoxError)
-        .and_then(|location| hop.url.join(location).map_err(|e| e.into()))
-        .map_err(|e| Error::redirect(BadLocation(e)))?;
-    if !matches!(next.scheme(), "http" | "https") {
-        return Err(Error::redirect(BadLocation(
-            format!("scheme {:?} is not http(s)", next.scheme()).into(),
-        )));
-    }
     if history.contains(&next) {
         return Err(Error::redirect(RedirectLoop(next.to_string())));
     }
@@ -219,39 +209,60 @@ pub(crate) fn next_hop(
         previous: history,
     };
     match policy.decide(attempt).0 {
-        Decision::Follow => {}
-        Decision::Stop => return Ok(None),
-        Decision::Error(e) => return Err(Error::redirect(e)),
+        Decision::Follow => Ok(hop.rewrite(next, keeps_method)),
+        Decision::Stop => Ok(None),
+        Decision::Error(e) => Err(Error::redirect(e)),
     }
+}
 
-    let mut headers = hop.headers.clone();
-    let (method, body) = if keeps_method {
-        match hop.body.try_clone() {
-            Some(body) => (hop.method.clone(), body),
-            None => return Ok(None), // a stream cannot be sent twice
-        }
-    } else {
-        let method = if hop.method == Method::HEAD {
-            Method::HEAD
-        } else {
-            Method::GET
-        };
-        for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
-            headers.remove(name);
-        }
-        (method, Body::empty())
+/// Where the response's `Location` points, resolved against the hop's URL.
+fn location(hop: &Hop, response: &http::response::Parts) -> Result<Option<Url>> {
+    let Some(location) = response.headers.get(LOCATION) else {
+        return Ok(None);
     };
-    if next.origin() != hop.url.origin() {
-        for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
-            headers.remove(name);
-        }
+    let next = location
+        .to_str()
+        .map_err(|e| Box::new(e) as BoxError)
+        .and_then(|location| hop.url.join(location).map_err(|e| e.into()))
+        .map_err(|e| Error::redirect(BadLocation(e)))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        let why = format!("scheme {:?} is not http(s)", next.scheme());
+        return Err(Error::redirect(BadLocation(why.into())));
     }
-    Ok(Some(Hop {
-        method,
-        url: next,
-        headers,
-        body,
-    }))
+    Ok(Some(next))
+}
+
+impl Hop {
+    /// The hop to `next`, as browsers make it: 307 and 308 keep the method
+    /// and body (unless the body was a stream: then `None`), the others
+    /// turn into a body-less `GET`; credentials stay on the origin.
+    fn rewrite(&self, next: Url, keeps_method: bool) -> Option<Hop> {
+        let mut headers = self.headers.clone();
+        let (method, body) = if keeps_method {
+            (self.method.clone(), self.body.try_clone()?)
+        } else {
+            for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
+                headers.remove(name);
+            }
+            let method = if self.method == Method::HEAD {
+                Method::HEAD
+            } else {
+                Method::GET
+            };
+            (method, Body::empty())
+        };
+        if next.origin() != self.url.origin() {
+            for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                headers.remove(name);
+            }
+        }
+        Some(Hop {
+            method,
+            url: next,
+            headers,
+            body,
+        })
+    }
 }
 
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use sync_wrapper::SyncWrapper;
 use url::Url;
 
 use crate::incoming::Incoming;
-use crate::{Error, Result};
+use crate::{ContentType, Error, Result, TextEncoding};
 
 /// A response whose head has arrived; the body is read on demand.
 ///
@@ -149,11 +149,14 @@ impl Response {
 
     /// Like [`text`](Self::text), with the charset to use when the response names none.
     pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
-        let label = self.charset().unwrap_or_else(|| default_charset.to_owned());
-        let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let content_type = self
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = self.bytes().await?;
-        let (text, _, _) = encoding.decode(&bytes);
-        Ok(text.into_owned())
+        let encoding = TextEncoding::sniff(content_type.as_deref(), &bytes, default_charset);
+        Ok(encoding.decode(&bytes))
     }
 
     /// The body parsed as JSON into any `Deserialize` type.
@@ -163,11 +166,9 @@ impl Response {
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_url(&url))
     }
 
-    /// The `charset` parameter of `Content-Type`, if any.
-    fn charset(&self) -> Option<String> {
-        let value = self.headers.get(CONTENT_TYPE)?.to_str().ok()?;
-        let mime: mime::Mime = value.parse().ok()?;
-        Some(mime.get_param(mime::CHARSET)?.as_str().to_owned())
+    /// The `Content-Type` header, parsed.
+    pub fn content_type(&self) -> Option<ContentType> {
+        ContentType::parse(self.headers.get(CONTENT_TYPE)?.to_str().ok()?)
     }
 }
 

@@ -32,7 +32,7 @@ use super::record::{Page, PageRecord, Summary};
 use super::seen::{normalize, UrlSet};
 use super::{html, OnPage, Scope, Settings};
 use crate::transport::BoxFuture;
-use crate::{Error, Session};
+use crate::{ContentType, Error, Session};
 
 /// A running crawl: a [`Stream`] of [`PageRecord`]s, in the order pages finish.
 ///
@@ -231,51 +231,46 @@ impl Crawl {
     }
 
     fn record_response(&mut self, job: &Job, response: Response, elapsed: Duration) -> PageRecord {
-        let content_type = response
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
         let final_url = normalize(&response.final_url);
         if final_url != job.url {
             self.seen.insert(&final_url);
         }
-        let mut record = PageRecord {
-            url: job.url.clone(),
-            final_url: response.final_url.clone(),
-            status: Some(response.status.as_u16()),
-            depth: job.depth,
-            content_type,
-            bytes: response.body.len() as u64,
-            elapsed_ms: elapsed.as_secs_f64() * 1000.0,
-            title: None,
-            links: Vec::new(),
-            error: None,
-            error_message: None,
-        };
+        let mut record = PageRecord::new(job.url.clone(), response.final_url.clone(), job.depth, elapsed);
+        record.status = Some(response.status.as_u16());
+        record.bytes = response.body.len() as u64;
+        record.content_type = response
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         if response.too_large {
-            record.error = Some("too_large".to_owned());
-            record.error_message = Some(format!("page larger than {} bytes", self.settings.max_page_bytes));
-            return record;
+            let message = format!("page larger than {} bytes", self.settings.max_page_bytes);
+            return record.failed("too_large", message);
         }
         if is_error_status(response.status) {
-            record.error = Some("status".to_owned());
-            record.error_message = Some(format!("HTTP status {}", response.status));
-            return record;
+            return record.failed("status", format!("HTTP status {}", response.status));
         }
-        let is_html = record
+        if record
             .content_type
             .as_deref()
-            .is_some_and(|ct| ct.contains("text/html") || ct.contains("application/xhtml+xml"));
-        if is_html {
+            .and_then(ContentType::parse)
+            .is_some_and(|ct| ct.is_html())
+        {
             let facts = html::parse(&response.body, &response.final_url);
             record.title = facts.title;
             record.links = facts.links;
         }
+        self.follow(job, &response, &record.links);
+        record
+    }
+
+    /// Queues what a successful page leads to: its links (when links are
+    /// followed) and the URLs the callback returns, one step deeper.
+    fn follow(&mut self, job: &Job, response: &Response, links: &[Url]) {
         let next_depth = job.depth + 1;
         if self.settings.follow_links {
-            for link in record.links.clone() {
-                self.enqueue(link, next_depth);
+            for link in links {
+                self.enqueue(link.clone(), next_depth);
             }
         }
         if let Some(on_page) = self.on_page.clone() {
@@ -291,7 +286,6 @@ impl Crawl {
                 self.enqueue(url, next_depth);
             }
         }
-        record
     }
 }
 
@@ -386,31 +380,8 @@ async fn fetch(session: Session, url: Url, max_bytes: usize) -> Result<Response,
 }
 
 fn failed_record(job: &Job, error: &Error, elapsed: Duration) -> PageRecord {
-    PageRecord {
-        url: job.url.clone(),
-        final_url: job.url.clone(),
-        status: None,
-        depth: job.depth,
-        content_type: None,
-        bytes: 0,
-        elapsed_ms: elapsed.as_secs_f64() * 1000.0,
-        title: None,
-        links: Vec::new(),
-        error: Some(error.kind_name().to_owned()),
-        error_message: Some(error_chain(error)),
-    }
-}
-
-/// The error and its causes on one line.
-fn error_chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
+    PageRecord::new(job.url.clone(), job.url.clone(), job.depth, elapsed)
+        .failed(error.kind_name(), format!("{error:#}"))
 }
 
 /// robots.txt rules per RFC 9309: a 4xx means no rules, a 5xx or a network

@@ -42,6 +42,31 @@ pub struct PageRecord {
 }
 
 impl PageRecord {
+    /// A record of `url` at `depth`, fetched from `final_url` in `elapsed`,
+    /// with nothing else known yet.
+    pub(crate) fn new(url: Url, final_url: Url, depth: u32, elapsed: Duration) -> PageRecord {
+        PageRecord {
+            url,
+            final_url,
+            status: None,
+            depth,
+            content_type: None,
+            bytes: 0,
+            elapsed_ms: elapsed.as_secs_f64() * 1000.0,
+            title: None,
+            links: Vec::new(),
+            error: None,
+            error_message: None,
+        }
+    }
+
+    /// This record, marked failed with an error kind and a message.
+    pub(crate) fn failed(mut self, kind: &str, message: String) -> PageRecord {
+        self.error = Some(kind.to_owned());
+        self.error_message = Some(message);
+        self
+    }
+
     /// True when the page was fetched with a 2xx or 3xx status.
     pub fn is_ok(&self) -> bool {
         self.error.is_none()

@@ -52,11 +52,17 @@ fn invalid(what: impl fmt::Display) -> DecodeError {
 
 /// A streaming decoder: feed it compressed bytes, pull decoded bytes.
 pub(crate) struct Decoder {
-    input: BytesMut,
-    ended: bool,
+    input: Input,
     /// Whether any compressed byte arrived (an empty body is not an error).
     received: bool,
     state: State,
+}
+
+/// Compressed bytes not decoded yet.
+struct Input {
+    bytes: BytesMut,
+    /// Whether no more bytes will come.
+    ended: bool,
 }
 
 enum State {
@@ -84,6 +90,41 @@ enum State {
 
 type Alloc = brotli_decompressor::StandardAlloc;
 
+/// What one step of the state machine did, and the state it leads to.
+struct Step {
+    /// Decoded bytes written to the output buffer.
+    produced: usize,
+    /// Whether input was used, output made or the state changed: if not,
+    /// more input is needed.
+    progressed: bool,
+    next: Option<State>,
+}
+
+impl Step {
+    /// Nothing to do until more input arrives.
+    const WAIT: Step = Step {
+        produced: 0,
+        progressed: false,
+        next: None,
+    };
+
+    fn to(next: State) -> Step {
+        Step {
+            produced: 0,
+            progressed: true,
+            next: Some(next),
+        }
+    }
+
+    fn made(produced: usize, progressed: bool) -> Step {
+        Step {
+            produced,
+            progressed,
+            next: None,
+        }
+    }
+}
+
 impl Decoder {
     pub(crate) fn new(coding: Coding) -> Decoder {
         let state = match coding {
@@ -100,8 +141,10 @@ impl Decoder {
             },
         };
         Decoder {
-            input: BytesMut::new(),
-            ended: false,
+            input: Input {
+                bytes: BytesMut::new(),
+                ended: false,
+            },
             received: false,
             state,
         }
@@ -110,151 +153,190 @@ impl Decoder {
     /// Adds compressed bytes.
     pub(crate) fn push(&mut self, chunk: &[u8]) {
         self.received |= !chunk.is_empty();
-        self.input.extend_from_slice(chunk);
+        self.input.bytes.extend_from_slice(chunk);
     }
 
     /// Says that no more compressed bytes will come.
     pub(crate) fn end_input(&mut self) {
-        self.ended = true;
+        self.input.ended = true;
     }
 
     /// Decodes what it can: `Some(bytes)` (at most [`STEP`]; may be empty
     /// when more input is needed), or `None` once the stream is complete.
     pub(crate) fn pull(&mut self) -> Result<Option<Bytes>, DecodeError> {
-        if self.ended && !self.received {
+        if self.input.ended && !self.received {
             return Ok(None);
         }
         let mut out = vec![0u8; STEP];
         loop {
-            let (produced, progressed) = match &mut self.state {
-                State::Done => {
-                    return if self.input.iter().all(|b| *b == 0) {
-                        Ok(None)
-                    } else {
-                        Err(invalid("data after the end of the compressed stream"))
-                    };
-                }
-                State::GzipHeader { first: false } if self.input.is_empty() => {
-                    if self.ended {
-                        self.state = State::Done;
-                    }
-                    (0, self.ended)
-                }
-                State::GzipHeader { .. } => match gzip_header_len(&self.input)? {
-                    Some(len) => {
-                        self.input.advance(len);
-                        self.state = State::Inflate {
-                            z: Box::new(Decompress::new(false)),
-                            gzip: Some(Crc::new()),
-                        };
-                        (0, true)
-                    }
-                    None => (0, false),
-                },
-                State::DeflateStart => {
-                    if self.input.len() < 2 && !self.ended {
-                        (0, false)
-                    } else {
-                        let zlib = self.input.len() >= 2
-                            && self.input[0] & 0x0F == 8
-                            && (u16::from(self.input[0]) << 8 | u16::from(self.input[1])) % 31 == 0;
-                        self.state = State::Inflate {
-                            z: Box::new(Decompress::new(zlib)),
-                            gzip: None,
-                        };
-                        (0, true)
-                    }
-                }
-                State::Inflate { z, gzip } => {
-                    let (before_in, before_out) = (z.total_in(), z.total_out());
-                    let status = z
-                        .decompress(&self.input, &mut out, FlushDecompress::None)
-                        .map_err(invalid)?;
-                    let consumed = (z.total_in() - before_in) as usize;
-                    let produced = (z.total_out() - before_out) as usize;
-                    if let Some(crc) = gzip.as_mut() {
-                        crc.update(&out[..produced]);
-                    }
-                    self.input.advance(consumed);
-                    if status == Status::StreamEnd {
-                        self.state = match gzip.take() {
-                            Some(crc) => State::GzipTrailer(crc),
-                            None => State::Done,
-                        };
-                    }
-                    (produced, consumed > 0 || produced > 0 || status == Status::StreamEnd)
-                }
-                State::GzipTrailer(crc) => {
-                    if self.input.len() < 8 {
-                        (0, false)
-                    } else {
-                        let expected_crc = self.input.get_u32_le();
-                        let expected_len = self.input.get_u32_le();
-                        if expected_crc != crc.sum() || expected_len != crc.amount() {
-                            return Err(invalid("gzip checksum mismatch"));
-                        }
-                        // Another member may follow (concatenated gzip).
-                        self.state = State::GzipHeader { first: false };
-                        (0, true)
-                    }
-                }
-                State::Brotli(state) => {
-                    let (mut available_in, mut input_offset) = (self.input.len(), 0);
-                    let (mut available_out, mut output_offset, mut total) = (out.len(), 0, 0);
-                    let result = brotli_decompressor::BrotliDecompressStream(
-                        &mut available_in,
-                        &mut input_offset,
-                        &self.input,
-                        &mut available_out,
-                        &mut output_offset,
-                        &mut out,
-                        &mut total,
-                        state,
-                    );
-                    self.input.advance(input_offset);
-                    match result {
-                        brotli_decompressor::BrotliResult::ResultFailure => return Err(invalid("invalid brotli data")),
-                        brotli_decompressor::BrotliResult::ResultSuccess => self.state = State::Done,
-                        _ => {}
-                    }
-                    (output_offset, input_offset > 0 || output_offset > 0)
-                }
-                State::Zstd { decoder, in_frame } => {
-                    if *in_frame && decoder.is_finished() && decoder.can_collect() == 0 {
-                        // A frame is complete; another may follow.
-                        *in_frame = false;
-                        (0, true)
-                    } else if !*in_frame && self.input.is_empty() {
-                        if self.ended {
-                            self.state = State::Done;
-                        }
-                        (0, self.ended)
-                    } else if !*in_frame && self.input.len() < 18 && !self.ended {
-                        // ruzstd reads the whole frame header (at most 18 bytes) at once.
-                        (0, false)
-                    } else {
-                        if !*in_frame {
-                            **decoder = ruzstd::decoding::FrameDecoder::new();
-                            *in_frame = true;
-                        }
-                        let (read, written) = decoder.decode_from_to(&self.input, &mut out).map_err(invalid)?;
-                        self.input.advance(read);
-                        (written, read > 0 || written > 0)
-                    }
-                }
+            let Some(step) = self.step(&mut out)? else {
+                return Ok(None);
             };
-            if produced > 0 {
-                out.truncate(produced);
+            if let Some(next) = step.next {
+                self.state = next;
+            }
+            if step.produced > 0 {
+                out.truncate(step.produced);
                 return Ok(Some(Bytes::from(out)));
             }
-            if !progressed {
-                if self.ended {
+            if !step.progressed {
+                if self.input.ended {
                     return Err(invalid("the compressed stream ends too early"));
                 }
                 return Ok(Some(Bytes::new()));
             }
         }
     }
+
+    /// One step of the state machine; `None` once the stream is complete.
+    fn step(&mut self, out: &mut [u8]) -> Result<Option<Step>, DecodeError> {
+        let input = &mut self.input;
+        let step = match &mut self.state {
+            State::Done => return input.only_padding_left().map(|()| None),
+            State::GzipHeader { first } => gzip_header(*first, input)?,
+            State::DeflateStart => deflate_start(input),
+            State::Inflate { z, gzip } => inflate(z, gzip, input, out)?,
+            State::GzipTrailer(crc) => gzip_trailer(crc, input)?,
+            State::Brotli(state) => brotli(state, input, out)?,
+            State::Zstd { decoder, in_frame } => zstd(decoder, in_frame, input, out)?,
+        };
+        Ok(Some(step))
+    }
+}
+
+impl Input {
+    /// After the end of the stream, only zero padding may follow.
+    fn only_padding_left(&self) -> Result<(), DecodeError> {
+        if self.bytes.iter().all(|b| *b == 0) {
+            Ok(())
+        } else {
+            Err(invalid("data after the end of the compressed stream"))
+        }
+    }
+
+    /// At a member or frame boundary with nothing left: the end, if no more comes.
+    fn end_between_members(&self) -> Step {
+        if self.ended {
+            Step::to(State::Done)
+        } else {
+            Step::WAIT
+        }
+    }
+}
+
+fn gzip_header(first: bool, input: &mut Input) -> Result<Step, DecodeError> {
+    if !first && input.bytes.is_empty() {
+        return Ok(input.end_between_members());
+    }
+    let Some(len) = gzip_header_len(&input.bytes)? else {
+        return Ok(Step::WAIT);
+    };
+    input.bytes.advance(len);
+    Ok(Step::to(State::Inflate {
+        z: Box::new(Decompress::new(false)),
+        gzip: Some(Crc::new()),
+    }))
+}
+
+fn deflate_start(input: &mut Input) -> Step {
+    let bytes = &input.bytes;
+    if bytes.len() < 2 && !input.ended {
+        return Step::WAIT;
+    }
+    let zlib = bytes.len() >= 2 && bytes[0] & 0x0F == 8 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0;
+    Step::to(State::Inflate {
+        z: Box::new(Decompress::new(zlib)),
+        gzip: None,
+    })
+}
+
+fn inflate(z: &mut Decompress, gzip: &mut Option<Crc>, input: &mut Input, out: &mut [u8]) -> Result<Step, DecodeError> {
+    let (before_in, before_out) = (z.total_in(), z.total_out());
+    let status = z
+        .decompress(&input.bytes, out, FlushDecompress::None)
+        .map_err(invalid)?;
+    let consumed = (z.total_in() - before_in) as usize;
+    let produced = (z.total_out() - before_out) as usize;
+    if let Some(crc) = gzip.as_mut() {
+        crc.update(&out[..produced]);
+    }
+    input.bytes.advance(consumed);
+    let mut step = Step::made(produced, consumed > 0 || produced > 0);
+    if status == Status::StreamEnd {
+        step.progressed = true;
+        step.next = Some(match gzip.take() {
+            Some(crc) => State::GzipTrailer(crc),
+            None => State::Done,
+        });
+    }
+    Ok(step)
+}
+
+fn gzip_trailer(crc: &Crc, input: &mut Input) -> Result<Step, DecodeError> {
+    if input.bytes.len() < 8 {
+        return Ok(Step::WAIT);
+    }
+    let expected_crc = input.bytes.get_u32_le();
+    let expected_len = input.bytes.get_u32_le();
+    if expected_crc != crc.sum() || expected_len != crc.amount() {
+        return Err(invalid("gzip checksum mismatch"));
+    }
+    // Another member may follow (concatenated gzip).
+    Ok(Step::to(State::GzipHeader { first: false }))
+}
+
+fn brotli(
+    state: &mut brotli_decompressor::BrotliState<Alloc, Alloc, Alloc>,
+    input: &mut Input,
+    out: &mut [u8],
+) -> Result<Step, DecodeError> {
+    let (mut available_in, mut input_offset) = (input.bytes.len(), 0);
+    let (mut available_out, mut output_offset, mut total) = (out.len(), 0, 0);
+    let result = brotli_decompressor::BrotliDecompressStream(
+        &mut available_in,
+        &mut input_offset,
+        &input.bytes,
+        &mut available_out,
+        &mut output_offset,
+        out,
+        &mut total,
+        state,
+    );
+    input.bytes.advance(input_offset);
+    let mut step = Step::made(output_offset, input_offset > 0 || output_offset > 0);
+    match result {
+        brotli_decompressor::BrotliResult::ResultFailure => return Err(invalid("invalid brotli data")),
+        brotli_decompressor::BrotliResult::ResultSuccess => step.next = Some(State::Done),
+        _ => {}
+    }
+    Ok(step)
+}
+
+fn zstd(
+    decoder: &mut ruzstd::decoding::FrameDecoder,
+    in_frame: &mut bool,
+    input: &mut Input,
+    out: &mut [u8],
+) -> Result<Step, DecodeError> {
+    if *in_frame && decoder.is_finished() && decoder.can_collect() == 0 {
+        // A frame is complete; another may follow.
+        *in_frame = false;
+        return Ok(Step::made(0, true));
+    }
+    if !*in_frame && input.bytes.is_empty() {
+        return Ok(input.end_between_members());
+    }
+    if !*in_frame && input.bytes.len() < 18 && !input.ended {
+        // ruzstd reads the whole frame header (at most 18 bytes) at once.
+        return Ok(Step::WAIT);
+    }
+    if !*in_frame {
+        *decoder = ruzstd::decoding::FrameDecoder::new();
+        *in_frame = true;
+    }
+    let (read, written) = decoder.decode_from_to(&input.bytes, out).map_err(invalid)?;
+    input.bytes.advance(read);
+    Ok(Step::made(written, read > 0 || written > 0))
 }
 
 /// The length of the gzip member header at the start of `input`, once it

@@ -120,18 +120,47 @@ async fn send(
     redirect: RequestRedirect,
     credentials: RequestCredentials,
 ) -> Result<http::Response<Body>> {
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-
     let guard = AbortGuard::new()?;
     let init = RequestInit::new();
-    init.set_method(parts.method.as_str());
     init.set_redirect(redirect);
     init.set_credentials(credentials);
     // Like the native client, no HTTP cache: it would also serialize
     // identical requests in flight behind Chromium's cache lock.
     init.set_cache(RequestCache::NoStore);
     init.set_signal(Some(&guard.controller.signal()));
+    let request = js_request(request, init).await?;
+
+    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(|e| Error::transport(Phase::Connect, JsError::from(e)))?
+        .unchecked_into();
+    if response.type_() == ResponseType::Opaqueredirect {
+        return Err(Error::redirect(
+            "the browser does not show redirect responses to scripts; this session's policy does not follow them",
+        ));
+    }
+    let body = match response.body() {
+        Some(stream) => {
+            let reader = ReadableStreamDefaultReader::new(&stream)
+                .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
+            Body::from_http_body(FetchBody {
+                reader,
+                pending: None,
+                _guard: guard,
+            })
+        }
+        None => Body::empty(),
+    };
+    response_head(&response)
+        .body(body)
+        .map_err(|e| Error::transport(Phase::Headers, e))
+}
+
+/// The JS `Request` for `request`, its body collected first.
+async fn js_request(request: http::Request<Body>, init: RequestInit) -> Result<web_sys::Request> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    init.set_method(parts.method.as_str());
     let headers = web_sys::Headers::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes());
@@ -144,18 +173,11 @@ async fn send(
         init.set_body(&Uint8Array::from(&body[..]));
     }
     let url = parts.uri.to_string();
-    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(|e| Error::builder(JsError::from(e)))?;
+    web_sys::Request::new_with_str_and_init(&url, &init).map_err(|e| Error::builder(JsError::from(e)))
+}
 
-    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
-        .await
-        .map_err(|e| Error::transport(Phase::Connect, JsError::from(e)))?
-        .unchecked_into();
-    if response.type_() == ResponseType::Opaqueredirect {
-        return Err(Error::redirect(
-            "the browser does not show redirect responses to scripts; this session's policy does not follow them",
-        ));
-    }
-
+/// Status, headers and (after redirects the browser followed) the final URL.
+fn response_head(response: &web_sys::Response) -> http::response::Builder {
     let mut head = http::Response::builder().status(response.status());
     for entry in js_sys::try_iter(&response.headers())
         .ok()
@@ -174,19 +196,7 @@ async fn send(
             head = head.extension(FinalUrl(url));
         }
     }
-    let body = match response.body() {
-        Some(stream) => {
-            let reader = ReadableStreamDefaultReader::new(&stream)
-                .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
-            Body::from_http_body(FetchBody {
-                reader,
-                pending: None,
-                _guard: guard,
-            })
-        }
-        None => Body::empty(),
-    };
-    head.body(body).map_err(|e| Error::transport(Phase::Headers, e))
+    head
 }
 
 /// Aborts the fetch when dropped (a no-op once it has completed).

@@ -43,3 +43,23 @@ export class HTTPError extends UnifetchError {
     this.response = response;
   }
 }
+
+/** The class of each kind of the core's errors (`Error::kind_name`); other kinds are plain UnifetchErrors. */
+const CLASS_OF_KIND = {
+  timeout: TimeoutError,
+  connect: NetworkError,
+  request: NetworkError,
+  body: NetworkError,
+  too_large: NetworkError,
+};
+
+/** Makes the error for a core error: `details.kind` picks the class. */
+export function makeError(message, details) {
+  const Class = CLASS_OF_KIND[details.kind] ?? UnifetchError;
+  return new Class(message, details);
+}
+
+/** Makes the HTTPError of a non-2xx response. */
+export function makeHttpError(response) {
+  return new HTTPError(response);
+}

@@ -140,7 +140,10 @@ export interface CrawlProgress {
   disallowed: number;
   duplicates: number;
   outOfScope: number;
-  elapsedMs: number;
+  /** Distinct URLs seen so far. */
+  seen: number;
+  /** Seconds since the crawl started. */
+  elapsedSecs: number;
   pagesPerSecond: number;
   stopped: boolean;
   finished: boolean;

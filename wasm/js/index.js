@@ -3,7 +3,7 @@
 // and adds what JS has and Rust cannot export: async iterators and
 // raiseForStatus().
 import init, * as core from './unifetch_wasm.js';
-import { HTTPError, NetworkError, TimeoutError, UnifetchError } from './errors.js';
+import { HTTPError, NetworkError, TimeoutError, UnifetchError, makeError, makeHttpError } from './errors.js';
 
 const wasm = new URL('./unifetch_wasm_bg.wasm', import.meta.url);
 if (typeof process !== 'undefined' && process.versions?.node) {
@@ -12,7 +12,7 @@ if (typeof process !== 'undefined' && process.versions?.node) {
 } else {
   await init({ module_or_path: wasm });
 }
-core.registerErrors(UnifetchError, TimeoutError, NetworkError, HTTPError);
+core.registerErrors(makeError, makeHttpError);
 
 const Response = core.UnifetchResponse;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use js_sys::{Array, Object, Promise, Reflect};
 use serde::Serialize;
-use unifetch::crawl::{Crawler, PageRecord, Scope, StopHandle, Summary};
+use unifetch::crawl::{Crawler, Scope, StopHandle, Summary};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -98,7 +98,7 @@ impl Crawl {
             let result = Object::new();
             Reflect::set(&result, &"done".into(), &record.is_none().into())?;
             if let Some(record) = record {
-                Reflect::set(&result, &"value".into(), &to_js(&JsRecord::from(record))?)?;
+                Reflect::set(&result, &"value".into(), &to_js(&record)?)?;
             }
             Ok(result.into())
         })
@@ -115,86 +115,37 @@ impl Crawl {
             Some(crawl) => crawl.summary(),
             None => self.last_summary.borrow().clone(),
         };
-        to_js(&JsSummary::from(summary))
+        to_js(&summary)
     }
 }
 
-/// A value as a plain JS object, through JSON.
+/// A record or summary of the core as a plain JS object, through JSON:
+/// the core defines the fields once; JS gets them camelCased (the
+/// top-level names only: values such as error kinds stay as they are).
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value).map_err(|e| invalid(&e.to_string()))?;
-    js_sys::JSON::parse(&text)
+    let json = serde_json::to_value(value).map_err(|e| invalid(&e.to_string()))?;
+    let json = match json {
+        serde_json::Value::Object(fields) => serde_json::Value::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| (camel_case(&name), value))
+                .collect(),
+        ),
+        other => other,
+    };
+    js_sys::JSON::parse(&json.to_string())
 }
 
-/// A page record with JS names.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsRecord {
-    url: String,
-    final_url: String,
-    status: Option<u16>,
-    depth: u32,
-    content_type: Option<String>,
-    bytes: u64,
-    elapsed_ms: f64,
-    title: Option<String>,
-    links: Vec<String>,
-    error: Option<String>,
-    error_message: Option<String>,
-}
-
-impl From<PageRecord> for JsRecord {
-    fn from(record: PageRecord) -> JsRecord {
-        JsRecord {
-            url: record.url.to_string(),
-            final_url: record.final_url.to_string(),
-            status: record.status,
-            depth: record.depth,
-            content_type: record.content_type,
-            bytes: record.bytes,
-            elapsed_ms: record.elapsed_ms,
-            title: record.title,
-            links: record.links.iter().map(ToString::to_string).collect(),
-            error: record.error,
-            error_message: record.error_message,
+/// `final_url` → `finalUrl`.
+fn camel_case(name: &str) -> String {
+    let mut parts = name.split('_');
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
         }
     }
-}
-
-/// A summary with JS names.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsSummary {
-    pages: u64,
-    ok: u64,
-    errors: std::collections::BTreeMap<String, u64>,
-    bytes: u64,
-    in_flight: usize,
-    queued: usize,
-    disallowed: u64,
-    duplicates: u64,
-    out_of_scope: u64,
-    elapsed_ms: f64,
-    pages_per_second: f64,
-    stopped: bool,
-    finished: bool,
-}
-
-impl From<Summary> for JsSummary {
-    fn from(s: Summary) -> JsSummary {
-        JsSummary {
-            pages: s.pages,
-            ok: s.ok,
-            errors: s.errors,
-            bytes: s.bytes,
-            in_flight: s.in_flight,
-            queued: s.queued,
-            disallowed: s.disallowed,
-            duplicates: s.duplicates,
-            out_of_scope: s.out_of_scope,
-            elapsed_ms: s.elapsed_secs * 1000.0,
-            pages_per_second: s.pages_per_second,
-            stopped: s.stopped,
-            finished: s.finished,
-        }
-    }
+    out
 }

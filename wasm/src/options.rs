@@ -222,7 +222,7 @@ pub(crate) async fn request(
     }
     if let Some(json) = field(options, "json") {
         let text: String = js_sys::JSON::stringify(&json)?.into();
-        request = request.header("content-type", "application/json").body(text);
+        request = request.json_text(text);
     } else if let Some(form) = field(options, "form") {
         request = request.form(&pairs(&form)?);
     } else if let Some(body) = field(options, "body") {

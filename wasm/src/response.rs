@@ -44,13 +44,10 @@ impl UnifetchResponse {
             .ok_or_else(|| errors::invalid("the body was already read"))
     }
 
-    /// The `charset` of `Content-Type`, if any.
-    fn charset(&self) -> Option<String> {
-        let (_, content_type) = self.headers.iter().find(|(name, _)| name == "content-type")?;
-        content_type.split(';').skip(1).find_map(|param| {
-            let (key, value) = param.split_once('=')?;
-            (key.trim().eq_ignore_ascii_case("charset")).then(|| value.trim().trim_matches('"').to_owned())
-        })
+    /// The `Content-Type` header, if any.
+    fn content_type(&self) -> Option<String> {
+        let (_, value) = self.headers.iter().find(|(name, _)| name == "content-type")?;
+        Some(value.clone())
     }
 }
 
@@ -90,15 +87,21 @@ impl UnifetchResponse {
         Ok(headers)
     }
 
-    /// The body as text, decoded by the `charset` of `Content-Type`
-    /// (UTF-8 when there is none), with the platform's `TextDecoder`.
+    /// The body as text, in the encoding the core picks (a byte-order mark,
+    /// else the `charset` of `Content-Type`, else UTF-8), decoded by the
+    /// platform's `TextDecoder`.
     pub fn text(&self) -> Promise {
         let taken = self.take();
-        let charset = self.charset().unwrap_or_else(|| "utf-8".to_owned());
+        let content_type = self.content_type();
         future_to_promise(async move {
             let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
-            let decoder = web_sys::TextDecoder::new_with_label(&charset).or_else(|_| web_sys::TextDecoder::new())?;
-            Ok(decoder.decode_with_u8_array(&bytes)?.into())
+            let encoding = unifetch::TextEncoding::sniff(content_type.as_deref(), &bytes, "utf-8");
+            // The core has skipped the byte-order mark: decode the rest as it is.
+            let options = web_sys::TextDecoderOptions::new();
+            Reflect::set(&options, &"ignoreBOM".into(), &true.into())?;
+            let decoder = web_sys::TextDecoder::new_with_label_and_options(encoding.label(), &options)
+                .or_else(|_| web_sys::TextDecoder::new_with_label_and_options("utf-8", &options))?;
+            Ok(decoder.decode_with_u8_array(&bytes[encoding.bom_len()..])?.into())
         })
     }
 

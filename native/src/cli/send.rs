@@ -60,13 +60,7 @@ impl Failure {
             }
             Failure::Request(error) => error,
         };
-        let mut message = format!("unifetch: {error}");
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            message.push_str(&format!(": {inner}"));
-            cause = inner.source();
-        }
-        eprintln!("{message}");
+        eprintln!("unifetch: {error:#}");
         if error.is_builder() {
             ExitCode::from(EXIT_INVALID)
         } else {
@@ -203,11 +197,7 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
             response.url()
         );
     }
-    let is_json = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"));
+    let is_json = response.content_type().is_some_and(|ct| ct.is_json());
     let body = match response.bytes().await {
         Ok(body) => body,
         Err(error) => return Failure::from(error).report(),
