@@ -96,6 +96,17 @@ ensure_wasm_pack() {
     cargo install --quiet --locked wasm-pack
 }
 
+# Installs a cargo subcommand at an exact version unless it is there already:
+# ensure_cargo_tool cargo-hack 0.6.46
+ensure_cargo_tool() {
+    local tool=$1 version=$2
+    if "$tool" --version 2>/dev/null | grep -q " $version\b"; then
+        return 0
+    fi
+    echo "installing $tool $version (once)"
+    cargo install --quiet --locked "$tool" --version "=$version"
+}
+
 # Installs npm's `binaryen` (a current wasm-opt, run by Node) once; sets WASM_OPT.
 ensure_wasm_opt() {
     local prefix="$HOME/.cache/unifetch-tools/binaryen"

@@ -11,12 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, wasm-pack, the WASI runner"
+step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
 ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2
 ensure_apt chromium chromium-driver tinyproxy
 ensure_wasm_bindgen_cli
 ensure_wasm_pack
 ensure_wasi_runner
+ensure_cargo_tool cargo-hack 0.6.46
+ensure_cargo_tool cargo-deny 0.20.2
 cargo fetch --locked --quiet
 
 step "lints: rustfmt, clippy (native, wasm32, wasip2, the npm crate), rustdoc"
@@ -29,6 +31,17 @@ cargo clippy --locked --target wasm32-wasip2 --lib --tests -- -D warnings
 cargo build --quiet --locked --target wasm32-unknown-unknown --example wasm_minimal
 (cd wasm && cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings)
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+for target in wasm32-unknown-unknown wasm32-wasip2; do
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p unifetch --no-deps --locked --target "$target"
+done
+
+step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny"
+bash scripts/msrv.sh
+for target in "" --target=wasm32-unknown-unknown --target=wasm32-wasip2; do
+    cargo hack clippy --quiet --locked --feature-powerset -p unifetch --lib $target -- -D warnings
+done
+cargo deny --log-level error check licenses bans sources
+cargo deny --log-level error --manifest-path wasm/Cargo.toml --config deny.toml check licenses bans sources
 
 step "native: unit, integration and doc tests (tinyproxy and a TLS server included)"
 cargo test --workspace --locked

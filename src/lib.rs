@@ -56,6 +56,7 @@ pub mod multipart;
 mod proxy;
 pub mod redirect;
 mod request;
+mod request_builder;
 mod response;
 pub mod retry;
 mod session;
@@ -70,10 +71,53 @@ pub use error::{BoxError, Error, Phase, Result, TimeoutKind};
 pub use http::{header, HeaderMap, Method, StatusCode, Version};
 pub use limit::Limits;
 pub use proxy::Proxy;
-pub use request::{Request, RequestBuilder};
+pub use request::Request;
+pub use request_builder::RequestBuilder;
 pub use response::{Chunks, Response};
 pub use retry::Retry;
 pub use session::{Session, SessionBuilder};
 pub use timeout::Timeout;
 pub use tls::TlsVersion;
 pub use url::Url;
+
+/// The README's Rust snippets, compiled as doctests so that they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeSnippets;
+
+/// Natively, the public types cross threads (the futures of `send()` and of
+/// reading a body included), and those documented as cheap to clone are
+/// `Clone`. On wasm `MaybeSend` and `MaybeSync` ask nothing (JS values are
+/// not `Send`), so the same lines hold there too.
+const _: () = {
+    use transport::{MaybeSend, MaybeSync};
+
+    const fn send_sync<T: MaybeSend + MaybeSync>() {}
+    const fn clone<T: Clone>() {}
+    fn send<T: MaybeSend>(_: T) {}
+
+    send_sync::<Session>();
+    send_sync::<Request>();
+    send_sync::<RequestBuilder>();
+    send_sync::<Response>();
+    send_sync::<Chunks>();
+    send_sync::<Error>();
+    send_sync::<Body>();
+    send_sync::<Retry>();
+    send_sync::<redirect::Redirect>();
+    clone::<Session>();
+    clone::<Retry>();
+    clone::<redirect::Redirect>();
+
+    let _futures_cross_threads = |session: Session, request: Request| {
+        send(session.execute(request));
+        send(session.get("/").send());
+        send(async move { session.get("/").send().await?.bytes().await });
+    };
+    #[cfg(feature = "crawl")]
+    let _crawls_cross_threads = |crawler: crawl::Crawler| {
+        send_sync::<crawl::Crawler>();
+        clone::<crawl::Crawler>();
+        send(crawler.crawl(["http://127.0.0.1/"]));
+    };
+};

@@ -100,6 +100,7 @@ impl Session {
     }
 
     /// The session's timer, for the crawler's politeness delays.
+    #[cfg(feature = "crawl")]
     pub(crate) fn timer(&self) -> &dyn crate::transport::Timer {
         &*self.inner.client.timer
     }

@@ -24,8 +24,9 @@
 //!
 //! This module is the only place that looks at `cfg(target_*)`: it picks
 //! the transport and timer of the target, defines [`MaybeSend`] and
-//! [`MaybeSync`], refuses targets without a transport, and checks that the
-//! public types are `Send + Sync` where the target allows it.
+//! [`MaybeSync`] (which the crate root uses to check that the public types
+//! are `Send + Sync` where the target allows it), and refuses targets
+//! without a transport.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -62,47 +63,6 @@ mod wasi;
 #[cfg(all(target_family = "wasm", target_os = "wasi"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "wasi", target_env = "p2"))))]
 pub use self::wasi::WasiTransport;
-
-/// Natively, the public types cross threads (the futures of `send()` and
-/// of reading a body included), and those documented as cheap to clone are
-/// `Clone`. On wasm nothing is `Send` (JS values are not), so nothing is
-/// promised there.
-#[cfg(not(target_family = "wasm"))]
-const _: () = {
-    use crate::{redirect::Redirect, Body, Error, Request, RequestBuilder, Response, Retry, Session};
-
-    const fn send_sync<T: Send + Sync>() {}
-    const fn clone<T: Clone>() {}
-    fn send<T: Send>(_: T) {}
-
-    send_sync::<Session>();
-    send_sync::<Request>();
-    send_sync::<RequestBuilder>();
-    send_sync::<Response>();
-    send_sync::<crate::Chunks>();
-    send_sync::<Error>();
-    send_sync::<Body>();
-    send_sync::<Retry>();
-    send_sync::<Redirect>();
-    clone::<Session>();
-    clone::<Retry>();
-    clone::<Redirect>();
-    #[cfg(feature = "crawl")]
-    let _crawls_cross_threads = |crawler: crate::crawl::Crawler| {
-        send_sync::<crate::crawl::Crawler>();
-        clone::<crate::crawl::Crawler>();
-        send(crawler.crawl(["http://127.0.0.1/"]));
-    };
-
-    let _futures_are_send = |session: Session, request: Request| {
-        send(session.execute(request));
-        send(session.get("/").send());
-        send(async move {
-            let response = session.get("/").send().await?;
-            response.bytes().await
-        });
-    };
-};
 
 /// `Send` on native targets, nothing on WebAssembly (JS values are not `Send`).
 ///

@@ -219,8 +219,8 @@ pub async fn user_agent_is_replaced(site: &Site) -> Outcome {
     Ok(())
 }
 
-/// `text()` decodes with the `charset` of `Content-Type`, falls back to
-/// UTF-8, and replaces invalid bytes instead of failing.
+/// `text()` decodes with the `charset` of `Content-Type` (a byte-order mark
+/// wins), falls back to UTF-8, and replaces invalid bytes instead of failing.
 pub async fn text_follows_the_charset(site: &Site) -> Outcome {
     let session = site.session()?;
     let cases = [
@@ -253,6 +253,14 @@ pub async fn text_follows_the_charset(site: &Site) -> Outcome {
         fallback == "钢铁知识库：西游记",
         "explicit default charset: {fallback:?}"
     );
+    for charset in ["utf-8", "utf-16le", "utf-16be"] {
+        let url = format!("/encoding/{charset}?bom=true&declare_as=windows-1252");
+        let marked = session.get(url).send().await?.text().await?;
+        ensure!(
+            marked == "Grüße, café — 钢铁知识库 ✓",
+            "{charset}: the byte-order mark wins over the declared charset and is dropped: {marked:?}"
+        );
+    }
     Ok(())
 }
 

@@ -65,6 +65,11 @@ test('responses: status, ok, url, a real Headers, text by charset, bytes', async
   assert.equal(response.headers.get('x-custom'), 'Value');
   assert.match(response.url, /\/response-headers\?X-Custom=Value$/);
   assert.equal(await api.get('encoding/gbk').then((r) => r.text()), '钢铁知识库：西游记');
+  for (const charset of ['utf-8', 'utf-16le', 'utf-16be']) {
+    const searchParams = { bom: 'true', declare_as: 'windows-1252' };
+    const text = await api.get(`encoding/${charset}`, { searchParams }).then((r) => r.text());
+    assert.equal(text, 'Grüße, café — 钢铁知识库 ✓', `${charset}: the byte-order mark wins and is dropped`);
+  }
   const bytes = await api.get('bytes/1000').then((r) => r.bytes());
   assert.ok(bytes instanceof Uint8Array);
   assert.equal(bytes.length, 1000);

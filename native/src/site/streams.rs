@@ -191,6 +191,10 @@ fn compressed(
 pub(crate) struct EncodingQuery {
     text: Option<String>,
     declare: Option<bool>,
+    /// Starts the body with the encoding's byte-order mark (UTF-8, UTF-16).
+    bom: Option<bool>,
+    /// Announces this charset instead (a server that lies).
+    declare_as: Option<String>,
 }
 
 /// Sample texts, tried in order until one fits the charset.
@@ -203,7 +207,9 @@ const SAMPLES: [&str; 5] = [
 ];
 
 /// `/encoding/{charset}`: text encoded in `charset` (any WHATWG label),
-/// announced in `Content-Type` unless `?declare=false`. `?text=` picks the text.
+/// announced in `Content-Type` unless `?declare=false` (or as another
+/// charset with `?declare_as=`). `?text=` picks the text; `?bom=true` puts
+/// the byte-order mark of UTF-8 or UTF-16 first.
 pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<EncodingQuery>) -> Response {
     let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
         return (StatusCode::NOT_FOUND, format!("unknown charset {label:?}")).into_response();
@@ -212,17 +218,26 @@ pub(crate) async fn encoding(Path(label): Path<String>, Query(q): Query<Encoding
         Some(text) => vec![text.as_str()],
         None => SAMPLES.to_vec(),
     };
-    let Some(bytes) = candidates.iter().find_map(|text| encode(encoding, text)) else {
+    let Some(mut bytes) = candidates.iter().find_map(|text| encode(encoding, text)) else {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("the text cannot be written in {label}"),
         )
             .into_response();
     };
-    let content_type = if q.declare == Some(false) {
-        "text/plain".to_owned()
-    } else {
-        format!("text/plain; charset={label}")
+    if q.bom == Some(true) {
+        let mark: &[u8] = match encoding.name() {
+            "UTF-8" => b"\xEF\xBB\xBF",
+            "UTF-16LE" => b"\xFF\xFE",
+            "UTF-16BE" => b"\xFE\xFF",
+            _ => b"",
+        };
+        bytes.splice(0..0, mark.iter().copied());
+    }
+    let content_type = match (q.declare, &q.declare_as) {
+        (Some(false), _) => "text/plain".to_owned(),
+        (_, Some(other)) => format!("text/plain; charset={other}"),
+        _ => format!("text/plain; charset={label}"),
     };
     let mut response = Body::from(bytes).into_response();
     if let Ok(value) = HeaderValue::from_str(&content_type) {

@@ -1,0 +1,377 @@
+//! How a request is made: [`Session`]'s request methods (`get`, `post`, …)
+//! and the [`RequestBuilder`] they return, which builds a [`Request`].
+//!
+//! ```text
+//! session.get(url) ─▶ RequestBuilder ─(query, headers, body, overrides)─▶ Request ─▶ Session::execute
+//! ```
+//!
+//! The session's request methods live here, next to the builder they
+//! return, so that this module leans on the session and never the other
+//! way round.
+
+use std::fmt;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::Method;
+use serde::Serialize;
+
+use crate::redirect::Redirect;
+use crate::request::Overrides;
+use crate::{headers, Body, Error, Proxy, Request, Response, Result, Retry, Session, Timeout};
+
+impl Session {
+    /// A request with any method.
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        let request = self.resolve(url.as_ref()).map(|url| Request::new(method, url));
+        RequestBuilder {
+            session: self.clone(),
+            request,
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// An `OPTIONS` request.
+    pub fn options(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::OPTIONS, url)
+    }
+}
+
+/// A request being built. Nothing is sent until [`send`](Self::send).
+///
+/// Every method takes and returns the builder; a mistake made along the way
+/// (a header with a newline, a value that cannot be serialized) is kept and
+/// returned by `send()` as an [`is_builder`](Error::is_builder) error.
+///
+/// ```no_run
+/// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+/// #[derive(serde::Serialize)]
+/// struct Search<'a> { q: &'a str, page: u32 }
+///
+/// let resp = session
+///     .post("/post")
+///     .query(&Search { q: "钢铁知识库", page: 2 })
+///     .header("X-Trace", "abc")
+///     .json(&serde_json::json!({"hello": "world"}))
+///     .send()
+///     .await?
+///     .error_for_status()?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder {
+    session: Session,
+    request: Result<Request>,
+}
+
+impl RequestBuilder {
+    fn update(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> RequestBuilder {
+        if let Ok(request) = &mut self.request {
+            if let Err(e) = f(request) {
+                self.request = Err(e);
+            }
+        }
+        self
+    }
+
+    fn set(self, f: impl FnOnce(&mut Overrides)) -> RequestBuilder {
+        self.update(|request| {
+            f(&mut request.overrides);
+            Ok(())
+        })
+    }
+
+    /// Appends query parameters from anything `serde_urlencoded` accepts: a
+    /// slice of pairs, a map, or a struct. Values are UTF-8 percent-encoded.
+    ///
+    /// ```
+    /// # let session = unifetch::Session::new();
+    /// let pairs = [("name", "钢铁知识库"), ("age", "23")];
+    /// let map: std::collections::BTreeMap<_, _> = pairs.into_iter().collect();
+    /// let _ = session.get("http://127.0.0.1/get").query(&pairs);
+    /// let _ = session.get("http://127.0.0.1/get").query(&map);
+    /// ```
+    pub fn query<T: Serialize + ?Sized>(self, query: &T) -> RequestBuilder {
+        self.update(|request| {
+            let encoded = serde_urlencoded::to_string(query).map_err(Error::builder)?;
+            if !encoded.is_empty() {
+                let joined = match request.url().query() {
+                    Some(existing) if !existing.is_empty() => format!("{existing}&{encoded}"),
+                    _ => encoded,
+                };
+                request.url_mut().set_query(Some(&joined));
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds a header; it replaces the session's default of the same name.
+    pub fn header<K, V>(self, name: K, value: V) -> RequestBuilder
+    where
+        K: TryInto<HeaderName>,
+        K::Error: Into<http::Error>,
+        V: TryInto<HeaderValue>,
+        V::Error: Into<http::Error>,
+    {
+        let pair = headers::pair(name, value);
+        self.update(|request| {
+            let (name, value) = pair?;
+            request.headers_mut().append(name, value);
+            Ok(())
+        })
+    }
+
+    /// Adds several headers.
+    pub fn headers(self, headers: HeaderMap) -> RequestBuilder {
+        self.update(|request| {
+            request.headers_mut().extend(headers);
+            Ok(())
+        })
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer_auth(self, token: impl fmt::Display) -> RequestBuilder {
+        self.header(AUTHORIZATION, format!("Bearer {token}"))
+    }
+
+    /// `Authorization: Basic …` from a user name and an optional password.
+    pub fn basic_auth(self, user: impl fmt::Display, password: Option<impl fmt::Display>) -> RequestBuilder {
+        let credentials = match password {
+            Some(password) => format!("{user}:{password}"),
+            None => format!("{user}:"),
+        };
+        self.header(AUTHORIZATION, format!("Basic {}", base64(credentials.as_bytes())))
+    }
+
+    /// The request body as raw bytes (or a stream, see [`Body::wrap_stream`]).
+    pub fn body(self, body: impl Into<Body>) -> RequestBuilder {
+        let body = body.into();
+        self.update(|request| {
+            *request.body_mut() = body;
+            Ok(())
+        })
+    }
+
+    /// An `application/x-www-form-urlencoded` body from pairs, a map or a struct.
+    pub fn form<T: Serialize + ?Sized>(self, form: &T) -> RequestBuilder {
+        let encoded = serde_urlencoded::to_string(form).map_err(Error::builder);
+        self.update(|request| {
+            *request.body_mut() = Body::from(encoded?);
+            request.set_default_content_type("application/x-www-form-urlencoded");
+            Ok(())
+        })
+    }
+
+    /// A `multipart/form-data` body (text fields and files).
+    ///
+    /// ```no_run
+    /// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+    /// use unifetch::multipart::{Form, Part};
+    /// let form = Form::new()
+    ///     .text("name", "钢铁知识库")
+    ///     .part("file", Part::bytes(b"hello".to_vec()).file_name("hello.txt").mime("text/plain"));
+    /// session.post("/post").multipart(form).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn multipart(self, form: crate::multipart::Form) -> RequestBuilder {
+        self.update(|request| {
+            let content_type = HeaderValue::from_str(&form.content_type()).map_err(Error::builder)?;
+            request.headers_mut().insert(CONTENT_TYPE, content_type);
+            *request.body_mut() = Body::from(form.into_bytes());
+            Ok(())
+        })
+    }
+
+    /// A JSON body serialized from `json`, with `Content-Type:
+    /// application/json` unless the request sets its own.
+    pub fn json<T: Serialize + ?Sized>(self, json: &T) -> RequestBuilder {
+        let encoded = serde_json::to_vec(json).map_err(Error::builder);
+        self.update(|request| {
+            *request.body_mut() = Body::from(encoded?);
+            request.set_default_content_type("application/json");
+            Ok(())
+        })
+    }
+
+    /// A JSON body that is already serialized (sent as it is), with
+    /// `Content-Type: application/json` unless the request sets its own.
+    ///
+    /// ```
+    /// # let session = unifetch::Session::new();
+    /// let _ = session.post("http://127.0.0.1/post").json_text(r#"{"hello": "world"}"#);
+    /// ```
+    pub fn json_text(self, json: impl Into<String>) -> RequestBuilder {
+        let json = json.into();
+        self.update(|request| {
+            *request.body_mut() = Body::from(json);
+            request.set_default_content_type("application/json");
+            Ok(())
+        })
+    }
+
+    /// Timeouts for this request, replacing the session's as a whole.
+    pub fn timeout(self, timeout: Timeout) -> RequestBuilder {
+        self.set(|own| own.timeout = Some(timeout))
+    }
+
+    /// The retry policy for this request, replacing the session's (for
+    /// example [`Retry::default().any_method(true)`](Retry::any_method) to
+    /// retry a POST the server deduplicates).
+    pub fn retry(self, policy: Retry) -> RequestBuilder {
+        self.set(|own| own.retry = Some(policy))
+    }
+
+    /// The redirect policy for this request, replacing the session's.
+    pub fn redirect(self, policy: Redirect) -> RequestBuilder {
+        self.set(|own| own.redirect = Some(policy))
+    }
+
+    /// Whether this response is decoded (see [`SessionBuilder::decompress`](crate::SessionBuilder::decompress)).
+    pub fn decompress(self, decompress: bool) -> RequestBuilder {
+        self.set(|own| own.decompress = Some(decompress))
+    }
+
+    /// The largest body read for this response, after decoding.
+    pub fn max_body_size(self, bytes: u64) -> RequestBuilder {
+        self.set(|own| own.max_body = Some(bytes))
+    }
+
+    /// Sends this request through `proxy` instead of the session's proxies
+    /// (natively only).
+    pub fn proxy(self, proxy: Proxy) -> RequestBuilder {
+        self.set(|own| own.proxy = Some(proxy))
+    }
+
+    /// Sends a cookie with this request, besides those of the session's jar.
+    pub fn cookie(self, name: impl fmt::Display, value: impl fmt::Display) -> RequestBuilder {
+        let pair = format!("{name}={value}");
+        self.update(|request| {
+            if pair.contains([';', '\r', '\n']) {
+                return Err(Error::builder(format!("invalid cookie {pair:?}")));
+            }
+            request.overrides.cookies.push(pair);
+            Ok(())
+        })
+    }
+
+    /// The finished request, to send later with [`Session::execute`] (or
+    /// the first mistake made while building it).
+    pub fn build(self) -> Result<Request> {
+        self.request
+    }
+
+    /// Sends the request and waits for the response head.
+    ///
+    /// The body is read later, still under the request's `total` and
+    /// `sock_read` timeouts, with [`Response::text`], [`Response::json`], …
+    pub async fn send(self) -> Result<Response> {
+        let request = self.request?;
+        self.session.execute(request).await
+    }
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.request {
+            Ok(request) => f.debug_tuple("RequestBuilder").field(request).finish(),
+            Err(error) => f.debug_tuple("RequestBuilder").field(error).finish(),
+        }
+    }
+}
+
+/// Standard base64 with padding, for `Basic` credentials.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(base64(input.as_bytes()), expected);
+        }
+    }
+
+    #[test]
+    fn a_user_content_type_wins_over_the_json_default() {
+        let session = Session::new();
+        let request = session
+            .post("http://127.0.0.1/post")
+            .header("content-type", "application/vnd.api+json")
+            .json_text("{}")
+            .build()
+            .unwrap();
+        let types: Vec<_> = request.headers().get_all(CONTENT_TYPE).iter().collect();
+        assert_eq!(types, ["application/vnd.api+json"]);
+    }
+
+    #[test]
+    fn mistakes_surface_at_build() {
+        let session = Session::new();
+        assert!(session
+            .get("http://127.0.0.1/")
+            .header("x", "a\nb")
+            .build()
+            .unwrap_err()
+            .is_builder());
+        assert!(session.get("ftp://127.0.0.1/").build().unwrap_err().is_builder());
+        let request = session.get("http://127.0.0.1/").bearer_auth("secret").build().unwrap();
+        assert!(
+            !format!("{request:?}").contains("secret"),
+            "credentials never show in Debug"
+        );
+    }
+}
