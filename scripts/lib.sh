@@ -100,7 +100,7 @@ ensure_wasm_pack() {
 # ensure_cargo_tool cargo-hack 0.6.46
 ensure_cargo_tool() {
     local tool=$1 version=$2
-    if "$tool" --version 2>/dev/null | grep -q " $version\b"; then
+    if cargo "${tool#cargo-}" --version 2>/dev/null | grep -q " $version\b"; then
         return 0
     fi
     echo "installing $tool $version (once)"

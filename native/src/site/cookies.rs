@@ -4,6 +4,8 @@
 use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde_json::{json, Map, Value};
 
 use super::echo::json_response;
@@ -50,7 +52,7 @@ pub(crate) async fn delete(Query(pairs): Query<Vec<(String, String)>>) -> Respon
 
 /// `/basic-auth/{user}/{password}`: 200 with the right credentials, else 401.
 pub(crate) async fn basic_auth(Path((user, password)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let expected = format!("Basic {}", super::echo::base64(format!("{user}:{password}").as_bytes()));
+    let expected = format!("Basic {}", BASE64.encode(format!("{user}:{password}")));
     let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if given == Some(expected.as_str()) {
         json_response(StatusCode::OK, &json!({"authenticated": true, "user": user}))

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
@@ -146,7 +148,10 @@ impl Echo {
         }
         match std::str::from_utf8(&self.body) {
             Ok(text) => Value::String(text.to_owned()),
-            Err(_) => Value::String(format!("data:application/octet-stream;base64,{}", base64(&self.body))),
+            Err(_) => Value::String(format!(
+                "data:application/octet-stream;base64,{}",
+                BASE64.encode(&self.body)
+            )),
         }
     }
 }
@@ -167,7 +172,7 @@ async fn parse_multipart(content_type: &str, body: Bytes) -> Result<Multipart, m
             Err(_) => format!(
                 "data:{};base64,{}",
                 mime.as_deref().unwrap_or("application/octet-stream"),
-                base64(&data)
+                BASE64.encode(&data)
             ),
         };
         if is_file {
@@ -262,25 +267,6 @@ fn title_case(name: &str) -> String {
     for c in name.chars() {
         out.push(if upper { c.to_ascii_uppercase() } else { c });
         upper = c == '-';
-    }
-    out
-}
-
-pub(crate) fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
     }
     out
 }

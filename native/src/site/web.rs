@@ -108,7 +108,7 @@ fn page_links(n: u32, pages: u32) -> Vec<Target> {
     if n % 15 == 7 {
         links.push(Target::Private(n));
     }
-    if n % 20 == 0 {
+    if n.is_multiple_of(20) {
         links.push(Target::Data(n));
     }
     if n % 50 == 11 {
