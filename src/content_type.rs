@@ -10,7 +10,7 @@ use std::fmt;
 /// use unifetch::ContentType;
 /// let html = ContentType::parse("Text/HTML; Charset=\"Shift_JIS\"").unwrap();
 /// assert_eq!(html.essence(), "text/html");
-/// assert_eq!(html.charset(), Some("Shift_JIS"));
+/// assert_eq!(html.charset(), Some("shift_jis"));
 /// assert!(html.is_html() && !html.is_json());
 /// assert!(ContentType::parse("application/vnd.api+json").unwrap().is_json());
 /// assert!(ContentType::parse("not a type").is_none());
@@ -31,7 +31,7 @@ impl ContentType {
         self.mime.essence_str()
     }
 
-    /// The `charset` parameter, as written.
+    /// The `charset` parameter, in lower case.
     pub fn charset(&self) -> Option<&str> {
         Some(self.mime.get_param(mime::CHARSET)?.as_str())
     }
