@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
-ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2
+ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2 wasm32-wasip1
 ensure_apt chromium chromium-driver tinyproxy
 ensure_wasm_bindgen_cli
 ensure_wasm_pack
@@ -35,13 +35,19 @@ for target in wasm32-unknown-unknown wasm32-wasip2; do
     RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p unifetch --no-deps --locked --target "$target"
 done
 
-step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny"
+step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny, unsupported targets"
 bash scripts/msrv.sh
 for target in "" --target=wasm32-unknown-unknown --target=wasm32-wasip2; do
     cargo hack clippy --quiet --locked --feature-powerset -p unifetch --lib $target -- -D warnings
 done
 cargo deny --log-level error check licenses bans sources
 cargo deny --log-level error --manifest-path wasm/Cargo.toml --config deny.toml check licenses bans sources
+# A WebAssembly target without a transport is refused with one clear error.
+if refused=$(cargo check --quiet --locked -p unifetch --lib --target wasm32-wasip1 2>&1); then
+    echo "unifetch built for wasm32-wasip1, which has no transport" >&2
+    exit 1
+fi
+grep -q "unifetch has no HTTP transport for this WebAssembly target" <<<"$refused" || { echo "$refused" >&2; exit 1; }
 
 step "native: unit, integration and doc tests (tinyproxy and a TLS server included)"
 cargo test --workspace --locked

@@ -170,16 +170,12 @@ impl<'a> Exchange<'a> {
         }
     }
 
-    /// The body for an attempt: the request's own the first time, a copy
-    /// of it later (a stream goes once; the retry policy knows it).
+    /// The body for an attempt: a copy of the request's while it can be
+    /// copied, else the request's own stream (which goes once; the retry
+    /// policy knows it), else an empty stand-in.
     fn next_body(&mut self) -> Body {
-        match &self.body {
-            Some(body) => match body.try_clone() {
-                Some(copy) => copy,
-                None => self.body.take().unwrap_or_else(Body::unreplayable),
-            },
-            None => Body::unreplayable(),
-        }
+        let copy = self.body.as_ref().and_then(Body::try_clone);
+        copy.or_else(|| self.body.take()).unwrap_or_else(Body::unreplayable)
     }
 
     /// One attempt: follows redirects under the policy, storing cookies on

@@ -164,3 +164,23 @@ impl fmt::Display for UnsupportedUrl {
 }
 
 impl std::error::Error for UnsupportedUrl {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Method;
+
+    #[test]
+    fn execute_refuses_a_request_that_is_not_http() {
+        let session = Session::new();
+        for url in ["ftp://127.0.0.1/file", "data:text/plain,hello", "file:///etc/hosts"] {
+            let request = Request::new(Method::GET, url.parse().unwrap());
+            let err = futures::executor::block_on(session.execute(request)).unwrap_err();
+            assert!(err.is_builder(), "{url}: {err:?}");
+            assert_eq!(
+                format!("{err:#}"),
+                format!("invalid request: URL {url:?} is not an http(s) URL with a host")
+            );
+        }
+    }
+}

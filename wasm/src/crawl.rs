@@ -123,17 +123,15 @@ impl Crawl {
 /// the core defines the fields once; JS gets them camelCased (the
 /// top-level names only: values such as error kinds stay as they are).
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let json = serde_json::to_value(value).map_err(|e| invalid(&e.to_string()))?;
-    let json = match json {
-        serde_json::Value::Object(fields) => serde_json::Value::Object(
-            fields
-                .into_iter()
-                .map(|(name, value)| (camel_case(&name), value))
-                .collect(),
-        ),
-        other => other,
-    };
-    js_sys::JSON::parse(&json.to_string())
+    let text = serde_json::to_string(value).map_err(|e| invalid(&e.to_string()))?;
+    let parsed = js_sys::JSON::parse(&text)?;
+    let renamed = Object::new();
+    for entry in Object::entries(parsed.unchecked_ref()).iter() {
+        let entry: Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        Reflect::set(&renamed, &camel_case(&name).into(), &entry.get(1))?;
+    }
+    Ok(renamed.into())
 }
 
 /// `final_url` → `finalUrl`.
