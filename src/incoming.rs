@@ -32,6 +32,8 @@ pub(crate) struct Budget {
 
 enum State {
     Reading(Box<Reading>),
+    /// A body made by the caller ([`Response::from_http`](crate::Response::from_http)): read as it is.
+    Plain(Body),
     Done,
 }
 
@@ -62,13 +64,28 @@ impl Incoming {
         }
     }
 
+    /// A body read as it is: no decoding, limits or deadlines.
+    pub(crate) fn plain(body: Body) -> Incoming {
+        Incoming {
+            state: State::Plain(body),
+        }
+    }
+
     /// The next chunk of data, `None` at the end.
     ///
     /// After the end or an error the transport's body is dropped (aborting
     /// the exchange if it was not finished) and the limit slots are freed.
     pub(crate) fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
-        let State::Reading(reading) = &mut self.state else {
-            return Poll::Ready(None);
+        let reading = match &mut self.state {
+            State::Reading(reading) => reading,
+            State::Plain(body) => {
+                let outcome = poll_data(body, cx);
+                if let Poll::Ready(None | Some(Err(_))) = outcome {
+                    self.state = State::Done;
+                }
+                return outcome;
+            }
+            State::Done => return Poll::Ready(None),
         };
         let outcome = reading
             .poll_chunk(cx)
@@ -85,6 +102,7 @@ impl Incoming {
         match &self.state {
             State::Reading(reading) if reading.decoder.is_none() => reading.body.size_hint().exact(),
             State::Reading(_) => None,
+            State::Plain(body) => body.size_hint().exact(),
             State::Done => Some(0),
         }
     }
@@ -155,5 +173,20 @@ impl Reading {
             return Err(Error::body_limit(self.budget.max_bytes));
         }
         Ok(bytes)
+    }
+}
+
+/// The next data chunk of `body`, past empty chunks and trailers.
+fn poll_data(body: &mut Body, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+    loop {
+        match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) if !data.is_empty() => return Poll::Ready(Some(Ok(data))),
+                _ => continue,
+            },
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
+        }
     }
 }

@@ -8,6 +8,7 @@ use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use http::Method;
 use url::Url;
 
+use crate::hooks::Hooks;
 use crate::redirect::Redirect;
 use crate::{Body, Proxy, Retry, Timeout};
 
@@ -39,6 +40,8 @@ pub(crate) struct Overrides {
     pub(crate) proxy: Option<Proxy>,
     /// Cookies for this request only (`name=value` pairs).
     pub(crate) cookies: Vec<String>,
+    /// Hooks run after the session's.
+    pub(crate) hooks: Option<Hooks>,
 }
 
 impl Request {

@@ -17,6 +17,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TY
 use http::Method;
 use serde::Serialize;
 
+use crate::hooks::Hooks;
 use crate::redirect::Redirect;
 use crate::request::Overrides;
 use crate::{headers, Body, Error, Proxy, Request, Response, Result, Retry, Session, Timeout};
@@ -249,6 +250,16 @@ impl RequestBuilder {
     /// retry a POST the server deduplicates).
     pub fn retry(self, policy: Retry) -> RequestBuilder {
         self.set(|own| own.retry = Some(policy))
+    }
+
+    /// Hooks for this request, run after the session's (see [`hooks`](crate::hooks)).
+    pub fn hooks(self, hooks: Hooks) -> RequestBuilder {
+        self.set(|own| {
+            own.hooks = Some(match own.hooks.take() {
+                Some(earlier) => earlier.then(&hooks),
+                None => hooks,
+            })
+        })
     }
 
     /// The redirect policy for this request, replacing the session's.

@@ -14,7 +14,7 @@ use sync_wrapper::SyncWrapper;
 use url::Url;
 
 use crate::incoming::Incoming;
-use crate::{ContentType, Error, Result, TextEncoding};
+use crate::{Body, ContentType, Error, Result, TextEncoding};
 
 /// A response whose head has arrived; the body is read on demand.
 ///
@@ -44,6 +44,38 @@ impl Response {
             exact_len: body.exact_len(),
             body: SyncWrapper::new(body),
         }
+    }
+
+    /// A response made by you rather than received: for a
+    /// [`before_request`](crate::hooks::Hooks::before_request) hook that
+    /// answers from a cache, or a test double. Its body is read as it is
+    /// (no decoding, limits or timeouts).
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let made = http::Response::builder().status(404).body(unifetch::Body::from("gone")).unwrap();
+    /// let response = unifetch::Response::from_http(made, "https://example.com/".parse().unwrap());
+    /// assert_eq!(response.status(), 404);
+    /// assert_eq!(response.text().await.unwrap(), "gone");
+    /// # });
+    /// ```
+    pub fn from_http(response: http::Response<Body>, url: Url) -> Response {
+        let (head, body) = response.into_parts();
+        Response::new(head, url, Vec::new(), Incoming::plain(body))
+    }
+
+    /// The response with its body read whole into memory (bounded by the
+    /// request's body size limit and timeouts): its connection and limit
+    /// slots are free once this returns. For a response that is kept
+    /// around unread, such as one inside an error.
+    pub async fn buffered(mut self) -> Result<Response> {
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = self.chunk().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        self.exact_len = Some(bytes.len() as u64);
+        self.body = SyncWrapper::new(Incoming::plain(Body::from(bytes.freeze())));
+        Ok(self)
     }
 
     /// The HTTP status.

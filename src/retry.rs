@@ -59,6 +59,7 @@ pub struct Retry {
     retry_after_statuses: Vec<StatusCode>,
     max_retry_after: Duration,
     any_method: bool,
+    methods: Vec<Method>,
     on_retry: Option<Arc<dyn OnRetry>>,
 }
 
@@ -77,6 +78,14 @@ impl Default for Retry {
             retry_after_statuses: codes(&[413, 429, 503]),
             max_retry_after: Duration::from_secs(60),
             any_method: false,
+            methods: vec![
+                Method::GET,
+                Method::HEAD,
+                Method::OPTIONS,
+                Method::PUT,
+                Method::DELETE,
+                Method::TRACE,
+            ],
             on_retry: None,
         }
     }
@@ -142,6 +151,13 @@ impl Retry {
         self
     }
 
+    /// The statuses whose `Retry-After` is honoured (default 413, 429, 503);
+    /// they are retried only if [`statuses`](Self::statuses) lists them too.
+    pub fn retry_after_statuses(mut self, statuses: impl IntoIterator<Item = StatusCode>) -> Retry {
+        self.retry_after_statuses = statuses.into_iter().collect();
+        self
+    }
+
     /// The longest `Retry-After` honoured; a longer one ends the retries
     /// (default 60 s).
     pub fn max_retry_after(mut self, limit: Duration) -> Retry {
@@ -153,6 +169,14 @@ impl Retry {
     /// when the server deduplicates, e.g. with an idempotency key.
     pub fn any_method(mut self, any: bool) -> Retry {
         self.any_method = any;
+        self
+    }
+
+    /// The methods that are retried (default the idempotent ones: GET,
+    /// HEAD, OPTIONS, PUT, DELETE, TRACE), as ky's `retry.methods`.
+    pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Retry {
+        self.methods = methods.into_iter().collect();
+        self.any_method = false;
         self
     }
 
@@ -170,11 +194,7 @@ impl Retry {
 
     /// Whether `method` may be retried under this policy.
     fn allows(&self, method: &Method) -> bool {
-        self.any_method
-            || matches!(
-                *method,
-                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
-            )
+        self.any_method || self.methods.contains(method)
     }
 
     /// The base wait before retry number `retry` (1 for the first retry).
@@ -198,6 +218,7 @@ impl fmt::Debug for Retry {
             .field("budget", &self.budget)
             .field("statuses", &self.statuses)
             .field("any_method", &self.any_method)
+            .field("methods", &self.methods)
             .finish_non_exhaustive()
     }
 }
@@ -285,6 +306,11 @@ impl Attempts {
             rng: seed | 1,
             replayable,
         }
+    }
+
+    /// The number of the coming attempt (1 for the first).
+    pub(crate) fn attempt(&self) -> u32 {
+        self.attempt
     }
 
     /// Whether the policy would retry a failure of `method` at all.
@@ -431,6 +457,29 @@ mod tests {
         assert!(matches!(
             any.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
+        ));
+    }
+
+    #[test]
+    fn the_method_list_and_the_retry_after_statuses_can_be_chosen() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        let policy = Retry::default()
+            .methods([Method::POST])
+            .retry_after_statuses([StatusCode::SERVICE_UNAVAILABLE]);
+        let mut attempts = Attempts::new(policy, true);
+        assert!(matches!(
+            attempts.after_status(&Method::GET, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
+            Next::Done
+        ));
+        assert!(matches!(
+            attempts.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
+            Next::RetryAfter(wait) if wait == Duration::from_secs(7)
+        ));
+        // 429 is retried, but its Retry-After is no longer honoured: the backoff applies.
+        assert!(matches!(
+            attempts.after_status(&Method::POST, &url(), StatusCode::TOO_MANY_REQUESTS, &headers),
+            Next::RetryAfter(wait) if wait < Duration::from_secs(1)
         ));
     }
 

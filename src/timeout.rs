@@ -89,6 +89,8 @@ pub(crate) struct Deadline {
     sleep: Option<BoxFuture<'static, ()>>,
     kind: TimeoutKind,
     limit: Duration,
+    /// When it fires, if it is set.
+    ends: Option<web_time::Instant>,
     fired: bool,
 }
 
@@ -98,6 +100,30 @@ impl Deadline {
             sleep: limit.map(|limit| timer.sleep(limit)),
             kind,
             limit: limit.unwrap_or_default(),
+            ends: limit.map(|limit| web_time::Instant::now() + limit),
+            fired: false,
+        }
+    }
+
+    /// When it fires: `None` for no limit.
+    pub(crate) fn ends(&self) -> Option<web_time::Instant> {
+        self.ends
+    }
+
+    /// A deadline of the same kind and limit that fires at `ends`: the rest
+    /// of a deadline given to a part of the work that outlives the race.
+    pub(crate) fn until(
+        timer: &dyn Timer,
+        kind: TimeoutKind,
+        limit: Option<Duration>,
+        ends: Option<web_time::Instant>,
+    ) -> Deadline {
+        let left = ends.map(|ends| ends.saturating_duration_since(web_time::Instant::now()));
+        Deadline {
+            sleep: left.map(|left| timer.sleep(left)),
+            kind,
+            limit: limit.unwrap_or_default(),
+            ends,
             fired: false,
         }
     }

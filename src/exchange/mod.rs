@@ -5,10 +5,11 @@
 //! ```text
 //! Exchange::run ── total ──────────────────────────────────────────────────────┐
 //!   └ attempts: attempt, wait (backoff or Retry-After), attempt…  (retry.rs)    │
+//!     (hooks.rs: before_request, after_response, before_retry around each)      │
 //!       └ follow_redirects: hop, hop…  (redirect.rs; cookies from and to the jar) │
 //!           └ send (send.rs): wait for slots (connect) → Transport::send        │
 //!             (sock_read armed once the body is handed over) → response head ──┘
-//!   └ into_response: the body decoded, size-limited, under total and sock_read (incoming.rs)
+//!   └ response_from: the body decoded, size-limited, under total and sock_read (incoming.rs)
 //! ```
 
 mod send;
@@ -21,11 +22,12 @@ use url::Url;
 
 use crate::decode::{Coding, Decoder};
 use crate::error::TimeoutKind;
+use crate::hooks::{BeforeRequest, Hooks, RetryDecision};
 use crate::incoming::{Budget, Incoming};
 use crate::limit::{Limiter, Permit};
 use crate::redirect::{self, Hop, Redirect};
 use crate::request::Overrides;
-use crate::retry::{Attempts, Next};
+use crate::retry::{Attempts, Next, RetryEvent, RetryReason};
 use crate::timeout::{Deadline, IdleTimer};
 use crate::transport::{FinalUrl, Platform, Progress, Timer, Transport};
 use crate::{headers, Body, CookieJar, Error, Proxy, Request, Response, Result, Retry, Timeout};
@@ -53,6 +55,7 @@ pub(crate) struct Defaults {
     pub(crate) retry: Retry,
     pub(crate) decompress: bool,
     pub(crate) max_body: u64,
+    pub(crate) hooks: Hooks,
 }
 
 impl Client {
@@ -81,8 +84,42 @@ struct Exchange<'a> {
     /// Whether the core decodes `Content-Encoding` (the platform does not).
     decode: bool,
     max_body: u64,
+    /// The session's hooks, then the request's.
+    hooks: Hooks,
     /// Which phase the exchange is in, for the message of a `total` timeout.
     progress: Progress,
+}
+
+/// An attempt's outcome, as the retry policy sees it.
+enum Attempted {
+    /// From the network, its body not yet wrapped for reading (the common
+    /// case: no hook needed a [`Response`]).
+    Received(Received),
+    /// A response a hook answered with or went through `after_response`.
+    Response(Response),
+}
+
+impl Attempted {
+    fn status(&self) -> StatusCode {
+        match self {
+            Attempted::Received(received) => received.head.status,
+            Attempted::Response(response) => response.status(),
+        }
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        match self {
+            Attempted::Received(received) => &received.head.headers,
+            Attempted::Response(response) => response.headers(),
+        }
+    }
+
+    fn url(&self) -> &Url {
+        match self {
+            Attempted::Received(received) => &received.url,
+            Attempted::Response(response) => response.url(),
+        }
+    }
 }
 
 /// A response head with its body, before the body is wrapped for reading.
@@ -105,6 +142,7 @@ impl<'a> Exchange<'a> {
             max_body,
             proxy,
             cookies,
+            hooks,
         } = own;
         let defaults = &client.defaults;
         let decode = decompress.unwrap_or(defaults.decompress) && !client.platform.decompresses;
@@ -125,6 +163,10 @@ impl<'a> Exchange<'a> {
             cookies,
             decode,
             max_body: max_body.unwrap_or(defaults.max_body),
+            hooks: match hooks {
+                Some(own) => defaults.hooks.clone().then(&own),
+                None => defaults.hooks.clone(),
+            },
             progress: Progress::default(),
         }
     }
@@ -134,24 +176,26 @@ impl<'a> Exchange<'a> {
     async fn run(mut self) -> Result<Response> {
         let mut total = Deadline::new(&*self.client.timer, TimeoutKind::Total, self.timeout.total);
         let progress = self.progress.clone();
-        let received = total
-            .race_with(|| progress.get(), self.attempts())
-            .await
-            .map_err(|e| e.with_url(&self.url))?;
-        Ok(self.into_response(received, total))
+        let ends = total.ends();
+        let outcome = total.race_with(|| progress.get(), self.attempts(ends)).await;
+        match outcome {
+            Ok(Attempted::Received(received)) => Ok(self.response_from(received, total)),
+            Ok(Attempted::Response(response)) => Ok(response),
+            Err(error) => Err(self.hooks.run_before_error(error.with_url(&self.url)).await),
+        }
     }
 
-    /// Attempts the request until it succeeds or the retry policy gives up.
-    async fn attempts(&mut self) -> Result<Received> {
+    /// Attempts the request until it succeeds or the retry policy (or a
+    /// `before_retry` hook) gives up; `total_ends` is when `total` fires.
+    async fn attempts(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
         let replayable = self.body.as_ref().is_some_and(|body| body.try_clone().is_some());
         let mut attempts = Attempts::new(self.retry.clone(), replayable);
         let mut previous: Vec<Error> = Vec::new();
         loop {
-            let outcome = self.follow_redirects().await;
+            let outcome = self.attempt(total_ends).await;
             let next = match &outcome {
-                Ok(received) => {
-                    let head = &received.head;
-                    attempts.after_status(&self.method, &received.url, head.status, &head.headers)
+                Ok(attempted) => {
+                    attempts.after_status(&self.method, attempted.url(), attempted.status(), attempted.headers())
                 }
                 Err(error) => attempts.after_error(&self.method, &self.url, error),
             };
@@ -163,11 +207,95 @@ impl<'a> Exchange<'a> {
                 }
                 Next::RetryAfter(wait) => wait,
             };
-            if let Err(error) = outcome {
-                previous.push(error.with_url(&self.url));
+            let outcome = outcome.map_err(|e| e.with_url(&self.url));
+            if !self.hooks.has_before_retry() {
+                if let Err(error) = outcome {
+                    previous.push(error);
+                }
+                self.client.timer.sleep(wait).await;
+                continue;
             }
+            // Kept for the hooks, which may stop the retries: a response is
+            // read whole first so that it holds no connection while waiting.
+            let failed = match outcome {
+                Ok(attempted) => Ok(self.buffered(attempted, total_ends).await?),
+                Err(error) => Err(error),
+            };
             self.client.timer.sleep(wait).await;
+            if self.retry_stopped(&failed, attempts.attempt() - 1, wait).await? {
+                return failed
+                    .map(Attempted::Response)
+                    .map_err(|e| e.with_previous_attempts(previous));
+            }
+            if let Err(error) = failed {
+                previous.push(error);
+            }
         }
+    }
+
+    /// One attempt: the `before_request` hooks, the exchange with its
+    /// redirects (unless a hook answered), then the `after_response` hooks.
+    async fn attempt(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
+        if self.hooks.has_before_request() {
+            let request = self.hook_request();
+            match self.hooks.run_before_request(request).await? {
+                BeforeRequest::Respond(response) => return Ok(Attempted::Response(response)),
+                BeforeRequest::Send(request) => self.adopt(request),
+            }
+        }
+        let received = self.follow_redirects().await?;
+        if !self.hooks.has_after_response() {
+            return Ok(Attempted::Received(received));
+        }
+        let response = self.response_until(received, total_ends);
+        Ok(Attempted::Response(self.hooks.run_after_response(response).await?))
+    }
+
+    /// The request as hooks see it: what the next attempt would send.
+    fn hook_request(&mut self) -> Request {
+        let mut request = Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        *request.body_mut() = self.next_body();
+        request
+    }
+
+    /// Takes over what a `before_request` hook made of the request.
+    fn adopt(&mut self, request: Request) {
+        let (method, url, headers, body, _) = request.into_parts();
+        self.method = method;
+        self.url = url;
+        self.headers = headers;
+        self.body = Some(body);
+    }
+
+    /// Asks the `before_retry` hooks whether to go on after `failed`.
+    async fn retry_stopped(&self, failed: &Result<Response>, attempt: u32, delay: std::time::Duration) -> Result<bool> {
+        let reason = match failed {
+            Ok(response) => RetryReason::Status(response.status()),
+            Err(error) => RetryReason::Error(error),
+        };
+        let event = RetryEvent {
+            url: &self.url,
+            attempt,
+            delay,
+            reason,
+        };
+        Ok(self.hooks.run_before_retry(&event).await? == RetryDecision::Stop)
+    }
+
+    /// An attempt's response read whole (see [`Response::buffered`]).
+    async fn buffered(&self, attempted: Attempted, total_ends: Option<web_time::Instant>) -> Result<Response> {
+        let response = match attempted {
+            Attempted::Received(received) => self.response_until(received, total_ends),
+            Attempted::Response(response) => response,
+        };
+        response.buffered().await
+    }
+
+    /// The response of `received`, its body under the rest of `total`.
+    fn response_until(&self, received: Received, total_ends: Option<web_time::Instant>) -> Response {
+        let total = Deadline::until(&*self.client.timer, TimeoutKind::Total, self.timeout.total, total_ends);
+        self.response_from(received, total)
     }
 
     /// The body for an attempt: a copy of the request's while it can be
@@ -254,7 +382,7 @@ impl<'a> Exchange<'a> {
 
     /// The response, its body read through the decoder, the size limit and
     /// the `total` and `sock_read` deadlines, holding the limit slots.
-    fn into_response(self, received: Received, total: Deadline) -> Response {
+    fn response_from(&self, received: Received, total: Deadline) -> Response {
         let Received {
             mut head,
             body,

@@ -8,6 +8,7 @@ use url::Url;
 
 use super::{InvalidUrl, Session};
 use crate::exchange::{Client, Defaults};
+use crate::hooks::Hooks;
 use crate::limit::{Limiter, Limits};
 use crate::redirect::Redirect;
 use crate::transport::{self, NetworkConfig, Timer, Transport};
@@ -33,6 +34,7 @@ pub struct SessionBuilder {
     decompress: bool,
     max_body: u64,
     cookies: Option<Arc<CookieJar>>,
+    hooks: Hooks,
     network: NetworkConfig,
     error: Option<Error>,
 }
@@ -57,6 +59,7 @@ impl Default for SessionBuilder {
             decompress: true,
             max_body: DEFAULT_MAX_BODY,
             cookies: None,
+            hooks: Hooks::default(),
             network: NetworkConfig::default(),
             error: None,
         }
@@ -242,6 +245,13 @@ impl SessionBuilder {
         self
     }
 
+    /// Hooks for every request of the session (see [`hooks`](crate::hooks));
+    /// added to those set before.
+    pub fn hooks(mut self, hooks: Hooks) -> SessionBuilder {
+        self.hooks = std::mem::take(&mut self.hooks).then(&hooks);
+        self
+    }
+
     /// Checks the settings and makes the session.
     pub fn build(self) -> Result<Session> {
         if let Some(error) = self.error {
@@ -265,6 +275,7 @@ impl SessionBuilder {
                 retry: self.retry,
                 decompress: self.decompress,
                 max_body: self.max_body,
+                hooks: self.hooks,
             },
         };
         Ok(Session::from_parts(self.base_url, client))

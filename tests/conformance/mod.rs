@@ -107,6 +107,7 @@ macro_rules! ensure {
 mod cookies;
 mod crawl;
 mod encodings;
+mod hooks;
 mod limits;
 mod redirects;
 mod requests;
@@ -116,7 +117,9 @@ mod timeouts;
 // Each harness names scenarios as `conformance::name`; a test binary that
 // runs only some of them leaves the other re-exports unused.
 #[allow(unused_imports)]
-pub use self::{cookies::*, crawl::*, encodings::*, limits::*, redirects::*, requests::*, retries::*, timeouts::*};
+pub use self::{
+    cookies::*, crawl::*, encodings::*, hooks::*, limits::*, redirects::*, requests::*, retries::*, timeouts::*,
+};
 
 /// Calls `$harness!(name, name, …)` with every scenario of this module.
 #[macro_export]
@@ -172,6 +175,12 @@ macro_rules! all_scenarios {
             zstd_bodies_are_decoded,
             decompression_can_be_turned_off,
             body_size_is_limited,
+            hooks_run_in_order_and_may_change_the_request,
+            a_before_request_hook_may_answer,
+            after_response_comes_before_the_retry_policy,
+            before_retry_may_stop_the_retries,
+            before_error_sees_the_final_error,
+            a_buffered_response_frees_its_slot,
         );
     };
 }
