@@ -41,6 +41,8 @@ use crate::transport::{BoxFuture, MaybeSend, MaybeSync};
 use crate::{Error, Request, Response, Result};
 
 /// What a `before_request` hook decides.
+// Moved once per attempt: a `Box` would only make hooks clumsier to write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum BeforeRequest {
     /// Send this request (the one the hook got, changed or not, or another).
