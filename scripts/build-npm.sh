@@ -30,7 +30,7 @@ ensure_wasm_opt
 "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/unifetch_wasm_bg.wasm" -o "$out/unifetch_wasm_bg.wasm"
-cp wasm/js/index.js wasm/js/errors.js wasm/js/index.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MIT LICENSE-APACHE "$out/"
+cp wasm/js/index.js wasm/js/errors.js wasm/js/response.js wasm/js/crawl.js wasm/js/index.d.ts wasm/js/crawl.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MIT LICENSE-APACHE "$out/"
 rm -f "$out/unifetch_wasm.d.ts" "$out/unifetch_wasm_bg.wasm.d.ts" "$out/.gitignore"
 if [ "$name" = unifetch ]; then
     (cd "$out" && npm pack --quiet --pack-destination "$out/..") >/dev/null

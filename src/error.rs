@@ -125,6 +125,7 @@ enum Kind {
     Decode,
     Redirect,
     BodyLimit(u64),
+    Hook,
 }
 
 impl Error {
@@ -148,6 +149,11 @@ impl Error {
     /// A timeout detected in `phase`, for transports to return.
     pub fn timeout(kind: TimeoutKind, phase: Phase) -> Error {
         Error::new(Kind::Timeout(kind, phase, None), None)
+    }
+
+    /// A hook's own failure (see [`hooks`](crate::hooks)): `source` says what.
+    pub fn hook(source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Hook, Some(source.into()))
     }
 
     pub(crate) fn timeout_after(kind: TimeoutKind, phase: Phase, limit: Duration) -> Error {
@@ -262,6 +268,11 @@ impl Error {
         self.inner.kind == Kind::Redirect
     }
 
+    /// A hook failed ([`Error::hook`]).
+    pub fn is_hook(&self) -> bool {
+        self.inner.kind == Kind::Hook
+    }
+
     /// The HTTP status, for [`is_status`](Self::is_status) errors.
     pub fn status(&self) -> Option<StatusCode> {
         match self.inner.kind {
@@ -300,6 +311,7 @@ impl Error {
             Kind::Status(_) => "status",
             Kind::Decode => "decode",
             Kind::Redirect => "redirect",
+            Kind::Hook => "hook",
         }
     }
 }
@@ -322,6 +334,7 @@ impl fmt::Display for Error {
             }
             Kind::Decode => f.write_str("error decoding response body")?,
             Kind::Redirect => f.write_str("redirect error")?,
+            Kind::Hook => f.write_str("hook failed")?,
             Kind::BodyLimit(limit) => write!(f, "response body larger than the limit of {limit} bytes")?,
         }
         if let Some(url) = &self.inner.url {

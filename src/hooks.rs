@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Hooks are async and run in the order they were added, the session's
-//! before the request's. A hook that fails ends the exchange with its error.
+//! before the request's. A hook that fails ends the exchange with its error
+//! (make one of your own with [`Error::hook`]).
 //!
 //! ```
 //! use unifetch::hooks::{BeforeRequest, Hooks, RetryDecision};

@@ -93,6 +93,12 @@ impl Response {
         &self.headers
     }
 
+    /// The response headers, to change (in an
+    /// [`after_response`](crate::hooks::Hooks::after_response) hook, say).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
     /// The URL of this response: the last one after redirects.
     pub fn url(&self) -> &Url {
         &self.url

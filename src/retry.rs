@@ -248,6 +248,7 @@ pub struct RetryEvent<'a> {
     pub(crate) attempt: u32,
     pub(crate) delay: Duration,
     pub(crate) reason: RetryReason<'a>,
+    pub(crate) response: Option<&'a crate::Response>,
 }
 
 impl RetryEvent<'_> {
@@ -269,6 +270,13 @@ impl RetryEvent<'_> {
     /// Why it failed.
     pub fn reason(&self) -> RetryReason<'_> {
         self.reason
+    }
+
+    /// The failed attempt's response, for a retried status (its body read
+    /// whole): given to [`before_retry`](crate::hooks::Hooks::before_retry)
+    /// hooks, not to [`on_retry`](Retry::on_retry) callbacks.
+    pub fn response(&self) -> Option<&crate::Response> {
+        self.response
     }
 }
 
@@ -368,6 +376,7 @@ impl Attempts {
             attempt: self.attempt,
             delay,
             reason,
+            response: None,
         };
         tracing::debug!(url = %url, attempt = self.attempt, ?delay, reason = %reason, "retrying");
         if let Some(on_retry) = &self.policy.on_retry {

@@ -1,4 +1,4 @@
-//! The conformance scenarios in Node, over its global `fetch`.
+//! The conformance scenarios in Node, over `node:http` (the transport unifetch picks in Node).
 #![cfg(all(target_family = "wasm", target_os = "unknown"))]
 
 mod conformance;

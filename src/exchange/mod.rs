@@ -81,6 +81,8 @@ struct Exchange<'a> {
     proxy: Option<Proxy>,
     /// Cookies given for this request only (`name=value` pairs).
     cookies: Vec<String>,
+    /// Whether the caller wants bodies decoded.
+    decompress: bool,
     /// Whether the core decodes `Content-Encoding` (the platform does not).
     decode: bool,
     max_body: u64,
@@ -145,7 +147,8 @@ impl<'a> Exchange<'a> {
             hooks,
         } = own;
         let defaults = &client.defaults;
-        let decode = decompress.unwrap_or(defaults.decompress) && !client.platform.decompresses;
+        let decompress = decompress.unwrap_or(defaults.decompress);
+        let decode = decompress && !client.platform.decompresses;
         let mut headers = headers::merge(&defaults.headers, own_headers);
         if decode && !headers.contains_key(ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
@@ -161,6 +164,7 @@ impl<'a> Exchange<'a> {
             redirect: redirect.unwrap_or_else(|| defaults.redirect.clone()),
             proxy,
             cookies,
+            decompress,
             decode,
             max_body: max_body.unwrap_or(defaults.max_body),
             hooks: match hooks {
@@ -279,6 +283,7 @@ impl<'a> Exchange<'a> {
             attempt,
             delay,
             reason,
+            response: failed.as_ref().ok(),
         };
         Ok(self.hooks.run_before_retry(&event).await? == RetryDecision::Stop)
     }

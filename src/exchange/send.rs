@@ -49,6 +49,7 @@ impl Exchange<'_> {
             proxy: self.proxy.clone(),
             follow_redirects: self.redirect.follows(),
             cookies: client.cookies.is_some(),
+            decompress: self.decompress,
         };
         self.progress.set(Phase::Headers);
         let mut exchange = client.transport.send(request, options);

@@ -26,8 +26,10 @@
 //!   which) is an [`is_connect`](crate::Error::is_connect) error carrying the
 //!   JS error's message and `cause`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -38,24 +40,60 @@ use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, ReadableStreamDefaultReader, RequestCache, RequestCredentials, RequestInit, RequestRedirect,
-    ResponseType,
-};
+use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, ResponseType};
 
 use super::{BoxFuture, FinalUrl, Phase, Platform, SendOptions, Timer, Transport};
 use crate::{Body, Error, Result};
 
-#[wasm_bindgen]
+// One JS call each where Rust would make one per field or header: a
+// request costs a few calls across the boundary, not dozens.
+#[wasm_bindgen(inline_js = r#"
+export function fetchWith(url, method, headerBlock, body, redirect, credentials, signal) {
+  const headers = [];
+  for (const line of headerBlock.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.push([line.slice(0, colon), line.slice(colon + 1)]);
+  }
+  const init = { method, headers, redirect, credentials, cache: 'no-store', signal };
+  if (body !== undefined) init.body = body;
+  return fetch(url, init);
+}
+export function headerBlock(headers) {
+  let block = '';
+  for (const [name, value] of headers) block += name + ':' + value + '\n';
+  return block;
+}
+export function startTimer(wake, id, milliseconds) {
+  return setTimeout(wake, milliseconds, id);
+}
+export function stopTimer(handle) {
+  clearTimeout(handle);
+}
+"#)]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &web_sys::Request) -> Promise;
+    /// `fetch(url, init)` with the headers given as `name:value` lines.
+    #[wasm_bindgen(js_name = fetchWith)]
+    fn fetch_with(
+        url: &str,
+        method: &str,
+        header_block: &str,
+        body: Option<Uint8Array>,
+        redirect: &str,
+        credentials: &str,
+        signal: &AbortSignal,
+    ) -> Promise;
 
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &js_sys::Function, milliseconds: f64) -> JsValue;
+    /// The headers as `name:value` lines.
+    #[wasm_bindgen(js_name = headerBlock)]
+    fn header_block(headers: &web_sys::Headers) -> String;
 
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
+    /// `setTimeout(wake, milliseconds, id)`.
+    #[wasm_bindgen(js_name = startTimer)]
+    fn start_timer(wake: &js_sys::Function, id: u32, milliseconds: f64) -> JsValue;
+
+    /// `clearTimeout(handle)`.
+    #[wasm_bindgen(js_name = stopTimer)]
+    fn stop_timer(handle: &JsValue);
 }
 
 /// The [`Transport`] of `wasm32-unknown-unknown`: the global `fetch`.
@@ -81,7 +119,7 @@ impl FetchTransport {
 }
 
 /// Whether `globalThis.process.versions.node` exists.
-fn running_in_node() -> bool {
+pub(super) fn running_in_node() -> bool {
     let lookup = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
     lookup(&js_sys::global(), "process")
         .filter(|p| p.is_object())
@@ -98,14 +136,14 @@ impl Transport for FetchTransport {
         options: SendOptions,
     ) -> BoxFuture<'static, Result<http::Response<Body>>> {
         let redirect = if self.node || !options.follow_redirects {
-            RequestRedirect::Manual
+            "manual"
         } else {
-            RequestRedirect::Follow
+            "follow"
         };
         let credentials = if options.cookies && !self.node {
-            RequestCredentials::Include
+            "include"
         } else {
-            RequestCredentials::SameOrigin
+            "same-origin"
         };
         Box::pin(send(request, redirect, credentials))
     }
@@ -115,22 +153,25 @@ impl Transport for FetchTransport {
     }
 }
 
-async fn send(
-    request: http::Request<Body>,
-    redirect: RequestRedirect,
-    credentials: RequestCredentials,
-) -> Result<http::Response<Body>> {
+async fn send(request: http::Request<Body>, redirect: &str, credentials: &str) -> Result<http::Response<Body>> {
     let guard = AbortGuard::new()?;
-    let init = RequestInit::new();
-    init.set_redirect(redirect);
-    init.set_credentials(credentials);
-    // Like the native client, no HTTP cache: it would also serialize
-    // identical requests in flight behind Chromium's cache lock.
-    init.set_cache(RequestCache::NoStore);
-    init.set_signal(Some(&guard.controller.signal()));
-    let request = js_request(request, init).await?;
-
-    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let mut headers = String::new();
+    for (name, value) in &parts.headers {
+        headers.push_str(name.as_str());
+        headers.push(':');
+        headers.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        headers.push('\n');
+    }
+    let body = (!body.is_empty()).then(|| Uint8Array::from(&body[..]));
+    // Like the native client, no HTTP cache (`cache: "no-store"`): it would
+    // also serialize identical requests in flight behind Chromium's cache lock.
+    let url = parts.uri.to_string();
+    let method = parts.method.as_str();
+    let signal = guard.controller.signal();
+    let fetched = fetch_with(&url, method, &headers, body, redirect, credentials, &signal);
+    let response: web_sys::Response = JsFuture::from(fetched)
         .await
         .map_err(|e| Error::transport(Phase::Connect, JsError::from(e)))?
         .unchecked_into();
@@ -139,55 +180,50 @@ async fn send(
             "the browser does not show redirect responses to scripts; this session's policy does not follow them",
         ));
     }
+    let head = response_head(&response)?;
     let body = match response.body() {
+        None => {
+            let mut guard = guard;
+            guard.disarm();
+            Body::empty()
+        }
+        Some(_) if small_body(&head) => Body::from_http_body(FetchBody {
+            state: Reading::Whole(JsFuture::from(
+                response
+                    .array_buffer()
+                    .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?,
+            )),
+            guard,
+        }),
         Some(stream) => {
             let reader = ReadableStreamDefaultReader::new(&stream)
                 .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
             Body::from_http_body(FetchBody {
-                reader,
-                pending: None,
-                _guard: guard,
+                state: Reading::Chunks { reader, pending: None },
+                guard,
             })
         }
-        None => Body::empty(),
     };
-    response_head(&response)
-        .body(body)
-        .map_err(|e| Error::transport(Phase::Headers, e))
+    head.body(body).map_err(|e| Error::transport(Phase::Headers, e))
 }
 
-/// The JS `Request` for `request`, its body collected first.
-async fn js_request(request: http::Request<Body>, init: RequestInit) -> Result<web_sys::Request> {
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    init.set_method(parts.method.as_str());
-    let headers = web_sys::Headers::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
-    for (name, value) in &parts.headers {
-        let value = String::from_utf8_lossy(value.as_bytes());
-        headers
-            .append(name.as_str(), &value)
-            .map_err(|e| Error::builder(JsError::from(e)))?;
-    }
-    init.set_headers(&headers);
-    if !body.is_empty() {
-        init.set_body(&Uint8Array::from(&body[..]));
-    }
-    let url = parts.uri.to_string();
-    web_sys::Request::new_with_str_and_init(&url, &init).map_err(|e| Error::builder(JsError::from(e)))
+/// Bodies up to this declared length are read in one call (`arrayBuffer()`)
+/// rather than chunk by chunk: one promise instead of a reader and two reads.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// Whether the response declares a body of at most [`SMALL_BODY`] bytes.
+fn small_body(head: &http::response::Builder) -> bool {
+    head.headers_ref()
+        .and_then(|headers| headers.get(http::header::CONTENT_LENGTH))
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|length| length <= SMALL_BODY)
 }
 
 /// Status, headers and (after redirects the browser followed) the final URL.
-fn response_head(response: &web_sys::Response) -> http::response::Builder {
+fn response_head(response: &web_sys::Response) -> Result<http::response::Builder> {
     let mut head = http::Response::builder().status(response.status());
-    for entry in js_sys::try_iter(&response.headers())
-        .ok()
-        .flatten()
-        .into_iter()
-        .flatten()
-    {
-        let Ok(entry) = entry else { continue };
-        let pair: js_sys::Array = entry.unchecked_into();
-        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+    for line in header_block(&response.headers()).lines() {
+        if let Some((name, value)) = line.split_once(':') {
             head = head.header(name, value);
         }
     }
@@ -196,35 +232,57 @@ fn response_head(response: &web_sys::Response) -> http::response::Builder {
             head = head.extension(FinalUrl(url));
         }
     }
-    head
+    Ok(head)
 }
 
-/// Aborts the fetch when dropped (a no-op once it has completed).
+/// Aborts the fetch when dropped, unless it has completed ([`disarm`](Self::disarm)).
 struct AbortGuard {
     controller: AbortController,
+    armed: bool,
 }
 
 impl AbortGuard {
     fn new() -> Result<AbortGuard> {
         let controller = AbortController::new().map_err(|e| Error::transport(Phase::Send, JsError::from(e)))?;
-        Ok(AbortGuard { controller })
+        Ok(AbortGuard {
+            controller,
+            armed: true,
+        })
+    }
+
+    /// The exchange is over: nothing to abort (and aborting would cost a
+    /// `DOMException` and an event for nothing).
+    fn disarm(&mut self) {
+        self.armed = false;
     }
 }
 
 impl Drop for AbortGuard {
     fn drop(&mut self) {
-        self.controller.abort();
+        if self.armed {
+            self.controller.abort();
+        }
     }
 }
 
-/// A response body read from the stream's reader, one chunk per `read()`.
+/// A response body read from the platform: whole when it is small, else
+/// from the stream's reader, one chunk per `read()`.
 ///
-/// Dropping it drops the guard, whose abort errors the stream and releases
-/// the connection.
+/// Dropping it before its end drops the guard, whose abort errors the
+/// stream and releases the connection.
 struct FetchBody {
-    reader: ReadableStreamDefaultReader,
-    pending: Option<JsFuture>,
-    _guard: AbortGuard,
+    state: Reading,
+    guard: AbortGuard,
+}
+
+enum Reading {
+    /// `arrayBuffer()` under way.
+    Whole(JsFuture),
+    Chunks {
+        reader: ReadableStreamDefaultReader,
+        pending: Option<JsFuture>,
+    },
+    Done,
 }
 
 impl http_body::Body for FetchBody {
@@ -233,27 +291,45 @@ impl http_body::Body for FetchBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
         let this = &mut *self;
-        let reader = &this.reader;
-        let read = this.pending.get_or_insert_with(|| JsFuture::from(reader.read()));
-        let result = match read.poll_unpin(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
+        let chunk = match &mut this.state {
+            Reading::Done => return Poll::Ready(None),
+            Reading::Whole(whole) => match whole.poll_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(buffer) => {
+                    this.state = Reading::Done;
+                    this.guard.disarm();
+                    let buffer = buffer.map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
+                    Some(Uint8Array::new(&buffer).to_vec()).filter(|bytes| !bytes.is_empty())
+                }
+            },
+            Reading::Chunks { reader, pending } => {
+                let read = pending.get_or_insert_with(|| JsFuture::from(reader.read()));
+                let result = match read.poll_unpin(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(result) => result,
+                };
+                *pending = None;
+                let chunk = result.map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
+                let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+                    .ok()
+                    .and_then(|done| done.as_bool())
+                    .unwrap_or(true);
+                if done {
+                    this.state = Reading::Done;
+                    this.guard.disarm();
+                    None
+                } else {
+                    let value = Reflect::get(&chunk, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
+                    Some(
+                        value
+                            .dyn_into::<Uint8Array>()
+                            .map(|array| array.to_vec())
+                            .unwrap_or_default(),
+                    )
+                }
+            }
         };
-        this.pending = None;
-        let chunk = result.map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
-        let done = Reflect::get(&chunk, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|done| done.as_bool())
-            .unwrap_or(true);
-        if done {
-            return Poll::Ready(None);
-        }
-        let value = Reflect::get(&chunk, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);
-        let bytes = value
-            .dyn_into::<Uint8Array>()
-            .map(|array| array.to_vec())
-            .unwrap_or_default();
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(bytes)))))
+        Poll::Ready(chunk.map(|bytes| Ok(Frame::data(Bytes::from(bytes)))))
     }
 }
 
@@ -288,7 +364,9 @@ impl std::fmt::Display for JsError {
 impl std::error::Error for JsError {}
 
 /// The [`Timer`] of `wasm32-unknown-unknown`: the global `setTimeout`,
-/// cleared when the sleep is dropped.
+/// cleared when the sleep is dropped. Every timer calls back the same
+/// function with its number (a closure per timer would cost a JS function
+/// and a finalizer each).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct JsTimer;
 
@@ -298,42 +376,79 @@ impl Timer for JsTimer {
     }
 }
 
+thread_local! {
+    /// The sleeps waiting, by number: fired or not, and whom to wake.
+    static SLEEPS: RefCell<Sleeps> = RefCell::new(Sleeps::default());
+    /// `wake(id)`, the callback of every timer.
+    static WAKE: Closure<dyn Fn(u32)> = Closure::new(|id: u32| {
+        let waker = SLEEPS.with(|sleeps| {
+            let mut sleeps = sleeps.borrow_mut();
+            let state = sleeps.waiting.get_mut(&id)?;
+            state.fired = true;
+            state.waker.take()
+        });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    });
+}
+
+#[derive(Default)]
+struct Sleeps {
+    next: u32,
+    waiting: HashMap<u32, SleepState>,
+}
+
+#[derive(Default)]
+struct SleepState {
+    fired: bool,
+    waker: Option<Waker>,
+}
+
 struct Sleep {
-    fired: futures_channel::oneshot::Receiver<()>,
+    id: u32,
     handle: JsValue,
-    _callback: Closure<dyn FnMut()>,
 }
 
 impl Sleep {
     fn new(duration: Duration) -> Sleep {
-        let (fire, fired) = futures_channel::oneshot::channel();
-        let mut fire = Some(fire);
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            if let Some(fire) = fire.take() {
-                let _ = fire.send(());
-            }
+        let id = SLEEPS.with(|sleeps| {
+            let mut sleeps = sleeps.borrow_mut();
+            sleeps.next = sleeps.next.wrapping_add(1);
+            let id = sleeps.next;
+            sleeps.waiting.insert(id, SleepState::default());
+            id
         });
         // setTimeout's delay is a signed 32-bit number of milliseconds.
         let milliseconds = duration.as_millis().min(i32::MAX as u128) as f64;
-        let handle = set_timeout(callback.as_ref().unchecked_ref(), milliseconds);
-        Sleep {
-            fired,
-            handle,
-            _callback: callback,
-        }
+        let handle = WAKE.with(|wake| start_timer(wake.as_ref().unchecked_ref(), id, milliseconds));
+        Sleep { id, handle }
     }
 }
 
 impl std::future::Future for Sleep {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.fired.poll_unpin(cx).map(|_| ())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        SLEEPS.with(|sleeps| {
+            let mut sleeps = sleeps.borrow_mut();
+            let Some(state) = sleeps.waiting.get_mut(&self.id) else {
+                return Poll::Ready(());
+            };
+            if state.fired {
+                return Poll::Ready(());
+            }
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        clear_timeout(&self.handle);
+        let fired = SLEEPS.with(|sleeps| sleeps.borrow_mut().waiting.remove(&self.id).is_some_and(|s| s.fired));
+        if !fired {
+            stop_timer(&self.handle);
+        }
     }
 }

@@ -14,9 +14,12 @@
 //!
 //! * **hyper** (native): the future resolves at the response head; the body
 //!   streams from `Incoming`; dropping either cancels.
-//! * **fetch** (browser, Node): `fetch()` resolves at the head; the body is a
-//!   `ReadableStream`; cancellation is an `AbortController` that the body keeps
-//!   alive, so dropping the future or the body aborts for real.
+//! * **fetch** (browsers, workers, Deno): `fetch()` resolves at the head; the
+//!   body is a `ReadableStream`; cancellation is an `AbortController` that the
+//!   body keeps alive, so dropping the future or the body aborts for real.
+//! * **node:http** (Node, same target, chosen at run time): the response
+//!   callback is the head; the body streams from the `IncomingMessage`;
+//!   dropping either destroys the request.
 //! * **wasi:http**: `outgoing-handler.handle` returns a `future-incoming-response`
 //!   that resolves at the head; `incoming-body` streams; dropping the resources
 //!   cancels. `request-options` carry the connect / first-byte / between-bytes
@@ -57,6 +60,11 @@ mod fetch;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
 pub use self::fetch::FetchTransport;
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+mod node;
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+#[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
+pub use self::node::NodeTransport;
 
 #[cfg(all(target_family = "wasm", target_os = "wasi"))]
 mod wasi;
@@ -137,6 +145,9 @@ pub struct SendOptions {
     /// Whether the session keeps cookies. A platform with its own jar
     /// (browsers) then sends and stores them.
     pub cookies: bool,
+    /// Whether the caller wants bodies decoded. A platform that decodes
+    /// ([`Platform::decompresses`]) and can be told not to honours it.
+    pub decompress: bool,
 }
 
 /// What the platform under a transport already does by itself, so that the
@@ -295,7 +306,13 @@ pub(crate) fn default_transport(config: &NetworkConfig) -> Result<Arc<dyn Transp
     #[cfg(all(target_family = "wasm", target_os = "unknown"))]
     {
         let _ = config;
-        Ok(Arc::new(FetchTransport::new()))
+        if self::fetch::running_in_node() {
+            // One thread on this target: the agents it keeps need not be `Send`.
+            #[allow(clippy::arc_with_non_send_sync)]
+            Ok(Arc::new(NodeTransport::new()))
+        } else {
+            Ok(Arc::new(FetchTransport::new()))
+        }
     }
     #[cfg(all(target_family = "wasm", target_os = "wasi"))]
     {

@@ -5,7 +5,7 @@ export class UnifetchError extends Error {
   constructor(message, details = {}) {
     super(message, details.cause ? { cause: details.cause } : undefined);
     this.name = 'UnifetchError';
-    /** 'timeout', 'connect', 'request', 'body', 'too_large', 'status', 'decode', 'redirect' or 'builder'. */
+    /** 'timeout', 'connect', 'request', 'body', 'too_large', 'status', 'decode', 'redirect', 'hook' or 'builder'. */
     this.kind = details.kind;
     /** Where in the exchange: 'pool', 'dns', 'connect', 'tls', 'send', 'headers' or 'body'. */
     this.phase = details.phase ?? undefined;
@@ -31,9 +31,13 @@ export class NetworkError extends UnifetchError {
   }
 }
 
-/** The server answered with a non-2xx status; `.response` is the response. */
+/**
+ * The server answered with a non-2xx status: `.response` is the response
+ * (its body already read, so it holds no connection), with ky's `.request`
+ * and `.options`.
+ */
 export class HTTPError extends UnifetchError {
-  constructor(response) {
+  constructor(response, request = undefined, options = undefined) {
     const reason = response.statusText ? ` ${response.statusText}` : '';
     super(`Request failed with status code ${response.status}${reason}: ${response.url}`, {
       kind: 'status',
@@ -41,6 +45,8 @@ export class HTTPError extends UnifetchError {
     });
     this.name = 'HTTPError';
     this.response = response;
+    this.request = request;
+    this.options = options;
   }
 }
 
@@ -57,9 +63,4 @@ const CLASS_OF_KIND = {
 export function makeError(message, details) {
   const Class = CLASS_OF_KIND[details.kind] ?? UnifetchError;
   return new Class(message, details);
-}
-
-/** Makes the HTTPError of a non-2xx response. */
-export function makeHttpError(response) {
-  return new HTTPError(response);
 }

@@ -1,8 +1,8 @@
 //! `session.crawl(urls, options)`: the portable crawler, as an async
-//! iterator of page records (`index.js` adds `Symbol.asyncIterator`), with
-//! `stop()` and `progress()`.
+//! iterator of page records (`crawl.js` adds `Symbol.asyncIterator` and
+//! `return()`), with `stop()`, `close()`, `progress()` and `signal`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -13,22 +13,26 @@ use unifetch::crawl::{Crawler, Scope, StopHandle, Summary};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::abort::{guarded, Abort};
 use crate::errors::{self, invalid};
 use crate::options::field;
-use crate::session::Session;
+use crate::session::CoreSession;
 
 #[wasm_bindgen]
-impl Session {
+impl CoreSession {
     /// Crawls from `urls` with `{ concurrency, perHost, delay, maxDepth,
-    /// maxPages, obeyRobots, followLinks, allow, deny }`.
+    /// maxPages, obeyRobots, followLinks, allow, deny, signal }`.
     pub fn crawl(&self, urls: Array, options: JsValue) -> Result<Crawl, JsValue> {
         let crawler = crawler(self.inner.clone(), &options)?;
+        let abort = Abort::new(&field(&options, "signal").unwrap_or(JsValue::UNDEFINED))?;
         let urls: Vec<String> = urls.iter().filter_map(|u| u.as_string()).collect();
         let crawl = crawler.crawl(&urls).map_err(|e| errors::to_js(&e))?;
         Ok(Crawl {
             stopper: crawl.stopper(),
             crawl: Rc::new(RefCell::new(Some(crawl))),
             last_summary: Rc::default(),
+            abort,
+            closed: Rc::default(),
         })
     }
 }
@@ -80,33 +84,44 @@ pub struct Crawl {
     crawl: Rc<RefCell<Option<unifetch::crawl::Crawl>>>,
     stopper: StopHandle,
     last_summary: Rc<RefCell<Summary>>,
+    abort: Option<Abort>,
+    /// Set by `close()`: a `next()` in flight drops the crawl when it returns.
+    closed: Rc<Cell<bool>>,
 }
 
 #[wasm_bindgen]
 impl Crawl {
     /// The next page record, as an iterator result (`done` at the end).
     pub fn next(&self) -> Promise {
-        let (cell, last) = (self.crawl.clone(), self.last_summary.clone());
+        let (cell, last, abort) = (self.crawl.clone(), self.last_summary.clone(), self.abort.clone());
+        let closed = self.closed.clone();
         future_to_promise(async move {
-            let mut crawl = cell
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| invalid("next() called before the previous call finished"))?;
-            let record = crawl.next().await;
+            let Some(mut crawl) = cell.borrow_mut().take() else {
+                return done(None);
+            };
+            // An abort drops the crawl: every request in flight with it.
+            let record = guarded(abort.clone(), async { Ok(crawl.next().await) }).await?;
             *last.borrow_mut() = crawl.summary();
-            *cell.borrow_mut() = Some(crawl);
-            let result = Object::new();
-            Reflect::set(&result, &"done".into(), &record.is_none().into())?;
-            if let Some(record) = record {
-                Reflect::set(&result, &"value".into(), &to_js(&record)?)?;
+            if record.is_some() && !closed.get() {
+                *cell.borrow_mut() = Some(crawl);
             }
-            Ok(result.into())
+            done(record)
         })
     }
 
     /// Stops the crawl: nothing new starts, pages in flight still arrive.
     pub fn stop(&self) {
         self.stopper.stop();
+    }
+
+    /// Ends the crawl at once: requests in flight are dropped, `next()`
+    /// says `done` (what leaving a `for await` loop calls).
+    pub fn close(&self) {
+        self.stopper.stop();
+        self.closed.set(true);
+        if let Some(crawl) = self.crawl.borrow_mut().take() {
+            *self.last_summary.borrow_mut() = crawl.summary();
+        }
     }
 
     /// Pages, errors, bytes, in flight, queued, pages per second, …
@@ -117,6 +132,16 @@ impl Crawl {
         };
         to_js(&summary)
     }
+}
+
+/// An iterator result: `{ value: record, done: false }` or `{ done: true }`.
+fn done(record: Option<unifetch::crawl::PageRecord>) -> Result<JsValue, JsValue> {
+    let result = Object::new();
+    Reflect::set(&result, &"done".into(), &record.is_none().into())?;
+    if let Some(record) = record {
+        Reflect::set(&result, &"value".into(), &to_js(&record)?)?;
+    }
+    Ok(result.into())
 }
 
 /// A record or summary of the core as a plain JS object, through JSON:

@@ -1,35 +1,23 @@
-//! Errors as JS `Error` subclasses: `TimeoutError`, `HTTPError` (with the
-//! response), `NetworkError`, and their base `UnifetchError`, each with
-//! `.kind`, `.phase`, `.url` and `.cause`. The classes, and which kind of
-//! the core's errors each stands for, are in the package's `errors.js`,
-//! whose factories are registered at load time.
+//! Errors as JS values: the core's errors as the package's error classes
+//! (`TimeoutError`, `NetworkError`, `HTTPError`, their base
+//! `UnifetchError`, each with `.kind`, `.phase`, `.url` and `.cause`), and
+//! what a JS hook threw as it was thrown. The classes, and which kind of
+//! the core's errors each stands for, are in the package's `errors.js`.
 
-use std::cell::RefCell;
-
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
-thread_local! {
-    static FACTORIES: RefCell<Option<Factories>> = const { RefCell::new(None) };
-}
-
-/// The package's `errors.js` functions that make JS errors.
-struct Factories {
-    /// `(message, details)` → the error class of `details.kind`.
-    error: Function,
-    /// `(response)` → an `HTTPError`.
-    http: Function,
-}
-
-/// Called once by `index.js` with the functions that make JS errors.
-#[wasm_bindgen(js_name = registerErrors)]
-pub fn register_errors(error: Function, http: Function) {
-    FACTORIES.with(|factories| *factories.borrow_mut() = Some(Factories { error, http }));
-}
+use crate::bridge;
+use crate::handoff;
+use crate::response::CoreResponse;
 
 /// A unifetch error as a JS error: the core's message, kind, phase,
-/// timeout, URL and causes (`errors.js` picks the class from the kind).
+/// timeout, URL and causes (`errors.js` picks the class from the kind);
+/// a JS hook's exception is given back as it was thrown.
 pub(crate) fn to_js(error: &unifetch::Error) -> JsValue {
+    if let Some(thrown) = handoff::take_thrown(error) {
+        return thrown;
+    }
     let details = js_sys::Object::new();
     let set = |key: &str, value: JsValue| {
         let _ = Reflect::set(&details, &key.into(), &value);
@@ -46,11 +34,14 @@ pub(crate) fn to_js(error: &unifetch::Error) -> JsValue {
 }
 
 /// An `HTTPError` carrying `response`, for a non-2xx status.
-pub(crate) fn http_error(response: JsValue, status: u16, url: &str) -> JsValue {
-    let factory = FACTORIES.with(|factories| factories.borrow().as_ref().map(|f| f.http.clone()));
-    match factory {
-        Some(http) => http.call1(&JsValue::NULL, &response).unwrap_or_else(|e| e),
-        None => js_sys::Error::new(&format!("HTTP status {status} for {url}")).into(),
+pub(crate) fn http_error(response: CoreResponse) -> JsValue {
+    let status = response.status();
+    match bridge::get() {
+        Some(bridge) => bridge
+            .make_http_error
+            .call1(&JsValue::NULL, &response.into())
+            .unwrap_or_else(|e| e),
+        None => js_sys::Error::new(&format!("HTTP status {status}")).into(),
     }
 }
 
@@ -61,10 +52,15 @@ pub(crate) fn invalid(message: &str) -> JsValue {
     make(message, details)
 }
 
+/// A JS `TypeError`, for a misused response (as fetch throws).
+pub(crate) fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
 fn make(message: &str, details: js_sys::Object) -> JsValue {
-    let factory = FACTORIES.with(|factories| factories.borrow().as_ref().map(|f| f.error.clone()));
-    match factory {
-        Some(error) => error
+    match bridge::get() {
+        Some(bridge) => bridge
+            .make_error
             .apply(&JsValue::NULL, &Array::of2(&message.into(), &details))
             .unwrap_or_else(|e| e),
         None => js_sys::Error::new(message).into(),

@@ -2,22 +2,27 @@
 //! the same Rust core that runs natively and in WASI.
 //!
 //! ```js
-//! import { Session } from 'unifetch';
-//! const api = new Session({ prefixUrl: 'http://127.0.0.1:8080', timeout: 5000, retry: 2 });
-//! const body = await api.get('get', { searchParams: { name: '钢铁知识库' } }).then(r => r.json());
+//! import uf from 'unifetch';
+//! const body = await uf.get('http://127.0.0.1:8080/get', { searchParams: { name: '钢铁知识库' } }).json();
 //! ```
 //!
-//! Naming follows JS: camelCase options, durations in milliseconds,
-//! Promises, async iterators (added by the package's `index.js`, which also
-//! defines the error classes and hands them to [`register_errors`]).
+//! This crate converts between JS values and the core's; the package's
+//! `index.js` builds ky's API on it (the instance, the response class with
+//! fetch's members, the error classes) and registers the functions Rust
+//! calls back ([`register_bridge`]). Naming follows JS: camelCase options,
+//! durations in milliseconds, promises.
 
+mod abort;
+mod bridge;
 #[cfg(feature = "crawl")]
 mod crawl;
 mod errors;
+mod handoff;
+mod hooks;
 mod options;
 mod response;
 mod session;
 
-pub use errors::register_errors;
-pub use response::{ChunkReader, UnifetchResponse};
-pub use session::Session;
+pub use bridge::register_bridge;
+pub use response::{decode_text, CoreResponse};
+pub use session::CoreSession;

@@ -103,7 +103,8 @@ fn timeout(value: &JsValue) -> Result<Timeout, JsValue> {
 }
 
 /// `retry`: a number of retries, or ky's `{ limit, methods, statusCodes,
-/// delay, backoffLimit, maxRetryAfter, jitter }`.
+/// afterStatusCodes, maxRetryAfter, backoffLimit, delay, jitter }` (`delay`
+/// is the first wait in milliseconds; each next one doubles).
 fn retry(value: &JsValue) -> Result<Retry, JsValue> {
     if let Some(limit) = value.as_f64() {
         return Ok(Retry::default().max_attempts(limit as u32 + 1));
@@ -112,25 +113,26 @@ fn retry(value: &JsValue) -> Result<Retry, JsValue> {
     if let Some(limit) = number(value, "limit")? {
         policy = policy.max_attempts(limit as u32 + 1);
     }
-    if let Some(methods) = field(value, "methods") {
-        let methods: Array = methods.unchecked_into();
-        let any = methods.iter().filter_map(|m| m.as_string()).any(|m| {
-            let method = m.to_ascii_uppercase();
-            method == "POST" || method == "PATCH"
-        });
-        policy = policy.any_method(any);
+    if let Some(methods) = list(value, "methods")? {
+        let methods: Result<Vec<Method>, JsValue> = methods
+            .iter()
+            .map(|m| method(&m.as_string().unwrap_or_default()))
+            .collect();
+        policy = policy.methods(methods?);
     }
-    if let Some(codes) = field(value, "statusCodes") {
-        let codes: Array = codes.unchecked_into();
-        policy = policy.statuses(
-            codes
-                .iter()
-                .filter_map(|c| c.as_f64())
-                .filter_map(|c| StatusCode::from_u16(c as u16).ok()),
-        );
+    if let Some(codes) = list(value, "statusCodes")? {
+        policy = policy.statuses(status_codes(&codes));
     }
-    if let Some(delay) = millis(value, "delay")? {
-        policy = policy.base_delay(delay);
+    if let Some(codes) = list(value, "afterStatusCodes")? {
+        policy = policy.retry_after_statuses(status_codes(&codes));
+    }
+    if let Some(delay) = field(value, "delay") {
+        if delay.is_function() {
+            return Err(invalid(
+                "option retry.delay must be the first wait in milliseconds (a function is not supported)",
+            ));
+        }
+        policy = policy.base_delay(millis(value, "delay")?.unwrap_or_default());
     }
     if let Some(limit) = millis(value, "backoffLimit")? {
         policy = policy.max_delay(limit);
@@ -142,6 +144,23 @@ fn retry(value: &JsValue) -> Result<Retry, JsValue> {
         policy = policy.jitter(jitter);
     }
     Ok(policy)
+}
+
+/// The array at `key`, if any.
+fn list(object: &JsValue, key: &str) -> Result<Option<Array>, JsValue> {
+    match field(object, key) {
+        None => Ok(None),
+        Some(value) if Array::is_array(&value) => Ok(Some(value.unchecked_into())),
+        Some(_) => Err(invalid(&format!("option {key} must be an array"))),
+    }
+}
+
+fn status_codes(codes: &Array) -> Vec<StatusCode> {
+    codes
+        .iter()
+        .filter_map(|c| c.as_f64())
+        .filter_map(|c| StatusCode::from_u16(c as u16).ok())
+        .collect()
 }
 
 /// `redirect`: `"follow"` (default), `"manual"` (do not follow), or a hop limit.
@@ -158,10 +177,37 @@ fn redirect(value: &JsValue) -> Result<Redirect, JsValue> {
 
 /// What a session adds on top of the core's: ky's URL prefix and whether
 /// non-2xx responses throw.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct JsSettings {
     pub(crate) prefix_url: Option<String>,
-    pub(crate) throw_http_errors: bool,
+    pub(crate) throws: Throws,
+}
+
+/// ky's `throwHttpErrors`: a boolean, or a function of the status.
+#[derive(Debug, Clone)]
+pub(crate) enum Throws {
+    Always(bool),
+    When(js_sys::Function),
+}
+
+impl Throws {
+    fn from_option(object: &JsValue) -> Option<Throws> {
+        let value = field(object, "throwHttpErrors")?;
+        match value.dyn_into::<js_sys::Function>() {
+            Ok(function) => Some(Throws::When(function)),
+            Err(value) => Some(Throws::Always(value.is_truthy())),
+        }
+    }
+
+    /// Whether a response with `status` (not 2xx) throws an `HTTPError`.
+    pub(crate) fn throws(&self, status: u16) -> bool {
+        match self {
+            Throws::Always(throws) => *throws,
+            Throws::When(function) => function
+                .call1(&JsValue::NULL, &status.into())
+                .is_ok_and(|answer| answer.is_truthy()),
+        }
+    }
 }
 
 /// A session builder from session options.
@@ -169,7 +215,7 @@ pub(crate) fn session(options: &JsValue) -> Result<(SessionBuilder, JsSettings),
     let mut builder = unifetch::Session::builder();
     let settings = JsSettings {
         prefix_url: field(options, "prefixUrl").and_then(|v| v.as_string()),
-        throw_http_errors: boolean(options, "throwHttpErrors").unwrap_or(true),
+        throws: Throws::from_option(options).unwrap_or(Throws::Always(true)),
     };
     if let Some(headers) = field(options, "headers") {
         for (name, value) in pairs(&headers)? {
@@ -205,13 +251,16 @@ pub(crate) fn method(name: &str) -> Result<Method, JsValue> {
     Method::from_bytes(name.to_ascii_uppercase().as_bytes()).map_err(|_| invalid(&format!("invalid method {name:?}")))
 }
 
-/// Applies request options to `request`; returns whether non-2xx throws.
-/// (Async because a `FormData` body's files are read first.)
+/// Applies request options to `request` (to `method` and the resolved
+/// `url`); returns whether a non-2xx status throws. (Async because a
+/// `FormData` body's files are read first.)
 pub(crate) async fn request(
     mut request: RequestBuilder,
     options: &JsValue,
-    default_throw: bool,
-) -> Result<(RequestBuilder, bool), JsValue> {
+    settings: &JsSettings,
+    method: &Method,
+    url: &str,
+) -> Result<(RequestBuilder, Throws), JsValue> {
     if let Some(params) = field(options, "searchParams") {
         request = request.query(&pairs(&params)?);
     }
@@ -221,7 +270,13 @@ pub(crate) async fn request(
         }
     }
     if let Some(json) = field(options, "json") {
-        let text: String = js_sys::JSON::stringify(&json)?.into();
+        let text = match field(options, "stringifyJson").and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+            Some(stringify) => stringify.call1(&JsValue::NULL, &json)?,
+            None => js_sys::JSON::stringify(&json)?.into(),
+        };
+        let text = text
+            .as_string()
+            .ok_or_else(|| invalid("stringifyJson must return a string"))?;
         request = request.json_text(text);
     } else if let Some(form) = field(options, "form") {
         request = request.form(&pairs(&form)?);
@@ -229,13 +284,17 @@ pub(crate) async fn request(
         request = match body.as_string() {
             Some(text) => request.body(text),
             None if body.is_instance_of::<web_sys::FormData>() => request.multipart(multipart(&body).await?),
+            None if body.is_instance_of::<web_sys::UrlSearchParams>() => request.form(&pairs(&body)?),
             None if body.is_instance_of::<Uint8Array>() => request.body(body.unchecked_into::<Uint8Array>().to_vec()),
             None if body.is_instance_of::<js_sys::ArrayBuffer>() => request.body(Uint8Array::new(&body).to_vec()),
-            None => {
-                return Err(invalid(
-                    "option body must be a string, a Uint8Array, an ArrayBuffer or a FormData",
-                ))
+            None if body.is_instance_of::<web_sys::Blob>() => {
+                let blob: web_sys::Blob = body.unchecked_into();
+                let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer()).await?;
+                request.body(Uint8Array::new(&buffer).to_vec())
             }
+            None => return Err(invalid(
+                "option body must be a string, a Uint8Array, an ArrayBuffer, a Blob, a URLSearchParams or a FormData",
+            )),
         };
     }
     if let Some(value) = field(options, "timeout") {
@@ -247,7 +306,13 @@ pub(crate) async fn request(
     if let Some(bytes) = number(options, "maxBodySize")? {
         request = request.max_body_size(bytes as u64);
     }
-    Ok((request, boolean(options, "throwHttpErrors").unwrap_or(default_throw)))
+    if let Some(hooks) = field(options, "hooks") {
+        if let Some(hooks) = crate::hooks::core_hooks(&hooks, options, method, url)? {
+            request = request.hooks(hooks);
+        }
+    }
+    let throws = Throws::from_option(options).unwrap_or_else(|| settings.throws.clone());
+    Ok((request, throws))
 }
 
 /// A `FormData` as a multipart form: strings become text fields, `Blob`s

@@ -1,38 +1,40 @@
-//! The response: `status`, `ok`, `url`, `headers` (a real `Headers`), and
-//! the body as `text()`, `json()`, `bytes()` or `chunks()`.
+//! The core's response as the package's `index.js` sees it: the head, and
+//! the body read whole, as text, or chunk by chunk, under the request's
+//! `signal`. `index.js` wraps it in a class with fetch's `Response`
+//! members.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use unifetch::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::errors;
+use crate::abort::{guarded, Abort};
+use crate::{errors, handoff};
 
 /// A response whose head has arrived. Its body can be read once.
 #[wasm_bindgen]
-pub struct UnifetchResponse {
+pub struct CoreResponse {
     status: u16,
-    status_text: String,
     url: String,
-    headers: Vec<(String, String)>,
+    redirected: bool,
+    headers: HeaderMap,
     body: Rc<RefCell<Option<unifetch::Response>>>,
+    abort: Option<Abort>,
 }
 
-impl UnifetchResponse {
-    pub(crate) fn new(response: unifetch::Response) -> UnifetchResponse {
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-            .collect();
-        UnifetchResponse {
+impl CoreResponse {
+    /// Wraps `response`, whose body reads stop when `abort` fires.
+    pub(crate) fn new(mut response: unifetch::Response, abort: Option<Abort>) -> CoreResponse {
+        CoreResponse {
             status: response.status().as_u16(),
-            status_text: response.status().canonical_reason().unwrap_or_default().to_owned(),
             url: response.url().to_string(),
-            headers,
+            redirected: !response.history().is_empty(),
+            headers: std::mem::take(response.headers_mut()),
             body: Rc::new(RefCell::new(Some(response))),
+            abort,
         }
     }
 
@@ -41,18 +43,37 @@ impl UnifetchResponse {
         self.body
             .borrow_mut()
             .take()
-            .ok_or_else(|| errors::invalid("the body was already read"))
+            .ok_or_else(|| errors::type_error("the body was already read or released"))
     }
 
     /// The `Content-Type` header, if any.
     fn content_type(&self) -> Option<String> {
-        let (_, value) = self.headers.iter().find(|(name, _)| name == "content-type")?;
-        Some(value.clone())
+        Some(self.headers.get(CONTENT_TYPE)?.to_str().ok()?.to_owned())
     }
 }
 
 #[wasm_bindgen]
-impl UnifetchResponse {
+impl CoreResponse {
+    /// A response made in JS (by a hook): status, `[name, value, …]`, body.
+    #[wasm_bindgen(js_name = fromParts)]
+    pub fn from_parts(status: u16, headers: Array, body: Uint8Array, url: &str) -> Result<CoreResponse, JsValue> {
+        let mut made = http::Response::builder().status(status);
+        for pair in headers.to_vec().chunks(2) {
+            let (Some(name), Some(value)) = (pair[0].as_string(), pair.get(1).and_then(JsValue::as_string)) else {
+                continue;
+            };
+            made = made.header(name, value);
+        }
+        let made = made
+            .body(unifetch::Body::from(body.to_vec()))
+            .map_err(|e| errors::type_error(&format!("invalid response: {e}")))?;
+        let url = url
+            .parse()
+            .or_else(|_| "about:blank".parse())
+            .map_err(|_| errors::type_error("invalid response URL"))?;
+        Ok(CoreResponse::new(unifetch::Response::from_http(made, url), None))
+    }
+
     /// The HTTP status.
     #[wasm_bindgen(getter)]
     pub fn status(&self) -> u16 {
@@ -62,13 +83,11 @@ impl UnifetchResponse {
     /// The status's reason phrase (`"Not Found"`).
     #[wasm_bindgen(getter, js_name = statusText)]
     pub fn status_text(&self) -> String {
-        self.status_text.clone()
-    }
-
-    /// Whether the status is 2xx.
-    #[wasm_bindgen(getter)]
-    pub fn ok(&self) -> bool {
-        (200..300).contains(&self.status)
+        http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The final URL, after redirects.
@@ -77,86 +96,124 @@ impl UnifetchResponse {
         self.url.clone()
     }
 
-    /// The response headers, as a `Headers`.
+    /// Whether a redirect was followed.
     #[wasm_bindgen(getter)]
-    pub fn headers(&self) -> Result<web_sys::Headers, JsValue> {
-        let headers = web_sys::Headers::new()?;
+    pub fn redirected(&self) -> bool {
+        self.redirected
+    }
+
+    /// The headers as `[name, value, name, value, …]`.
+    #[wasm_bindgen(js_name = headerList)]
+    pub fn header_list(&self) -> Array {
+        let list = Array::new();
         for (name, value) in &self.headers {
-            headers.append(name, value)?;
+            list.push(&name.as_str().into());
+            list.push(&String::from_utf8_lossy(value.as_bytes()).as_ref().into());
         }
-        Ok(headers)
+        list
+    }
+
+    /// The body's length when known before reading (`Content-Length`).
+    #[wasm_bindgen(getter, js_name = contentLength)]
+    pub fn content_length(&self) -> Option<f64> {
+        let known = self.body.borrow().as_ref().and_then(|r| r.content_length());
+        known
+            .or_else(|| self.headers.get("content-length")?.to_str().ok()?.parse().ok())
+            .map(|n| n as f64)
+    }
+
+    /// The whole body as a `Uint8Array`.
+    pub fn bytes(&self) -> Promise {
+        let (taken, abort) = (self.take(), self.abort.clone());
+        future_to_promise(guarded(abort.clone(), async move {
+            let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
+            Ok(Uint8Array::from(&bytes[..]).into())
+        }))
     }
 
     /// The body as text, in the encoding the core picks (a byte-order mark,
     /// else the `charset` of `Content-Type`, else UTF-8), decoded by the
     /// platform's `TextDecoder`.
     pub fn text(&self) -> Promise {
-        let taken = self.take();
+        let (taken, abort) = (self.take(), self.abort.clone());
         let content_type = self.content_type();
-        future_to_promise(async move {
+        future_to_promise(guarded(abort.clone(), async move {
             let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
-            let encoding = unifetch::TextEncoding::sniff(content_type.as_deref(), &bytes, "utf-8");
-            // The core has skipped the byte-order mark: decode the rest as it is.
-            let options = web_sys::TextDecoderOptions::new();
-            Reflect::set(&options, &"ignoreBOM".into(), &true.into())?;
-            let decoder = web_sys::TextDecoder::new_with_label_and_options(encoding.label(), &options)
-                .or_else(|_| web_sys::TextDecoder::new_with_label_and_options("utf-8", &options))?;
-            Ok(decoder.decode_with_u8_array(&bytes[encoding.bom_len()..])?.into())
-        })
+            decode(content_type.as_deref(), &bytes)
+        }))
     }
 
-    /// The body parsed as JSON.
-    pub fn json(&self) -> Promise {
-        let text = self.text();
-        future_to_promise(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(text).await?;
-            js_sys::JSON::parse(&text.as_string().unwrap_or_default())
-        })
-    }
-
-    /// The body as a `Uint8Array`.
-    pub fn bytes(&self) -> Promise {
-        let taken = self.take();
-        future_to_promise(async move {
-            let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
-            Ok(Uint8Array::from(&bytes[..]).into())
-        })
-    }
-
-    /// A reader of the body's chunks (`index.js` makes it an async iterator).
-    #[wasm_bindgen(js_name = chunkReader)]
-    pub fn chunk_reader(&self) -> Result<ChunkReader, JsValue> {
-        Ok(ChunkReader {
-            response: Rc::new(RefCell::new(Some(self.take()?))),
-        })
-    }
-}
-
-/// Reads a body chunk by chunk: `next()` gives `{ value: Uint8Array, done }`.
-#[wasm_bindgen]
-pub struct ChunkReader {
-    response: Rc<RefCell<Option<unifetch::Response>>>,
-}
-
-#[wasm_bindgen]
-impl ChunkReader {
-    /// The next chunk, as an iterator result.
+    /// The next chunk of the body, `undefined` at its end.
     pub fn next(&self) -> Promise {
-        let cell = self.response.clone();
+        let (cell, abort) = (self.body.clone(), self.abort.clone());
         future_to_promise(async move {
-            let mut response = cell
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| errors::invalid("next() called before the previous call finished"))?;
-            let chunk = response.chunk().await;
-            *cell.borrow_mut() = Some(response);
-            let chunk = chunk.map_err(|e| errors::to_js(&e))?;
-            let result = Object::new();
-            Reflect::set(&result, &"done".into(), &chunk.is_none().into())?;
-            if let Some(bytes) = chunk {
-                Reflect::set(&result, &"value".into(), &Uint8Array::from(&bytes[..]))?;
+            let Some(mut response) = cell.borrow_mut().take() else {
+                return Ok(JsValue::UNDEFINED);
+            };
+            let chunk = guarded(abort.clone(), async {
+                response.chunk().await.map_err(|e| errors::to_js(&e))
+            })
+            .await;
+            if let Ok(Some(_)) = chunk {
+                *cell.borrow_mut() = Some(response);
             }
-            Ok(result.into())
+            Ok(chunk?.map_or(JsValue::UNDEFINED, |bytes| Uint8Array::from(&bytes[..]).into()))
         })
     }
+
+    /// Drops the body unread: its connection and limit slots are free at once.
+    pub fn release(&self) {
+        self.body.borrow_mut().take();
+    }
+
+    /// Reads the body into memory (bounded by `maxBodySize`): its
+    /// connection and slots are free, and it can be read (and cloned) later.
+    pub fn buffer(&self) -> Promise {
+        let (cell, abort) = (self.body.clone(), self.abort.clone());
+        future_to_promise(guarded(abort.clone(), async move {
+            let Some(response) = cell.borrow_mut().take() else {
+                return Err(errors::type_error("the body was already read or released"));
+            };
+            let buffered = response.buffered().await.map_err(|e| errors::to_js(&e))?;
+            *cell.borrow_mut() = Some(buffered);
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
+    /// Hands this response (head and unread body) back to the core: the
+    /// token that claims it. This object is empty afterwards.
+    pub fn detach(&mut self) -> Result<u32, JsValue> {
+        let mut response = self.take()?;
+        *response.headers_mut() = std::mem::take(&mut self.headers);
+        Ok(handoff::put_response(response))
+    }
+}
+
+/// Decodes a body read elsewhere as [`CoreResponse::text`] would: in the
+/// encoding the core picks from its byte-order mark or `contentType`.
+#[wasm_bindgen(js_name = decodeBody)]
+pub fn decode_text(content_type: Option<String>, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    decode(content_type.as_deref(), bytes)
+}
+
+/// `bytes` decoded in the encoding the core picks for them.
+fn decode(content_type: Option<&str>, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let encoding = unifetch::TextEncoding::sniff(content_type, bytes, "utf-8");
+    // The core has skipped the byte-order mark: decode the rest as it is.
+    let options = web_sys::TextDecoderOptions::new();
+    Reflect::set(&options, &"ignoreBOM".into(), &true.into())?;
+    let decoder = web_sys::TextDecoder::new_with_label_and_options(encoding.label(), &options)
+        .or_else(|_| web_sys::TextDecoder::new_with_label_and_options("utf-8", &options))?;
+    Ok(decoder.decode_with_u8_array(&bytes[encoding.bom_len()..])?.into())
+}
+
+/// Headers from `[name, value, …]` pairs of JS strings, for the core.
+pub(crate) fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, JsValue> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| errors::type_error(&e.to_string()))?;
+        let value = HeaderValue::from_str(value).map_err(|e| errors::type_error(&e.to_string()))?;
+        map.append(name, value);
+    }
+    Ok(map)
 }

@@ -1,86 +1,60 @@
-//! `new Session(options)` and its request methods.
+//! The core session behind the package's `Session` and `uf` instances:
+//! `send(method, url, options)` is every request.
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::abort::{guarded, Abort};
 use crate::errors;
-use crate::options::{self, JsSettings};
-use crate::response::UnifetchResponse;
+use crate::options::{self, field, JsSettings};
+use crate::response::CoreResponse;
 
 /// A reusable client: prefix URL, default headers, timeouts, retries,
-/// limits, cookies. Every method returns a Promise of a response; non-2xx
-/// responses reject with an `HTTPError` unless `throwHttpErrors: false`.
+/// limits, cookies.
 #[wasm_bindgen]
-pub struct Session {
+pub struct CoreSession {
     pub(crate) inner: unifetch::Session,
     pub(crate) settings: JsSettings,
 }
 
 #[wasm_bindgen]
-impl Session {
+impl CoreSession {
     /// A session from ky-style options (all optional).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<Session, JsValue> {
+    pub fn new(options: JsValue) -> Result<CoreSession, JsValue> {
         let (builder, settings) = options::session(&options)?;
         let inner = builder.build().map_err(|e| errors::to_js(&e))?;
-        Ok(Session { inner, settings })
+        Ok(CoreSession { inner, settings })
     }
 
-    /// Any method: `session.request('PURGE', url, options)`.
-    pub fn request(&self, method: &str, url: &str, options: JsValue) -> Promise {
-        let request = options::method(method).map(|method| self.inner.request(method, self.resolve(url)));
-        let default_throw = self.settings.throw_http_errors;
+    /// Sends a request: a promise of its response once the head is in.
+    /// A non-2xx status rejects with an `HTTPError` (its body read first,
+    /// so that it holds no connection) unless `throwHttpErrors` says not
+    /// to; `signal` rejects with its reason, dropping the exchange.
+    pub fn send(&self, method: &str, url: &str, options: JsValue) -> Promise {
+        let url = self.resolve(url);
+        let prepared = options::method(method).map(|method| (self.inner.request(method.clone(), &url), method));
+        let settings = self.settings.clone();
         future_to_promise(async move {
-            let (request, throw_http_errors) = options::request(request?, &options, default_throw).await?;
-            let response = request.send().await.map_err(|e| errors::to_js(&e))?;
-            let (status, url) = (response.status().as_u16(), response.url().to_string());
-            let ok = response.status().is_success();
-            let response = JsValue::from(UnifetchResponse::new(response));
-            if throw_http_errors && !ok {
-                return Err(errors::http_error(response, status, &url));
-            }
-            Ok(response)
+            let abort = Abort::new(&field(&options, "signal").unwrap_or(JsValue::UNDEFINED))?;
+            let exchange = async {
+                let (request, method) = prepared?;
+                let (request, throws) = options::request(request, &options, &settings, &method, &url).await?;
+                let response = request.send().await.map_err(|e| errors::to_js(&e))?;
+                let status = response.status().as_u16();
+                if !response.status().is_success() && throws.throws(status) {
+                    let read = response.buffered().await.map_err(|e| errors::to_js(&e))?;
+                    return Err(errors::http_error(CoreResponse::new(read, None)));
+                }
+                Ok(CoreResponse::new(response, abort.clone()).into())
+            };
+            guarded(abort.clone(), exchange).await
         })
-    }
-
-    /// `GET url`.
-    pub fn get(&self, url: &str, options: JsValue) -> Promise {
-        self.request("GET", url, options)
-    }
-
-    /// `POST url`.
-    pub fn post(&self, url: &str, options: JsValue) -> Promise {
-        self.request("POST", url, options)
-    }
-
-    /// `PUT url`.
-    pub fn put(&self, url: &str, options: JsValue) -> Promise {
-        self.request("PUT", url, options)
-    }
-
-    /// `PATCH url`.
-    pub fn patch(&self, url: &str, options: JsValue) -> Promise {
-        self.request("PATCH", url, options)
-    }
-
-    /// `DELETE url`.
-    pub fn delete(&self, url: &str, options: JsValue) -> Promise {
-        self.request("DELETE", url, options)
-    }
-
-    /// `HEAD url`.
-    pub fn head(&self, url: &str, options: JsValue) -> Promise {
-        self.request("HEAD", url, options)
-    }
-
-    /// `OPTIONS url`.
-    pub fn options(&self, url: &str, options: JsValue) -> Promise {
-        self.request("OPTIONS", url, options)
     }
 }
 
-impl Session {
+impl CoreSession {
     /// ky's `prefixUrl`: joined with exactly one `/` in between.
     fn resolve(&self, url: &str) -> String {
         match &self.settings.prefix_url {
