@@ -13,7 +13,7 @@ source scripts/lib.sh
 
 scratch=target/npm/scratch
 rm -rf "$scratch" && mkdir -p "$scratch"
-cp tests/npm/*.test.mjs tests/npm/usage.ts tests/www/demo.test.mjs README.md "$scratch/"
+cp tests/npm/*.test.mjs tests/npm/*.cases.mjs tests/npm/usage.ts tests/www/demo.test.mjs README.md "$scratch/"
 tarball="$PWD/$(ls target/npm/unifetch-*.tgz | head -n 1)"
 (
     cd "$scratch"

@@ -81,6 +81,16 @@ pub(crate) struct Permit {
     _total: Option<SemaphoreGuardArc>,
 }
 
+impl Permit {
+    /// No slots: for a request that no longer needs any.
+    pub(crate) fn none() -> Permit {
+        Permit {
+            _host: None,
+            _total: None,
+        }
+    }
+}
+
 impl Limiter {
     pub(crate) fn new(limits: Limits) -> Limiter {
         Limiter {

@@ -19,8 +19,9 @@ use crate::{Body, ContentType, Error, Result, TextEncoding};
 /// A response whose head has arrived; the body is read on demand.
 ///
 /// Until the body is read to its end or the `Response` is dropped, the
-/// request keeps its slot under the session's limits, and the request's
-/// `total` and `sock_read` timeouts keep running.
+/// request keeps its slot under the session's limits (unless the transport
+/// already held the whole body in memory), and the request's `total` and
+/// `sock_read` timeouts keep running.
 pub struct Response {
     status: StatusCode,
     version: Version,

@@ -401,6 +401,9 @@ impl<'a> Exchange<'a> {
             idle: IdleTimer::new(self.client.timer.clone(), self.timeout.sock_read),
             max_bytes: self.max_body,
         };
+        // A body the transport already holds in memory has left its
+        // connection: it need not keep the request's slots.
+        let permit = if body.as_bytes().is_some() { Permit::none() } else { permit };
         let body = Incoming::new(body, url.clone(), decoder, budget, permit);
         Response::new(head, url, history, body)
     }

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { Session, crawl } from 'unifetch';
+import { Session } from 'unifetch';
+import { crawl } from 'unifetch/crawl';
 
 const site = process.env.UNIFETCH_SITE;
 

@@ -169,7 +169,7 @@ async function send(session, method, url, options) {
     return response;
   } catch (error) {
     if (error instanceof HTTPError) {
-      error.request = new Request(url, { method });
+      error.request = new Request(error.response.url, { method });
       error.options = options;
     }
     let thrown = error;

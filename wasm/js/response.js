@@ -204,7 +204,9 @@ export class UnifetchResponse {
   /** The body read whole through the stream (reporting progress). */
   #fromStream() {
     if (this.#used && !this.#stream) throw new TypeError('the body was already read');
-    return new Response(this.body);
+    const body = this.body;
+    this.#used = true;
+    return new Response(body);
   }
 
   #use() {
