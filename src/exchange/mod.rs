@@ -403,7 +403,11 @@ impl<'a> Exchange<'a> {
         };
         // A body the transport already holds in memory has left its
         // connection: it need not keep the request's slots.
-        let permit = if body.as_bytes().is_some() { Permit::none() } else { permit };
+        let permit = if body.as_bytes().is_some() {
+            Permit::none()
+        } else {
+            permit
+        };
         let body = Incoming::new(body, url.clone(), decoder, budget, permit);
         Response::new(head, url, history, body)
     }

@@ -145,7 +145,9 @@ impl Transport for FetchTransport {
         } else {
             "same-origin"
         };
-        Box::pin(send(request, redirect, credentials))
+        // Read whole, a body would show no progress to `sock_read`.
+        let whole_if_small = options.sock_read.is_none();
+        Box::pin(send(request, redirect, credentials, whole_if_small))
     }
 
     fn platform(&self) -> Platform {
@@ -153,7 +155,12 @@ impl Transport for FetchTransport {
     }
 }
 
-async fn send(request: http::Request<Body>, redirect: &str, credentials: &str) -> Result<http::Response<Body>> {
+async fn send(
+    request: http::Request<Body>,
+    redirect: &str,
+    credentials: &str,
+    whole_if_small: bool,
+) -> Result<http::Response<Body>> {
     let guard = AbortGuard::new()?;
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
@@ -187,7 +194,7 @@ async fn send(request: http::Request<Body>, redirect: &str, credentials: &str) -
             guard.disarm();
             Body::empty()
         }
-        Some(_) if small_body(&head) => Body::from_http_body(FetchBody {
+        Some(_) if whole_if_small && small_body(&head) => Body::from_http_body(FetchBody {
             state: Reading::Whole(JsFuture::from(
                 response
                     .array_buffer()

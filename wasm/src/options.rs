@@ -243,6 +243,12 @@ pub(crate) fn session(options: &JsValue) -> Result<(SessionBuilder, JsSettings),
     if let Some(cookies) = boolean(options, "cookies") {
         builder = builder.cookie_store(cookies);
     }
+    match field(options, "transport").and_then(|v| v.as_string()).as_deref() {
+        None => {}
+        Some("fetch") => builder = builder.transport(unifetch::transport::FetchTransport::new()),
+        Some("node") => builder = builder.transport(unifetch::transport::NodeTransport::new()),
+        Some(other) => return Err(invalid(&format!("option transport must be \"fetch\" or \"node\", not {other:?}"))),
+    }
     Ok((builder, settings))
 }
 
