@@ -21,6 +21,6 @@ tarball="$PWD/$(ls target/npm/unifetch-*.tgz | head -n 1)"
     npm install --silent --no-audit --no-fund "$tarball" typescript@5.9.3 playwright-core@1.64.1
     UNIFETCH_SCREENSHOT="$OLDPWD/target/www/demo.png" node --test --test-concurrency=1 ./*.test.mjs
     npx --no-install tsc --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext \
-        --lib es2022,dom,dom.iterable usage.ts
+        --lib es2022,esnext.disposable,dom,dom.iterable usage.ts
     echo "tsc: the TypeScript usage file type-checks"
 )

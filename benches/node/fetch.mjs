@@ -1,13 +1,17 @@
 // Node: raw fetch, ky and unifetch side by side, 1 KB GETs from a server in
 // its own process, N in flight, rounds interleaved. Prints a markdown table
 // of requests per second (median of the rounds) and the ratio to raw fetch.
+// unifetch runs twice: as installed (over node:http in Node) and over
+// Node's fetch (`transport: 'fetch'`), with every default on (timeouts,
+// retries, limits, redirects), reading the body as ky does.
 //
-//   node fetch.mjs URL [inFlight=16] [rounds=5] [seconds=2]
+//   node fetch.mjs URL [inFlight=16] [rounds=5] [seconds=2]   (scripts/bench-node.sh runs it)
 import ky from 'ky';
 import uf from 'unifetch';
 
 const [url, inFlight = '16', rounds = '5', seconds = '2'] = process.argv.slice(2);
 const width = Number(inFlight);
+const overFetch = uf.create({ transport: 'fetch' });
 
 const clients = {
   'raw fetch': async () => {
@@ -19,6 +23,9 @@ const clients = {
   },
   unifetch: async () => {
     await uf.get(url).arrayBuffer();
+  },
+  "unifetch (transport: 'fetch')": async () => {
+    await overFetch.get(url).arrayBuffer();
   },
 };
 

@@ -164,7 +164,8 @@ async function send(session, method, url, options) {
   const upload = options.onUploadProgress && uploadProgress(options);
   upload?.(0);
   try {
-    const response = new UnifetchResponse(await session.send(method, url, options), options);
+    const core = await session.send(method, url, options === NONE ? undefined : options);
+    const response = new UnifetchResponse(core, options);
     upload?.(1);
     return response;
   } catch (error) {

@@ -267,6 +267,9 @@ pub(crate) async fn request(
     method: &Method,
     url: &str,
 ) -> Result<(RequestBuilder, Throws), JsValue> {
+    if options.is_undefined() {
+        return Ok((request, settings.throws.clone()));
+    }
     if let Some(params) = field(options, "searchParams") {
         request = request.query(&pairs(&params)?);
     }

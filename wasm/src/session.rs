@@ -37,7 +37,8 @@ impl CoreSession {
         let prepared = options::method(method).map(|method| (self.inner.request(method.clone(), &url), method));
         let settings = self.settings.clone();
         future_to_promise(async move {
-            let abort = Abort::new(&field(&options, "signal").unwrap_or(JsValue::UNDEFINED))?;
+            let signal = if options.is_undefined() { None } else { field(&options, "signal") };
+            let abort = Abort::new(&signal.unwrap_or(JsValue::UNDEFINED))?;
             let exchange = async {
                 let (request, method) = prepared?;
                 let (request, throws) = options::request(request, &options, &settings, &method, &url).await?;
