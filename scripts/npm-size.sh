@@ -15,7 +15,7 @@ echo "| build | .wasm raw | .wasm gzip | JS glue raw | JS glue gzip |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 for name in unifetch-client unifetch; do
     dir=target/npm/$name
-    js=("$dir/unifetch_wasm.js" "$dir/index.js" "$dir/errors.js")
+    js=("$dir/unifetch_wasm.js" "$dir/index.js" "$dir/errors.js" "$dir/response.js" "$dir"/snippets/*/*.js)
     label=$([ "$name" = unifetch ] && echo "with the crawler (the package)" || echo "client alone")
     echo "| $label | $(kib "$(raw "$dir/unifetch_wasm_bg.wasm")") | $(kib "$(gz "$dir/unifetch_wasm_bg.wasm")") | $(kib "$(raw "${js[@]}")") | $(kib "$(gz "${js[@]}")") |"
 done

@@ -19,4 +19,5 @@ test('the README JavaScript quick start runs as written', async () => {
   assert.match(stdout, /^404 status$/m, 'the HTTPError was caught');
   assert.match(stdout, /^200 true .*\/stream-bytes\/1000000 application\/octet-stream$/m);
   assert.match(stdout, /^200 .*\/web\/200\/ /m, 'the crawl printed its pages');
+  assert.match(stdout, /^1 1000000$/m, 'the last progress event');
 });
