@@ -247,7 +247,11 @@ pub(crate) fn session(options: &JsValue) -> Result<(SessionBuilder, JsSettings),
         None => {}
         Some("fetch") => builder = builder.transport(unifetch::transport::FetchTransport::new()),
         Some("node") => builder = builder.transport(unifetch::transport::NodeTransport::new()),
-        Some(other) => return Err(invalid(&format!("option transport must be \"fetch\" or \"node\", not {other:?}"))),
+        Some(other) => {
+            return Err(invalid(&format!(
+                "option transport must be \"fetch\" or \"node\", not {other:?}"
+            )))
+        }
     }
     Ok((builder, settings))
 }

@@ -37,7 +37,11 @@ impl CoreSession {
         let prepared = options::method(method).map(|method| (self.inner.request(method.clone(), &url), method));
         let settings = self.settings.clone();
         future_to_promise(async move {
-            let signal = if options.is_undefined() { None } else { field(&options, "signal") };
+            let signal = if options.is_undefined() {
+                None
+            } else {
+                field(&options, "signal")
+            };
             let abort = Abort::new(&signal.unwrap_or(JsValue::UNDEFINED))?;
             let exchange = async {
                 let (request, method) = prepared?;
