@@ -94,7 +94,9 @@ impl Hooks {
     }
 
     /// Runs before each attempt is sent, redirects excluded: may change the
-    /// request, replace it, or answer it without sending anything.
+    /// request (its method, URL, headers and body; its timeouts and
+    /// policies stay the exchange's), replace it, or answer it without
+    /// sending anything.
     pub fn before_request<F, Fut>(mut self, hook: F) -> Hooks
     where
         F: Fn(Request) -> Fut + MaybeSend + MaybeSync + 'static,

@@ -99,6 +99,26 @@ test('timeouts reject with TimeoutError naming the limit', async () => {
   await assert.rejects(stalled.text(), (error) => error instanceof TimeoutError && error.timeout === 'sock_read');
 });
 
+test('Node transport: connect and sock_connect cover a TLS handshake that never ends', async () => {
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => {}); // accepts, never answers the ClientHello
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${silent.address().port}/`;
+  try {
+    for (const [option, name] of [['sockConnect', 'sock_connect'], ['connect', 'connect']]) {
+      const started = Date.now();
+      await assert.rejects(new Session({ retry: 0, timeout: { [option]: 300 } }).get(url), (error) => {
+        assert.ok(error instanceof TimeoutError, `${error}`);
+        assert.equal(error.timeout, name);
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, `${name} fired after ${Date.now() - started} ms`);
+    }
+  } finally {
+    silent.close();
+  }
+});
+
 test('network failures reject with NetworkError and a cause', async () => {
   const closed = new Session({ retry: 0 });
   await assert.rejects(closed.get(`http://127.0.0.1:${process.env.UNIFETCH_CLOSED_PORT}/`), (error) => {

@@ -80,6 +80,8 @@ const SHORTCUTS = {
 const PER_REQUEST = ['hooks', 'signal', 'onDownloadProgress', 'onUploadProgress', 'parseJson', 'stringifyJson', 'searchParams'];
 const HOOK_KINDS = ['beforeRequest', 'afterResponse', 'beforeRetry', 'beforeError'];
 const NONE = Object.freeze({});
+/** Where an instance keeps its core session (for `Session.crawl`). */
+const SESSION = Symbol('unifetch.session');
 
 /** An instance over a new session made from `defaults`. */
 function instance(defaults) {
@@ -90,7 +92,7 @@ function instance(defaults) {
   uf.create = (options) => instance(options ?? {});
   uf.extend = (options) => instance(merge(defaults, typeof options === 'function' ? options(defaults) : (options ?? {})));
   uf.stop = stop;
-  uf.session = session;
+  uf[SESSION] = session;
   return uf;
 }
 
@@ -216,8 +218,9 @@ export class Session {
 
   /** Crawls from `urls` (see `unifetch/crawl`). */
   crawl(urls, options = {}) {
-    if (!this.#uf.session.crawl) throw new UnifetchError('this build of unifetch has no crawler', { kind: 'builder' });
-    return this.#uf.session.crawl(urls, options);
+    const session = this.#uf[SESSION];
+    if (!session.crawl) throw new UnifetchError('this build of unifetch has no crawler', { kind: 'builder' });
+    return session.crawl(urls, options);
   }
 }
 for (const method of [...METHODS, 'options']) {
