@@ -110,7 +110,8 @@ impl Hooks {
     }
 
     /// Runs on each attempt's response (before the retry policy looks at
-    /// its status): may return it or another.
+    /// its status), a `before_request` hook's answer included: may return
+    /// it or another.
     pub fn after_response<F, Fut>(mut self, hook: F) -> Hooks
     where
         F: Fn(Response) -> Fut + MaybeSend + MaybeSync + 'static,

@@ -240,18 +240,28 @@ impl<'a> Exchange<'a> {
     /// One attempt: the `before_request` hooks, the exchange with its
     /// redirects (unless a hook answered), then the `after_response` hooks.
     async fn attempt(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
-        if self.hooks.has_before_request() {
+        let answered = if self.hooks.has_before_request() {
             let request = self.hook_request();
             match self.hooks.run_before_request(request).await? {
-                BeforeRequest::Respond(response) => return Ok(Attempted::Response(response)),
-                BeforeRequest::Send(request) => self.adopt(request),
+                BeforeRequest::Respond(response) => Some(response),
+                BeforeRequest::Send(request) => {
+                    self.adopt(request);
+                    None
+                }
             }
-        }
-        let received = self.follow_redirects().await?;
-        if !self.hooks.has_after_response() {
-            return Ok(Attempted::Received(received));
-        }
-        let response = self.response_until(received, total_ends);
+        } else {
+            None
+        };
+        let response = match answered {
+            Some(response) => response,
+            None => {
+                let received = self.follow_redirects().await?;
+                if !self.hooks.has_after_response() {
+                    return Ok(Attempted::Received(received));
+                }
+                self.response_until(received, total_ends)
+            }
+        };
         Ok(Attempted::Response(self.hooks.run_after_response(response).await?))
     }
 

@@ -200,30 +200,47 @@ async fn send(
                     .array_buffer()
                     .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?,
             )),
-            guard,
+            guard: Some(guard),
         }),
         Some(stream) => {
             let reader = ReadableStreamDefaultReader::new(&stream)
                 .map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
             Body::from_http_body(FetchBody {
                 state: Reading::Chunks { reader, pending: None },
-                guard,
+                guard: Some(guard),
             })
         }
     };
     head.body(body).map_err(|e| Error::transport(Phase::Headers, e))
 }
 
+/// A body read from a JS `ReadableStream` of `Uint8Array`s, chunk by chunk
+/// (dropping it cancels the stream): for a response made in JS, such as
+/// one a JS hook returns.
+pub fn body_from_stream(stream: &web_sys::ReadableStream) -> Result<Body> {
+    let reader =
+        ReadableStreamDefaultReader::new(stream).map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
+    Ok(Body::from_http_body(FetchBody {
+        state: Reading::Chunks { reader, pending: None },
+        guard: None,
+    }))
+}
+
 /// Bodies up to this declared length are read in one call (`arrayBuffer()`)
 /// rather than chunk by chunk: one promise instead of a reader and two reads.
 const SMALL_BODY: u64 = 64 * 1024;
 
-/// Whether the response declares a body of at most [`SMALL_BODY`] bytes.
+/// Whether the response declares a body of at most [`SMALL_BODY`] bytes
+/// that is not compressed (decoded, a compressed body can be far larger).
 fn small_body(head: &http::response::Builder) -> bool {
-    head.headers_ref()
-        .and_then(|headers| headers.get(http::header::CONTENT_LENGTH))
-        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|length| length <= SMALL_BODY)
+    let Some(headers) = head.headers_ref() else {
+        return false;
+    };
+    !headers.contains_key(http::header::CONTENT_ENCODING)
+        && headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|length| length.to_str().ok()?.parse::<u64>().ok())
+            .is_some_and(|length| length <= SMALL_BODY)
 }
 
 /// Status, headers and (after redirects the browser followed) the final URL.
@@ -279,7 +296,8 @@ impl Drop for AbortGuard {
 /// stream and releases the connection.
 struct FetchBody {
     state: Reading,
-    guard: AbortGuard,
+    /// Aborts the fetch the body came from (none for a stream made in JS).
+    guard: Option<AbortGuard>,
 }
 
 enum Reading {
@@ -290,6 +308,24 @@ enum Reading {
         pending: Option<JsFuture>,
     },
     Done,
+}
+
+impl FetchBody {
+    /// The body has ended: nothing to abort or cancel any more.
+    fn disarm(&mut self) {
+        if let Some(guard) = &mut self.guard {
+            guard.disarm();
+        }
+    }
+}
+
+impl Drop for FetchBody {
+    fn drop(&mut self) {
+        // A fetch's body is aborted by its guard; a stream made in JS is cancelled.
+        if let (None, Reading::Chunks { reader, .. }) = (&self.guard, &self.state) {
+            let _ = reader.cancel();
+        }
+    }
 }
 
 impl http_body::Body for FetchBody {
@@ -304,7 +340,7 @@ impl http_body::Body for FetchBody {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(buffer) => {
                     this.state = Reading::Done;
-                    this.guard.disarm();
+                    this.disarm();
                     let buffer = buffer.map_err(|e| Error::transport(Phase::Body, JsError::from(e)))?;
                     Some(Uint8Array::new(&buffer).to_vec()).filter(|bytes| !bytes.is_empty())
                 }
@@ -323,7 +359,7 @@ impl http_body::Body for FetchBody {
                     .unwrap_or(true);
                 if done {
                     this.state = Reading::Done;
-                    this.guard.disarm();
+                    this.disarm();
                     None
                 } else {
                     let value = Reflect::get(&chunk, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED);

@@ -59,7 +59,7 @@ pub use self::hyper::HyperTransport;
 mod fetch;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
-pub use self::fetch::FetchTransport;
+pub use self::fetch::{body_from_stream, FetchTransport};
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 mod node;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]

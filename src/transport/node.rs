@@ -12,8 +12,8 @@
 //! * Bodies are decoded with `node:zlib` (gzip, deflate, br, and zstd where
 //!   Node has it), unless the request asks for them as sent.
 //! * Errors say their phase: connect, TLS, the response head, the body.
-//! * Small bodies (a declared length of at most 64 KiB, no `sock_read`)
-//!   come with the head in one piece; others stream chunk by chunk.
+//! * Small bodies (a declared length of at most 64 KiB, not compressed, no
+//!   `sock_read`) are read in one piece; others stream chunk by chunk.
 //!
 //! Dropping the future or the body before its end destroys the request
 //! (its socket is not reused); a finished exchange is left alone.
@@ -84,25 +84,35 @@ export class NodeExchange {
       this.reject = reject;
       const options = { method, headers, agent: secure ? agents.https : agents.http };
       const request = (secure ? modules.https : modules.http).request(target, options, (response) =>
-        this.#received(modules, response, decompress, wholeUpTo, resolve, reject),
+        this.#received(modules, response, decompress && method !== 'HEAD', wholeUpTo, resolve, reject),
       );
       this.request = request;
-      request.on('error', (error) => this.#fail(failure(error, this.phase)));
+      request.on('error', (error) => this.#fail(failure(error, this.#phaseOf(error))));
       this.#guardConnect(request, secure, connectMs, sockConnectMs);
       request.end(body);
     });
   }
 
+  /** The phase of a request error: a reset of a reused keep-alive socket is
+   *  the server closing it while idle, a connect failure (retried). */
+  #phaseOf(error) {
+    if (this.phase !== 'body' && this.request?.reusedSocket && error?.code === 'ECONNRESET') return 'connect';
+    if (error?.code === 'ENOTFOUND' || error?.code === 'EAI_AGAIN') return 'dns';
+    return this.phase;
+  }
+
   #guardConnect(request, secure, connectMs, sockConnectMs) {
     const timers = [];
+    const clear = () => timers.forEach(clearTimeout);
     const expire = (ms, code) => {
-      if (ms >= 0) timers.push(setTimeout(() => request.destroy(failure(new Error(code), 'connect', code)), ms));
+      if (ms >= 0) timers.push(setTimeout(() => request.destroy(failure(new Error(code), this.phase, code)), ms));
     };
+    request.once('close', clear);
     expire(connectMs, 'connect');
     request.once('socket', (socket) => {
       const connected = () => {
         this.phase = 'headers';
-        for (const timer of timers) clearTimeout(timer);
+        clear();
       };
       if (!socket.connecting && (!secure || socket.encrypted)) return connected();
       expire(sockConnectMs, 'sock_connect');
@@ -127,7 +137,8 @@ export class NodeExchange {
       if (name === 'content-encoding') coding = raw[i + 1].trim().toLowerCase();
       if (name === 'content-length') length = Number(raw[i + 1]);
     }
-    const decoder = decompress && coding && DECODERS[coding] && modules.zlib[DECODERS[coding]];
+    const bodiless = this.status === 204 || this.status === 304;
+    const decoder = decompress && !bodiless && coding && DECODERS[coding] && modules.zlib[DECODERS[coding]];
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i].toLowerCase();
       if (decoder && (name === 'content-encoding' || name === 'content-length')) continue;
@@ -137,18 +148,21 @@ export class NodeExchange {
     let stream = response;
     if (decoder) {
       stream = decoder.call(modules.zlib);
-      response.on('error', (error) => stream.destroy(error));
+      response.on('error', (error) => stream.destroy(failure(error, 'body')));
       response.pipe(stream);
     }
     this.stream = stream;
     stream.on('end', () => (this.done = true));
-    if (length !== undefined && length <= wholeUpTo) {
+    // Kept for the reader (an error before the first read must not go unheard).
+    stream.on('error', (error) => (this.error ??= error));
+    // A decoded body is read as it comes: its size is not its Content-Length.
+    if (!decoder && length !== undefined && length <= wholeUpTo) {
       // Collected here; often complete before Rust looks (the parser ends
       // a small response in the same tick as its head).
       this.whole = new Promise((done, failed) => {
         const chunks = [];
         stream.on('data', (chunk) => chunks.push(chunk));
-        stream.on('error', (error) => failed(failure(error, 'body', decoder && 'decode')));
+        stream.on('error', (error) => failed(failure(error, 'body')));
         stream.on('close', () => this.done || failed(failure(new Error('the connection closed before the body ended'), 'body')));
         stream.on('end', () => {
           this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -365,6 +379,7 @@ fn error_from(value: JsValue, options: &SendOptions) -> Error {
     let text = |key: &str| Reflect::get(&value, &key.into()).ok().and_then(|v| v.as_string());
     let code = text("ufCode");
     let phase = match text("ufPhase").as_deref() {
+        Some("dns") => Phase::Resolve,
         Some("tls") => Phase::Tls,
         Some("headers") => Phase::Headers,
         Some("body") => Phase::Body,

@@ -67,18 +67,25 @@ pub async fn hooks_run_in_order_and_may_change_the_request(site: &Site) -> Outco
     Ok(())
 }
 
-/// A before_request hook that answers skips the network, and the answer
-/// is what the caller gets.
+/// A before_request hook that answers skips the network; after_response
+/// hooks see the answer, which is what the caller gets.
 pub async fn a_before_request_hook_may_answer(site: &Site) -> Outcome {
     let key = site.track_key("hook-answer");
-    let hooks = Hooks::new().before_request(|request: Request| async move {
-        let made = http::Response::builder()
-            .status(203)
-            .header("x-from", "hook")
-            .body(Body::from("cached"))
-            .expect("a valid response");
-        Ok(BeforeRequest::Respond(Response::from_http(made, request.url().clone())))
-    });
+    let log = Log::default();
+    let seen = log.clone();
+    let hooks = Hooks::new()
+        .before_request(|request: Request| async move {
+            let made = http::Response::builder()
+                .status(203)
+                .header("x-from", "hook")
+                .body(Body::from("cached"))
+                .expect("a valid response");
+            Ok(BeforeRequest::Respond(Response::from_http(made, request.url().clone())))
+        })
+        .after_response(move |response: Response| {
+            seen.push(format!("after_response {}", response.status().as_u16()));
+            async move { Ok(response) }
+        });
     let session = site.tracked_session(&key)?;
     let response = session.get("/get").hooks(hooks).send().await?;
     ensure!(response.status().as_u16() == 203, "status {}", response.status());
@@ -88,6 +95,11 @@ pub async fn a_before_request_hook_may_answer(site: &Site) -> Outcome {
         response.headers()
     );
     ensure!(response.text().await? == "cached", "body");
+    ensure!(
+        log.entries() == ["after_response 203"],
+        "after_response saw {:?}",
+        log.entries()
+    );
     session.get("/get").send().await?.bytes().await?;
     let asked = site.stats(&key).await?.requests;
     ensure!(

@@ -119,6 +119,19 @@ test('Node transport: connect and sock_connect cover a TLS handshake that never 
   }
 });
 
+test('a failed request leaves no timer behind: the process exits at once', async () => {
+  const { execFile } = await import('node:child_process');
+  const script = `import uf from 'unifetch';
+    await uf.get('http://127.0.0.1:${process.env.UNIFETCH_CLOSED_PORT}/', { retry: 0 }).catch(() => {});`;
+  const started = Date.now();
+  await new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 20_000 }, (error) =>
+      error ? reject(error) : resolve(),
+    ),
+  );
+  assert.ok(Date.now() - started < 2000, `exited after ${Date.now() - started} ms (a 30 s sock_connect timer kept it alive)`);
+});
+
 test('network failures reject with NetworkError and a cause', async () => {
   const closed = new Session({ retry: 0 });
   await assert.rejects(closed.get(`http://127.0.0.1:${process.env.UNIFETCH_CLOSED_PORT}/`), (error) => {

@@ -47,6 +47,14 @@ export const cases = {
     check((await uf.get(`${site}/encoding/utf-8`).text()).length > 0, '.text()');
     equal((await uf.get(`${site}/bytes/100`).arrayBuffer()).byteLength, 100, '.arrayBuffer()');
     equal((await uf.get(`${site}/bytes/100`).bytes()).length, 100, '.bytes()');
+    const head = await uf.head(`${site}/gzip`);
+    equal([head.status, (await head.bytes()).length], [200, 0], 'HEAD of a compressed resource');
+    const gzip = await uf.get(`${site}/gzip`).json();
+    check(gzip.gzipped === true, 'a gzip body, decoded');
+    check(
+      (await rejection(Promise.resolve().then(() => uf(new Request(`${site}/get`))), 'Request')) instanceof TypeError,
+      'a Request as input is refused',
+    );
     const blob = await uf.get(`${site}/encoding/utf-8`).blob();
     check(blob instanceof Blob && blob.type.startsWith('text/plain'), `.blob() of type ${blob.type}`);
   },
@@ -107,6 +115,13 @@ export const cases = {
       break;
     }
     equal(await statusOf(api.get('get')), 200, 'after leaving a for await');
+    const stalled = await api.get('fault/stall-body', { searchParams: { bytes: 10, seconds: 30 } });
+    const reader = stalled.body.getReader();
+    await reader.read();
+    const pending = reader.read(); // waits on the stalled body
+    await reader.cancel();
+    await pending.catch(() => {});
+    equal(await statusOf(api.get('get')), 200, 'after cancelling with a read in flight');
   },
 
   async 'signal rejects at once with its reason in every phase'({ default: uf }, { site }) {
@@ -207,6 +222,16 @@ export const cases = {
       'beforeError',
     );
     check(rethrown.message.startsWith('decorated: '), 'beforeError returns the error thrown');
+    const started = Date.now();
+    const events = [];
+    const streaming = await uf.get(`${site}/drip?duration=2&numbytes=4`, {
+      hooks: { afterResponse: [() => undefined] },
+      onDownloadProgress: (progress) => events.push(progress.percent),
+    });
+    check(Date.now() - started < 1500, `afterResponse left the body streaming (${Date.now() - started} ms to the head)`);
+    equal([await streaming.text(), events[0], events.at(-1)], ['****', 0, 1], 'the body and its progress');
+    equal(events.filter((percent) => percent === 0).length, 1, 'progress reported once');
+
     const thrown = new Error('from a hook');
     const failed = await rejection(api.get('get', { hooks: { beforeRequest: [() => Promise.reject(thrown)] } }), 'throw');
     equal(failed, thrown, 'a hook that throws rejects with what it threw');

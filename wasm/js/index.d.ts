@@ -204,7 +204,7 @@ export interface ResponsePromise extends Promise<Response> {
 
 /** A ky-like instance: call it, or its methods; make new ones with create and extend. */
 export interface Instance {
-  (url: string | URL | Request, options?: RequestOptions): ResponsePromise;
+  (url: string | URL, options?: RequestOptions): ResponsePromise;
   get(url: string | URL, options?: RequestOptions): ResponsePromise;
   post(url: string | URL, options?: RequestOptions): ResponsePromise;
   put(url: string | URL, options?: RequestOptions): ResponsePromise;

@@ -47,7 +47,9 @@ core.registerBridge({
   },
   // ky: each hook gets a clone; a Response it returns replaces the response.
   async runAfterResponse(hooks, request, options, coreResponse, retryCount) {
-    let response = new UnifetchResponse(coreResponse, options);
+    // Progress is reported once, by the response the caller reads.
+    const quiet = options.onDownloadProgress ? { ...options, onDownloadProgress: undefined } : options;
+    let response = new UnifetchResponse(coreResponse, quiet);
     for (const hook of hooks) {
       const copy = response.clone();
       const result = await hook(request, options, copy, { retryCount });
@@ -125,9 +127,12 @@ function anySignal(signals) {
 
 /** Starts a request on the next microtask (so that a body shortcut can set `Accept` first). */
 function start(session, shared, input, given, method) {
+  if (typeof Request !== 'undefined' && input instanceof Request) {
+    throw new TypeError('unifetch takes a URL (a string or a URL), not a Request: give its method, headers and body as options');
+  }
   let options = shared ? requestOptions(shared, given) : given;
-  const url = typeof input === 'string' ? input : String(input instanceof Request ? input.url : input);
-  const verb = (method ?? (input instanceof Request ? input.method : 'get')).toUpperCase();
+  const url = typeof input === 'string' ? input : String(input);
+  const verb = (method ?? 'get').toUpperCase();
   let accept;
   const promise = Promise.resolve().then(() => {
     if (accept !== undefined) options = withAccept(options, accept);

@@ -185,7 +185,7 @@ export class UnifetchResponse {
   }
 
   /** @internal — a token that hands this response back to the core (see hooks). */
-  async handOff() {
+  handOff() {
     if (!this.#stream && !this.#used && !this.#head) return this.#core.detach();
     return handOffForeign(this);
   }
@@ -235,10 +235,9 @@ export class UnifetchResponse {
   }
 }
 
-/** A token for any fetch-like response (read whole), for the core. */
-export async function handOffForeign(response) {
-  const bytes = new Uint8Array(await response.arrayBuffer());
+/** A token for any fetch-like response, for the core (its body streams on). */
+export function handOffForeign(response) {
   const pairs = [];
   for (const [name, value] of response.headers) pairs.push(name, value);
-  return CoreResponse.fromParts(response.status, pairs, bytes, response.url ?? '').detach();
+  return CoreResponse.fromStream(response.status, pairs, response.body, response.url ?? '').detach();
 }

@@ -8,6 +8,8 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use slab::Slab;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, AddEventListenerOptions};
@@ -21,7 +23,8 @@ pub(crate) struct Abort {
 
 struct Watch {
     signal: AbortSignal,
-    wakers: Rc<RefCell<Vec<Waker>>>,
+    /// The guards waiting, each under its own key.
+    wakers: Rc<RefCell<Slab<Waker>>>,
     listener: Closure<dyn FnMut()>,
 }
 
@@ -43,11 +46,11 @@ impl Abort {
             .clone()
             .dyn_into()
             .map_err(|_| crate::errors::invalid("option signal must be an AbortSignal"))?;
-        let wakers: Rc<RefCell<Vec<Waker>>> = Rc::default();
+        let wakers: Rc<RefCell<Slab<Waker>>> = Rc::default();
         let woken = wakers.clone();
         let listener = Closure::<dyn FnMut()>::new(move || {
-            for waker in woken.borrow_mut().drain(..) {
-                waker.wake();
+            for (_, waker) in woken.borrow().iter() {
+                waker.wake_by_ref();
             }
         });
         let options = AddEventListenerOptions::new();
@@ -76,6 +79,10 @@ impl Abort {
     /// and the error is the signal's reason.
     pub(crate) async fn guard<T>(&self, work: impl Future<Output = Result<T, JsValue>>) -> Result<T, JsValue> {
         let mut work = pin!(work);
+        let mut waiting = Waiting {
+            wakers: &self.inner.wakers,
+            key: None,
+        };
         std::future::poll_fn(|cx| {
             if let Some(reason) = self.reason() {
                 return Poll::Ready(Err(reason));
@@ -83,13 +90,34 @@ impl Abort {
             if let Poll::Ready(out) = work.as_mut().poll(cx) {
                 return Poll::Ready(out);
             }
-            let mut wakers = self.inner.wakers.borrow_mut();
-            if !wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
-                wakers.push(cx.waker().clone());
-            }
+            waiting.register(cx.waker());
             Poll::Pending
         })
         .await
+    }
+}
+
+/// One guard's place among the wakers, given up when the guard ends.
+struct Waiting<'a> {
+    wakers: &'a RefCell<Slab<Waker>>,
+    key: Option<usize>,
+}
+
+impl Waiting<'_> {
+    fn register(&mut self, waker: &Waker) {
+        let mut wakers = self.wakers.borrow_mut();
+        match self.key.and_then(|key| wakers.get_mut(key)) {
+            Some(known) => known.clone_from(waker),
+            None => self.key = Some(wakers.insert(waker.clone())),
+        }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.wakers.borrow_mut().try_remove(key);
+        }
     }
 }
 

@@ -19,37 +19,29 @@ use crate::options::field;
 use crate::response::{header_map, CoreResponse};
 use crate::{errors, handoff};
 
-/// What the hooks of one request share: the JS `Request` they last saw
-/// and how many attempts have started.
+/// What the hooks of one request share: the JS `Request` of the attempt
+/// under way, and how many attempts have started and answered.
 struct Shared {
     bridge: Bridge,
     options: JsValue,
-    method: Method,
-    url: String,
     request: RefCell<Option<web_sys::Request>>,
     attempts: Cell<u32>,
+    answered: Cell<u32>,
 }
 
 impl Shared {
-    /// The request as JS hooks last saw it, or the original one.
+    /// The request of the attempt under way, as the `beforeRequest` hooks left it.
     fn js_request(&self) -> JsValue {
-        if let Some(request) = self.request.borrow().as_ref() {
-            return JsValue::from(request as &JsValue);
-        }
-        let init = web_sys::RequestInit::new();
-        init.set_method(self.method.as_str());
-        web_sys::Request::new_with_str_and_init(&self.url, &init).map_or(JsValue::UNDEFINED, JsValue::from)
+        self.request
+            .borrow()
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |request| JsValue::from(request as &JsValue))
     }
 }
 
 /// The core hooks for `hooks` (`{ beforeRequest, afterResponse, beforeRetry }`
 /// arrays of JS functions); `beforeError` runs in `index.js`, on JS errors.
-pub(crate) fn core_hooks(
-    hooks: &JsValue,
-    options: &JsValue,
-    method: &Method,
-    url: &str,
-) -> Result<Option<Hooks>, JsValue> {
+pub(crate) fn core_hooks(hooks: &JsValue, options: &JsValue) -> Result<Option<Hooks>, JsValue> {
     let list = |key: &str| -> Result<Option<Array>, JsValue> {
         match field(hooks, key) {
             None => Ok(None),
@@ -69,16 +61,17 @@ pub(crate) fn core_hooks(
     let shared = Rc::new(Shared {
         bridge,
         options: options.clone(),
-        method: method.clone(),
-        url: url.to_owned(),
         request: RefCell::new(None),
         attempts: Cell::new(0),
+        answered: Cell::new(0),
     });
-    let mut core = Hooks::new();
-    if let Some(list) = before_request {
+    // Always there, even with no JS hook of its kind: it makes the JS
+    // `Request` the other hooks are shown.
+    let before_request = before_request.unwrap_or_default();
+    let mut core = Hooks::new().before_request({
         let shared = shared.clone();
-        core = core.before_request(move |request| run_before_request(shared.clone(), list.clone(), request));
-    }
+        move |request| run_before_request(shared.clone(), before_request.clone(), request)
+    });
     if let Some(list) = after_response {
         let shared = shared.clone();
         core = core.after_response(move |response| run_after_response(shared.clone(), list.clone(), response));
@@ -104,6 +97,10 @@ async fn run_before_request(shared: Rc<Shared>, list: Array, request: Request) -
     let retry_count = shared.attempts.get();
     shared.attempts.set(retry_count + 1);
     let js_request = to_js_request(&request).map_err(handoff::thrown)?;
+    *shared.request.borrow_mut() = Some(JsValue::from(&js_request as &JsValue).unchecked_into());
+    if list.length() == 0 {
+        return Ok(BeforeRequest::Send(request));
+    }
     let args = [
         list.into(),
         JsValue::from(&js_request as &JsValue),
@@ -128,7 +125,8 @@ async fn run_before_request(shared: Rc<Shared>, list: Array, request: Request) -
 }
 
 async fn run_after_response(shared: Rc<Shared>, list: Array, response: Response) -> unifetch::Result<Response> {
-    let retry_count = shared.attempts.get().saturating_sub(1);
+    let retry_count = shared.answered.get();
+    shared.answered.set(retry_count + 1);
     let core = CoreResponse::new(response, None);
     let args = [
         list.into(),

@@ -261,15 +261,12 @@ pub(crate) fn method(name: &str) -> Result<Method, JsValue> {
     Method::from_bytes(name.to_ascii_uppercase().as_bytes()).map_err(|_| invalid(&format!("invalid method {name:?}")))
 }
 
-/// Applies request options to `request` (to `method` and the resolved
-/// `url`); returns whether a non-2xx status throws. (Async because a
-/// `FormData` body's files are read first.)
+/// Applies request options to `request`; returns whether a non-2xx
+/// status throws. (Async because a `FormData` body's files are read first.)
 pub(crate) async fn request(
     mut request: RequestBuilder,
     options: &JsValue,
     settings: &JsSettings,
-    method: &Method,
-    url: &str,
 ) -> Result<(RequestBuilder, Throws), JsValue> {
     if options.is_undefined() {
         return Ok((request, settings.throws.clone()));
@@ -320,7 +317,7 @@ pub(crate) async fn request(
         request = request.max_body_size(bytes as u64);
     }
     if let Some(hooks) = field(options, "hooks") {
-        if let Some(hooks) = crate::hooks::core_hooks(&hooks, options, method, url)? {
+        if let Some(hooks) = crate::hooks::core_hooks(&hooks, options)? {
             request = request.hooks(hooks);
         }
     }

@@ -3,7 +3,7 @@
 //! `signal`. `index.js` wraps it in a class with fetch's `Response`
 //! members.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
@@ -21,8 +21,38 @@ pub struct CoreResponse {
     url: String,
     redirected: bool,
     headers: HeaderMap,
-    body: Rc<RefCell<Option<unifetch::Response>>>,
-    abort: Option<Abort>,
+    body: Rc<BodySlot>,
+}
+
+/// The unread body, shared with the reads in flight.
+struct BodySlot {
+    response: RefCell<Option<unifetch::Response>>,
+    /// The request's signal, while the body may still be read (its
+    /// listener goes when the body is done with).
+    abort: RefCell<Option<Abort>>,
+    /// Set by `release()`: a read in flight drops the body when it returns.
+    released: Cell<bool>,
+}
+
+impl BodySlot {
+    /// Takes the body out for good, with the signal that guards reading it.
+    fn take(&self) -> Result<(unifetch::Response, Option<Abort>), JsValue> {
+        let response = self
+            .response
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| errors::type_error("the body was already read or released"))?;
+        Ok((response, self.abort.borrow_mut().take()))
+    }
+
+    /// Puts back a body still to be read, unless it was released meanwhile.
+    fn put_back(&self, response: unifetch::Response) {
+        if self.released.get() {
+            self.abort.borrow_mut().take();
+        } else {
+            *self.response.borrow_mut() = Some(response);
+        }
+    }
 }
 
 impl CoreResponse {
@@ -33,17 +63,12 @@ impl CoreResponse {
             url: response.url().to_string(),
             redirected: !response.history().is_empty(),
             headers: std::mem::take(response.headers_mut()),
-            body: Rc::new(RefCell::new(Some(response))),
-            abort,
+            body: Rc::new(BodySlot {
+                response: RefCell::new(Some(response)),
+                abort: RefCell::new(abort),
+                released: Cell::new(false),
+            }),
         }
-    }
-
-    /// Takes the body out, or fails if it was read already.
-    fn take(&self) -> Result<unifetch::Response, JsValue> {
-        self.body
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| errors::type_error("the body was already read or released"))
     }
 
     /// The `Content-Type` header, if any.
@@ -54,9 +79,15 @@ impl CoreResponse {
 
 #[wasm_bindgen]
 impl CoreResponse {
-    /// A response made in JS (by a hook): status, `[name, value, …]`, body.
-    #[wasm_bindgen(js_name = fromParts)]
-    pub fn from_parts(status: u16, headers: Array, body: Uint8Array, url: &str) -> Result<CoreResponse, JsValue> {
+    /// A response made in JS (by a hook): status, `[name, value, …]`, and
+    /// its body stream (`null` for none), read as the core reads it.
+    #[wasm_bindgen(js_name = fromStream)]
+    pub fn from_stream(
+        status: u16,
+        headers: Array,
+        body: Option<web_sys::ReadableStream>,
+        url: &str,
+    ) -> Result<CoreResponse, JsValue> {
         let mut made = http::Response::builder().status(status);
         for pair in headers.to_vec().chunks(2) {
             let (Some(name), Some(value)) = (pair[0].as_string(), pair.get(1).and_then(JsValue::as_string)) else {
@@ -64,8 +95,12 @@ impl CoreResponse {
             };
             made = made.header(name, value);
         }
+        let body = match body {
+            Some(stream) => unifetch::transport::body_from_stream(&stream).map_err(|e| errors::to_js(&e))?,
+            None => unifetch::Body::empty(),
+        };
         let made = made
-            .body(unifetch::Body::from(body.to_vec()))
+            .body(body)
             .map_err(|e| errors::type_error(&format!("invalid response: {e}")))?;
         let url = url
             .parse()
@@ -116,7 +151,7 @@ impl CoreResponse {
     /// The body's length when known before reading (`Content-Length`).
     #[wasm_bindgen(getter, js_name = contentLength)]
     pub fn content_length(&self) -> Option<f64> {
-        let known = self.body.borrow().as_ref().and_then(|r| r.content_length());
+        let known = self.body.response.borrow().as_ref().and_then(|r| r.content_length());
         known
             .or_else(|| self.headers.get("content-length")?.to_str().ok()?.parse().ok())
             .map(|n| n as f64)
@@ -124,66 +159,80 @@ impl CoreResponse {
 
     /// The whole body as a `Uint8Array`.
     pub fn bytes(&self) -> Promise {
-        let (taken, abort) = (self.take(), self.abort.clone());
-        future_to_promise(guarded(abort.clone(), async move {
-            let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
+        let taken = self.body.take();
+        future_to_promise(async move {
+            let (response, abort) = taken?;
+            let bytes = guarded(abort, async { response.bytes().await.map_err(|e| errors::to_js(&e)) }).await?;
             Ok(Uint8Array::from(&bytes[..]).into())
-        }))
+        })
     }
 
     /// The body as text, in the encoding the core picks (a byte-order mark,
     /// else the `charset` of `Content-Type`, else UTF-8), decoded by the
     /// platform's `TextDecoder`.
     pub fn text(&self) -> Promise {
-        let (taken, abort) = (self.take(), self.abort.clone());
+        let taken = self.body.take();
         let content_type = self.content_type();
-        future_to_promise(guarded(abort.clone(), async move {
-            let bytes = taken?.bytes().await.map_err(|e| errors::to_js(&e))?;
+        future_to_promise(async move {
+            let (response, abort) = taken?;
+            let bytes = guarded(abort, async { response.bytes().await.map_err(|e| errors::to_js(&e)) }).await?;
             decode(content_type.as_deref(), &bytes)
-        }))
+        })
     }
 
     /// The next chunk of the body, `undefined` at its end.
     pub fn next(&self) -> Promise {
-        let (cell, abort) = (self.body.clone(), self.abort.clone());
+        let slot = self.body.clone();
         future_to_promise(async move {
-            let Some(mut response) = cell.borrow_mut().take() else {
+            let Some(mut response) = slot.response.borrow_mut().take() else {
                 return Ok(JsValue::UNDEFINED);
             };
-            let chunk = guarded(abort.clone(), async {
-                response.chunk().await.map_err(|e| errors::to_js(&e))
-            })
-            .await;
-            if let Ok(Some(_)) = chunk {
-                *cell.borrow_mut() = Some(response);
+            let abort = slot.abort.borrow().clone();
+            let chunk = guarded(abort, async { response.chunk().await.map_err(|e| errors::to_js(&e)) }).await;
+            match chunk {
+                Ok(Some(bytes)) => {
+                    slot.put_back(response);
+                    Ok(Uint8Array::from(&bytes[..]).into())
+                }
+                // The end, or a failure: the body is done with.
+                done => {
+                    slot.abort.borrow_mut().take();
+                    done.map(|_| JsValue::UNDEFINED)
+                }
             }
-            Ok(chunk?.map_or(JsValue::UNDEFINED, |bytes| Uint8Array::from(&bytes[..]).into()))
         })
     }
 
-    /// Drops the body unread: its connection and limit slots are free at once.
+    /// Drops the body unread: its connection and limit slots are free at
+    /// once (after the read in flight, if there is one).
     pub fn release(&self) {
-        self.body.borrow_mut().take();
+        self.body.released.set(true);
+        self.body.response.borrow_mut().take();
+        self.body.abort.borrow_mut().take();
     }
 
     /// Reads the body into memory (bounded by `maxBodySize`): its
     /// connection and slots are free, and it can be read (and cloned) later.
     pub fn buffer(&self) -> Promise {
-        let (cell, abort) = (self.body.clone(), self.abort.clone());
-        future_to_promise(guarded(abort.clone(), async move {
-            let Some(response) = cell.borrow_mut().take() else {
+        let slot = self.body.clone();
+        future_to_promise(async move {
+            let Some(response) = slot.response.borrow_mut().take() else {
                 return Err(errors::type_error("the body was already read or released"));
             };
-            let buffered = response.buffered().await.map_err(|e| errors::to_js(&e))?;
-            *cell.borrow_mut() = Some(buffered);
+            let abort = slot.abort.borrow().clone();
+            let buffered = guarded(abort, async {
+                response.buffered().await.map_err(|e| errors::to_js(&e))
+            })
+            .await?;
+            slot.put_back(buffered);
             Ok(JsValue::UNDEFINED)
-        }))
+        })
     }
 
     /// Hands this response (head and unread body) back to the core: the
     /// token that claims it. This object is empty afterwards.
     pub fn detach(&mut self) -> Result<u32, JsValue> {
-        let mut response = self.take()?;
+        let (mut response, _) = self.body.take()?;
         *response.headers_mut() = std::mem::take(&mut self.headers);
         Ok(handoff::put_response(response))
     }

@@ -34,7 +34,7 @@ impl CoreSession {
     /// to; `signal` rejects with its reason, dropping the exchange.
     pub fn send(&self, method: &str, url: &str, options: JsValue) -> Promise {
         let url = self.resolve(url);
-        let prepared = options::method(method).map(|method| (self.inner.request(method.clone(), &url), method));
+        let prepared = options::method(method).map(|method| self.inner.request(method, &url));
         let settings = self.settings.clone();
         future_to_promise(async move {
             let signal = if options.is_undefined() {
@@ -44,8 +44,7 @@ impl CoreSession {
             };
             let abort = Abort::new(&signal.unwrap_or(JsValue::UNDEFINED))?;
             let exchange = async {
-                let (request, method) = prepared?;
-                let (request, throws) = options::request(request, &options, &settings, &method, &url).await?;
+                let (request, throws) = options::request(prepared?, &options, &settings).await?;
                 let response = request.send().await.map_err(|e| errors::to_js(&e))?;
                 let status = response.status().as_u16();
                 if !response.status().is_success() && throws.throws(status) {
