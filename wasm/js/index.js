@@ -23,7 +23,7 @@ export const stop = Symbol('unifetch.stop');
 const isResponse = (value) =>
   value instanceof UnifetchResponse || (typeof Response !== 'undefined' && value instanceof Response);
 
-/** A token the core claims a response by (ours hand over their core; others are read). */
+/** The token under which the core claims a response (ours hand over their core; others stream in). */
 const handOff = (response) => (response instanceof UnifetchResponse ? response.handOff() : handOffForeign(response));
 
 /** Releases a response that will not be used. */
@@ -34,14 +34,14 @@ const discard = (response) => {
 
 core.registerBridge({
   makeError,
+  handOff,
   makeHttpError: (coreResponse) => new HTTPError(new UnifetchResponse(coreResponse)),
   // ky: the first hook to return a Request replaces it and ends the list;
   // one that returns a Response answers the request without sending it.
   async runBeforeRequest(hooks, request, options, retryCount) {
     for (const hook of hooks) {
       const result = await hook(request, options, { retryCount });
-      if (result instanceof Request) return result;
-      if (isResponse(result)) return handOff(result);
+      if (result instanceof Request || isResponse(result)) return result;
     }
     return request;
   },
@@ -58,7 +58,7 @@ core.registerBridge({
       if (response !== next) discard(response);
       response = next;
     }
-    return handOff(response);
+    return response;
   },
   async runBeforeRetry(hooks, state) {
     for (const hook of hooks) {

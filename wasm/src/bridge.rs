@@ -19,17 +19,20 @@ pub(crate) struct Bridge {
     /// `(coreResponse)` → an `HTTPError`.
     pub(crate) make_http_error: Function,
     /// `(hooks, request, options, retryCount)` → a promise of the `Request`
-    /// to send or the token of a response that answers it.
+    /// to send or a response that answers it.
     pub(crate) run_before_request: Function,
     /// `(hooks, request, options, coreResponse, retryCount)` → a promise
-    /// of the token of the response to go on with.
+    /// of the response to go on with.
     pub(crate) run_after_response: Function,
+    /// `(response)` → the token under which the core claims it (at once:
+    /// a response not claimed stays in JS, where the collector frees it).
+    pub(crate) hand_off: Function,
     /// `(hooks, state)` → a promise of whether a hook returned `stop`.
     pub(crate) run_before_retry: Function,
 }
 
 /// Called once by `index.js` with `{ makeError, makeHttpError,
-/// runBeforeRequest, runAfterResponse, runBeforeRetry }`.
+/// runBeforeRequest, runAfterResponse, runBeforeRetry, handOff }`.
 #[wasm_bindgen(js_name = registerBridge)]
 pub fn register_bridge(functions: JsValue) -> Result<(), JsValue> {
     let get = |name: &str| -> Result<Function, JsValue> {
@@ -42,6 +45,7 @@ pub fn register_bridge(functions: JsValue) -> Result<(), JsValue> {
         make_http_error: get("makeHttpError")?,
         run_before_request: get("runBeforeRequest")?,
         run_after_response: get("runAfterResponse")?,
+        hand_off: get("handOff")?,
         run_before_retry: get("runBeforeRetry")?,
     };
     BRIDGE.with(|cell| *cell.borrow_mut() = Some(bridge));

@@ -109,12 +109,10 @@ async fn run_before_request(shared: Rc<Shared>, list: Array, request: Request) -
     ];
     let promise = call(&shared.bridge.run_before_request, &args)?;
     let answer = JsFuture::from(promise).await.map_err(handoff::thrown)?;
-    if let Some(token) = answer.as_f64() {
-        return Ok(BeforeRequest::Respond(claim(token)?));
-    }
-    let returned: web_sys::Request = answer
-        .dyn_into()
-        .map_err(|_| unifetch::Error::hook("a beforeRequest runner gave neither a Request nor a Response"))?;
+    let returned: web_sys::Request = match answer.dyn_into() {
+        Ok(request) => request,
+        Err(response) => return Ok(BeforeRequest::Respond(claim(&shared.bridge, &response)?)),
+    };
     let same = Object::is(&returned, &js_request);
     *shared.request.borrow_mut() = Some(JsValue::from(&returned as &JsValue).unchecked_into());
     Ok(BeforeRequest::Send(
@@ -136,8 +134,8 @@ async fn run_after_response(shared: Rc<Shared>, list: Array, response: Response)
         retry_count.into(),
     ];
     let promise = call(&shared.bridge.run_after_response, &args)?;
-    let token = JsFuture::from(promise).await.map_err(handoff::thrown)?;
-    claim(token.as_f64().unwrap_or(-1.0))
+    let response = JsFuture::from(promise).await.map_err(handoff::thrown)?;
+    claim(&shared.bridge, &response)
 }
 
 /// ky's `{ request, options, error, retryCount }` for a retry.
@@ -177,9 +175,17 @@ fn call(function: &Function, args: &[JsValue]) -> unifetch::Result<Promise> {
         .map_err(|_| unifetch::Error::hook("a hook runner did not return a promise"))
 }
 
-/// The response a JS runner handed back by token.
-fn claim(token: f64) -> unifetch::Result<Response> {
-    handoff::take_response(token as u32).ok_or_else(|| unifetch::Error::hook("a hook handed back no response"))
+/// The core response of a response a JS runner gave back (ours or fetch's).
+fn claim(bridge: &Bridge, response: &JsValue) -> unifetch::Result<Response> {
+    let token = bridge
+        .hand_off
+        .call1(&JsValue::NULL, response)
+        .map_err(handoff::thrown)?;
+    let token = token
+        .as_f64()
+        .ok_or_else(|| unifetch::Error::hook("a hook gave back no response"))?;
+    handoff::take_response(token as u32)
+        .ok_or_else(|| unifetch::Error::hook("a hook gave back a response already used"))
 }
 
 /// The core request as a fetch `Request` (its body if it is in memory).
