@@ -27,6 +27,10 @@ use crate::Error;
 trait OnRetry: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync {}
 impl<F: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync> OnRetry for F {}
 
+/// A backoff of the caller's: the wait before retry number `n`.
+trait Backoff: Fn(u32) -> Duration + MaybeSend + MaybeSync {}
+impl<F: Fn(u32) -> Duration + MaybeSend + MaybeSync> Backoff for F {}
+
 /// A retry policy: a session default, replaceable per request.
 ///
 /// The default is ky's and Scrapy's: up to 2 retries (3 attempts) of
@@ -61,6 +65,7 @@ pub struct Retry {
     any_method: bool,
     methods: Vec<Method>,
     on_retry: Option<Arc<dyn OnRetry>>,
+    backoff: Option<Arc<dyn Backoff>>,
 }
 
 impl Default for Retry {
@@ -87,6 +92,7 @@ impl Default for Retry {
                 Method::TRACE,
             ],
             on_retry: None,
+            backoff: None,
         }
     }
 }
@@ -192,13 +198,37 @@ impl Retry {
         self
     }
 
+    /// The wait before retry number `n` (1 for the first), in place of
+    /// `base_delay × multiplier^(n-1)`: ky's `retry.delay` function. The
+    /// wait is still capped by [`max_delay`](Self::max_delay) and jittered
+    /// if [`jitter`](Self::jitter) is on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let linear = unifetch::Retry::default().backoff(|n| Duration::from_millis(100 * u64::from(n)));
+    /// # drop(linear);
+    /// ```
+    pub fn backoff<F>(mut self, backoff: F) -> Retry
+    where
+        F: Fn(u32) -> Duration + MaybeSend + MaybeSync + 'static,
+    {
+        // On wasm the function need not be `Send`; one `Arc` keeps one type.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let backoff = Arc::new(backoff);
+        self.backoff = Some(backoff);
+        self
+    }
+
     /// Whether `method` may be retried under this policy.
     fn allows(&self, method: &Method) -> bool {
         self.any_method || self.methods.contains(method)
     }
 
     /// The base wait before retry number `retry` (1 for the first retry).
-    fn backoff(&self, retry: u32) -> Duration {
+    fn wait_before(&self, retry: u32) -> Duration {
+        if let Some(backoff) = &self.backoff {
+            return backoff(retry).min(self.max_delay);
+        }
         let factor = self.multiplier.powi(retry.saturating_sub(1).min(64) as i32);
         let delay = self.base_delay.as_secs_f64() * factor;
         Duration::try_from_secs_f64(delay)
@@ -219,6 +249,7 @@ impl fmt::Debug for Retry {
             .field("statuses", &self.statuses)
             .field("any_method", &self.any_method)
             .field("methods", &self.methods)
+            .field("backoff", &self.backoff.as_ref().map(|_| "custom"))
             .finish_non_exhaustive()
     }
 }
@@ -359,7 +390,7 @@ impl Attempts {
             return Next::NotReplayable;
         }
         let delay = server_wait.unwrap_or_else(|| {
-            let backoff = self.policy.backoff(self.attempt);
+            let backoff = self.policy.wait_before(self.attempt);
             if self.policy.jitter {
                 backoff.mul_f64(self.next_unit())
             } else {
@@ -422,7 +453,7 @@ mod tests {
         let policy = Retry::default()
             .base_delay(Duration::from_millis(100))
             .max_delay(Duration::from_millis(350));
-        let waits: Vec<_> = (1..=4).map(|n| policy.backoff(n).as_millis()).collect();
+        let waits: Vec<_> = (1..=4).map(|n| policy.wait_before(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 350, 350]);
     }
 
@@ -442,7 +473,7 @@ mod tests {
         let waits = draw(7);
         assert_eq!(waits, draw(7));
         for (n, wait) in waits.iter().enumerate() {
-            assert!(*wait <= Retry::default().backoff(n as u32 + 1));
+            assert!(*wait <= Retry::default().wait_before(n as u32 + 1));
         }
     }
 
@@ -467,6 +498,20 @@ mod tests {
             any.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
         ));
+    }
+
+    #[test]
+    fn a_backoff_function_replaces_the_exponential_one_under_the_cap() {
+        let policy = Retry::default()
+            .jitter(false)
+            .max_delay(Duration::from_millis(250))
+            .backoff(|n| Duration::from_millis(100 * u64::from(n)));
+        let waits: Vec<_> = (1..=4).map(|n| policy.wait_before(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 250, 250]);
+        let mut attempts = Attempts::new(policy, true);
+        let headers = HeaderMap::new();
+        let first = attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers);
+        assert!(matches!(first, Next::RetryAfter(wait) if wait == Duration::from_millis(100)));
     }
 
     #[test]

@@ -269,6 +269,13 @@ export const cases = {
     const started = Date.now();
     equal((await api.get(`retry-after/1?id=${waitId}`, { retry: 1 })).status, 200, '429 then 200');
     check(Date.now() - started >= 900, `Retry-After honoured (${Date.now() - started} ms)`);
+    const delayedId = track('retry-delay');
+    const asked = [];
+    const slow = Date.now();
+    const delay = (attemptCount) => (asked.push(attemptCount), 200 * attemptCount);
+    equal(await statusOf(api.get(`flaky/2?id=${delayedId}`, { retry: { limit: 2, delay, jitter: false } })), 200, 'retried');
+    equal(asked, [1, 2], "ky's delay function is asked with the attempt count");
+    check(Date.now() - slow >= 550, `waited 200 + 400 ms (${Date.now() - slow} ms)`);
     const ignoredId = track('retry-after-ignored');
     const quick = Date.now();
     await api.get(`retry-after/1?id=${ignoredId}`, { retry: { limit: 1, afterStatusCodes: [], delay: 10 } });

@@ -20,7 +20,7 @@ const options: SessionOptions = {
   prefixUrl: 'http://127.0.0.1:8080',
   headers: { 'User-Agent': 'types' },
   timeout: { total: 5000, sockRead: 1000 },
-  retry: { limit: 2, methods: ['get', 'post'], statusCodes: [503], afterStatusCodes: [429], delay: 100 },
+  retry: { limit: 2, methods: ['get', 'post'], statusCodes: [503], afterStatusCodes: [429], delay: (n) => 100 * n },
   limit: 10,
   limitPerHost: 2,
   redirect: 'manual',

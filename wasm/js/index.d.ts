@@ -28,8 +28,8 @@ export type RetryOption =
       statusCodes?: number[];
       /** Statuses whose Retry-After is honoured (default 413, 429, 503). */
       afterStatusCodes?: number[];
-      /** First wait in ms, doubled after each attempt (default 300; ky's function form is not taken). */
-      delay?: number;
+      /** ky's `(attemptCount) => ms` (1 for the first retry), or the first wait in ms, doubled after each attempt (default 300). */
+      delay?: number | ((attemptCount: number) => number);
       /** The longest wait in ms (default 30000). */
       backoffLimit?: number;
       /** The longest Retry-After honoured, in ms (default 60000). */

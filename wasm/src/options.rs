@@ -104,7 +104,8 @@ fn timeout(value: &JsValue) -> Result<Timeout, JsValue> {
 
 /// `retry`: a number of retries, or ky's `{ limit, methods, statusCodes,
 /// afterStatusCodes, maxRetryAfter, backoffLimit, delay, jitter }` (`delay`
-/// is the first wait in milliseconds; each next one doubles).
+/// is ky's function of the attempt, or the first wait in milliseconds,
+/// each next one doubled).
 fn retry(value: &JsValue) -> Result<Retry, JsValue> {
     if let Some(limit) = value.as_f64() {
         return Ok(Retry::default().max_attempts(limit as u32 + 1));
@@ -127,12 +128,17 @@ fn retry(value: &JsValue) -> Result<Retry, JsValue> {
         policy = policy.retry_after_statuses(status_codes(&codes));
     }
     if let Some(delay) = field(value, "delay") {
-        if delay.is_function() {
-            return Err(invalid(
-                "option retry.delay must be the first wait in milliseconds (a function is not supported)",
-            ));
-        }
-        policy = policy.base_delay(millis(value, "delay")?.unwrap_or_default());
+        policy = match delay.dyn_into::<js_sys::Function>() {
+            // ky's form: `(attemptCount) => milliseconds`.
+            Ok(delay) => policy.backoff(move |retry| {
+                let ms = delay
+                    .call1(&JsValue::NULL, &retry.into())
+                    .ok()
+                    .and_then(|ms| ms.as_f64());
+                Duration::from_secs_f64(ms.filter(|ms| ms.is_finite() && *ms >= 0.0).unwrap_or(0.0) / 1000.0)
+            }),
+            Err(_) => policy.base_delay(millis(value, "delay")?.unwrap_or_default()),
+        };
     }
     if let Some(limit) = millis(value, "backoffLimit")? {
         policy = policy.max_delay(limit);
