@@ -36,65 +36,15 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http_body::Frame;
 use http_body_util::BodyExt;
-use js_sys::{Promise, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, ReadableStreamDefaultReader, ResponseType};
+use web_sys::{AbortController, ReadableStreamDefaultReader, ResponseType};
 
+use super::js::{fetch_with, header_block, header_lines, start_timer, stop_timer, JsError};
 use super::{BoxFuture, FinalUrl, Phase, Platform, SendOptions, Timer, Transport};
 use crate::{Body, Error, Result};
-
-// One JS call each where Rust would make one per field or header: a
-// request costs a few calls across the boundary, not dozens.
-#[wasm_bindgen(inline_js = r#"
-export function fetchWith(url, method, headerBlock, body, redirect, credentials, signal) {
-  const headers = [];
-  for (const line of headerBlock.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) headers.push([line.slice(0, colon), line.slice(colon + 1)]);
-  }
-  const init = { method, headers, redirect, credentials, cache: 'no-store', signal };
-  if (body !== undefined) init.body = body;
-  return fetch(url, init);
-}
-export function headerBlock(headers) {
-  let block = '';
-  for (const [name, value] of headers) block += name + ':' + value + '\n';
-  return block;
-}
-export function startTimer(wake, id, milliseconds) {
-  return setTimeout(wake, milliseconds, id);
-}
-export function stopTimer(handle) {
-  clearTimeout(handle);
-}
-"#)]
-extern "C" {
-    /// `fetch(url, init)` with the headers given as `name:value` lines.
-    #[wasm_bindgen(js_name = fetchWith)]
-    fn fetch_with(
-        url: &str,
-        method: &str,
-        header_block: &str,
-        body: Option<Uint8Array>,
-        redirect: &str,
-        credentials: &str,
-        signal: &AbortSignal,
-    ) -> Promise;
-
-    /// The headers as `name:value` lines.
-    #[wasm_bindgen(js_name = headerBlock)]
-    fn header_block(headers: &web_sys::Headers) -> String;
-
-    /// `setTimeout(wake, milliseconds, id)`.
-    #[wasm_bindgen(js_name = startTimer)]
-    fn start_timer(wake: &js_sys::Function, id: u32, milliseconds: f64) -> JsValue;
-
-    /// `clearTimeout(handle)`.
-    #[wasm_bindgen(js_name = stopTimer)]
-    fn stop_timer(handle: &JsValue);
-}
 
 /// The [`Transport`] of `wasm32-unknown-unknown`: the global `fetch`.
 #[derive(Debug, Clone)]
@@ -164,13 +114,7 @@ async fn send(
     let guard = AbortGuard::new()?;
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes();
-    let mut headers = String::new();
-    for (name, value) in &parts.headers {
-        headers.push_str(name.as_str());
-        headers.push(':');
-        headers.push_str(&String::from_utf8_lossy(value.as_bytes()));
-        headers.push('\n');
-    }
+    let headers = header_lines(&parts.headers);
     let body = (!body.is_empty()).then(|| Uint8Array::from(&body[..]));
     // Like the native client, no HTTP cache (`cache: "no-store"`): it would
     // also serialize identical requests in flight behind Chromium's cache lock.
@@ -375,36 +319,6 @@ impl http_body::Body for FetchBody {
         Poll::Ready(chunk.map(|bytes| Ok(Frame::data(Bytes::from(bytes)))))
     }
 }
-
-/// A JS exception as a Rust error: its name, message and `cause`.
-#[derive(Debug)]
-struct JsError(String);
-
-impl From<JsValue> for JsError {
-    fn from(value: JsValue) -> JsError {
-        JsError(describe(&value))
-    }
-}
-
-fn describe(value: &JsValue) -> String {
-    let Some(error) = value.dyn_ref::<js_sys::Error>() else {
-        return value.as_string().unwrap_or_else(|| format!("{value:?}"));
-    };
-    let mut text = format!("{}: {}", String::from(error.name()), String::from(error.message()));
-    let cause = error.cause();
-    if !cause.is_undefined() && !cause.is_null() {
-        text.push_str(&format!(" (cause: {})", describe(&cause)));
-    }
-    text
-}
-
-impl std::fmt::Display for JsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for JsError {}
 
 /// The [`Timer`] of `wasm32-unknown-unknown`: the global `setTimeout`,
 /// cleared when the sleep is dropped. Every timer calls back the same

@@ -61,6 +61,8 @@ mod fetch;
 #[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
 pub use self::fetch::{body_from_stream, FetchTransport};
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+mod js;
+#[cfg(all(target_family = "wasm", target_os = "unknown"))]
 mod node;
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 #[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
