@@ -15,15 +15,9 @@ if ! "$venv/bin/python" -c 'import aiohttp' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet aiohttp
 fi
-cargo build --quiet --locked --release -p unifetch-native --bin unifetch
 cargo build --quiet --locked --release --example novel
-
-log=$(mktemp)
-./target/release/unifetch serve --port 0 >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q http "$log" && break; sleep 0.1; done
-base=$(grep -o 'http://[0-9.:]*' "$log" | head -n 1)
+start_test_site --release >/dev/null
+base=$UNIFETCH_SITE
 
 # Runs a command under GNU time: its stdout goes to $out, and
 # "<seconds> <peak RSS KiB>" to $timing.

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 bash scripts/build-npm.sh >/dev/null
-cargo build --quiet --locked --release -p unifetch-native --bin unifetch
 
 bench=target/bench-node
 mkdir -p "$bench"
@@ -20,11 +19,5 @@ cp benches/node/fetch.mjs "$bench/"
     npm install --silent --no-audit --no-fund "$OLDPWD/target/npm/unifetch-0.1.0.tgz" ky@1.14.3
 )
 
-log=$(mktemp)
-./target/release/unifetch serve --port 0 >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q http "$log" && break; sleep 0.1; done
-base=$(grep -o 'http://[0-9.:]*' "$log" | head -n 1)
-
-node "$bench/fetch.mjs" "$base/bytes/1024" "${1:-16}" "${2:-5}" "${3:-2}"
+start_test_site --release >/dev/null
+node "$bench/fetch.mjs" "$UNIFETCH_SITE/bytes/1024" "${1:-16}" "${2:-5}" "${3:-2}"

@@ -53,13 +53,16 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Starts `unifetch serve` on a free port; sets UNIFETCH_SITE and SITE_PID and
-# stops the server when the script exits.
-start_test_site() {
-    cargo build --quiet --locked -p unifetch-native --bin unifetch
+# Starts `unifetch serve` (a debug build, or with --release an optimised
+# one) on a free port; sets UNIFETCH_SITE and SITE_PID and stops the server
+# when the script exits.
+start_test_site() { # [--release]
+    local profile=debug
+    [ "${1:-}" = --release ] && profile=release
+    cargo build --quiet --locked ${1:+"$1"} -p unifetch-native --bin unifetch
     local log
     log=$(mktemp)
-    ./target/debug/unifetch serve --port 0 >"$log" 2>&1 &
+    "./target/$profile/unifetch" serve --port 0 >"$log" 2>&1 &
     SITE_PID=$!
     trap 'kill "$SITE_PID" 2>/dev/null || true' EXIT
     for _ in $(seq 100); do
