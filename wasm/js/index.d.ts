@@ -93,33 +93,23 @@ export interface Hooks {
   beforeError?: Array<(error: Error) => Error | Promise<Error>>;
 }
 
-/** The options of a session or an instance (`uf.create`, `uf.extend`); request options too. */
-export interface SessionOptions {
-  /** Prepended to every URL, with one `/` in between. */
-  prefixUrl?: string;
-  /** Sent with every request. */
+/** What a request takes, and an instance gives each of its requests. */
+export interface SharedOptions {
+  searchParams?: ParamsOption;
+  /** An instance's are sent with every request; a request's are added (by name). */
   headers?: HeadersOption;
   timeout?: TimeoutOption;
   retry?: RetryOption;
-  /** `'follow'` (default), `'manual'` (never follow), or the most hops. */
-  redirect?: 'follow' | 'manual' | number;
-  /** Requests in flight at most (default 100). */
-  limit?: number;
-  /** Requests in flight to one host at most (default: no limit). */
-  limitPerHost?: number;
-  /** Keep cookies (the browser's jar in browsers, the core's in Node). */
-  cookies?: boolean;
   /** The largest body read, in bytes (default 1 GiB). */
   maxBodySize?: number;
   /** Reject non-2xx responses with an HTTPError (default true), or decide by status. */
   throwHttpErrors?: boolean | ((status: number) => boolean);
   /**
-   * How requests go out: in Node `'node'` (node:http, the default there) or
-   * `'fetch'` (Node's undici, e.g. for fetch mocks); elsewhere `'fetch'`.
+   * Aborting rejects at once with the signal's reason, in any phase (body
+   * included). An instance's and a request's: either aborts.
    */
-  transport?: 'node' | 'fetch';
-  /** Aborts every request of the instance (with a request's own signal, either does). */
   signal?: AbortSignal;
+  /** An instance's run before a request's. */
   hooks?: Hooks;
   onDownloadProgress?: (progress: Progress, chunk: Uint8Array) => void;
   /** Bodies go to the platform whole: called at the start and at the end. */
@@ -128,31 +118,37 @@ export interface SessionOptions {
   parseJson?: (text: string) => unknown;
   /** Makes the text of a `json` body (default `JSON.stringify`). */
   stringifyJson?: (data: unknown) => string;
-  searchParams?: ParamsOption;
 }
 
-export interface RequestOptions {
+/** The options of a session or an instance (`uf.create`, `uf.extend`). */
+export interface SessionOptions extends SharedOptions {
+  /** Prepended to every URL, with one `/` in between. */
+  prefixUrl?: string;
+  /** `'follow'` (default), `'manual'` (never follow), or the most hops. */
+  redirect?: 'follow' | 'manual' | number;
+  /** Requests in flight at most (default 100). */
+  limit?: number;
+  /** Requests in flight to one host at most (default: no limit). */
+  limitPerHost?: number;
+  /** Keep cookies (the browser's jar in browsers, the core's in Node). */
+  cookies?: boolean;
+  /**
+   * How requests go out: in Node `'node'` (node:http, the default there) or
+   * `'fetch'` (Node's undici, e.g. for fetch mocks); elsewhere `'fetch'`.
+   */
+  transport?: 'node' | 'fetch';
+}
+
+/** The options of one request. */
+export interface RequestOptions extends SharedOptions {
   /** For `uf(url, options)`: the method (default `'get'`). */
   method?: string;
-  searchParams?: ParamsOption;
-  headers?: HeadersOption;
   /** A JSON body (sets Content-Type unless `headers` has one). */
   json?: unknown;
   /** An application/x-www-form-urlencoded body. */
   form?: ParamsOption;
   /** A raw body, or a FormData sent as multipart/form-data. */
   body?: string | Uint8Array | ArrayBuffer | Blob | URLSearchParams | FormData;
-  timeout?: TimeoutOption;
-  retry?: RetryOption;
-  maxBodySize?: number;
-  throwHttpErrors?: boolean | ((status: number) => boolean);
-  /** Aborting rejects at once with the signal's reason, in any phase (body included). */
-  signal?: AbortSignal;
-  hooks?: Hooks;
-  onDownloadProgress?: (progress: Progress, chunk: Uint8Array) => void;
-  onUploadProgress?: (progress: Progress, chunk: Uint8Array) => void;
-  parseJson?: (text: string) => unknown;
-  stringifyJson?: (data: unknown) => string;
 }
 
 /** Everything an instance or a request can be given. */
