@@ -215,3 +215,31 @@ pub async fn a_buffered_response_frees_its_slot(site: &Site) -> Outcome {
     ensure!(kept.bytes().await?.len() == 1000, "the kept body");
     Ok(())
 }
+
+/// A hook that fails ends the exchange with its own error (a `hook` error
+/// with its message), and nothing is sent.
+pub async fn a_failing_hook_ends_the_exchange(site: &Site) -> Outcome {
+    let key = site.track_key("hook-fails");
+    let hooks =
+        Hooks::new().before_request(|_: Request| async { Err(unifetch::Error::hook("no token for this host")) });
+    let session = site.tracked_session(&key)?;
+    let error = match session.get("/get").hooks(hooks).send().await {
+        Ok(response) => return Err(super::Failure(format!("got {}", response.status()))),
+        Err(error) => error,
+    };
+    ensure!(
+        error.is_hook() && error.kind_name() == "hook",
+        "a hook error: {error:#}"
+    );
+    ensure!(
+        format!("{error:#}").contains("hook failed") && format!("{error:#}").contains("no token for this host"),
+        "the message: {error:#}"
+    );
+    session.get("/get").send().await?.bytes().await?;
+    let asked = site.stats(&key).await?.requests;
+    ensure!(
+        asked == 1,
+        "the server saw {asked} requests, only the one without the hook"
+    );
+    Ok(())
+}

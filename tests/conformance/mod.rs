@@ -181,6 +181,7 @@ macro_rules! all_scenarios {
             before_retry_may_stop_the_retries,
             before_error_sees_the_final_error,
             a_buffered_response_frees_its_slot,
+            a_failing_hook_ends_the_exchange,
         );
     };
 }

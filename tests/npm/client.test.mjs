@@ -141,6 +141,16 @@ test('network failures reject with NetworkError and a cause', async () => {
     return true;
   });
   await assert.rejects(api.get('get', { headers: { 'X-Bad': 'a\r\nb' } }), (error) => error.kind === 'builder');
+  assert.throws(() => new Session({ transport: 'carrier-pigeon' }), (error) => {
+    assert.equal(error.kind, 'builder');
+    assert.match(error.message, /option transport must be "fetch" or "node"/);
+    return true;
+  });
+  await assert.rejects(api.get('get', { hooks: { beforeRequest: () => {} } }), (error) => {
+    assert.equal(error.kind, 'builder');
+    assert.match(error.message, /hooks\.beforeRequest must be an array/);
+    return true;
+  });
 });
 
 test('retries with ky-style options', async () => {
