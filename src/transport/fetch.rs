@@ -1,5 +1,6 @@
-//! The browser and Node transport: the global `fetch`, bound to
-//! `globalThis`, so it works in a window, any worker and Node 18+.
+//! The browser transport: the global `fetch`, bound to `globalThis`, so it
+//! works in a window, any worker, Deno, and Node 18+ when asked for (Node's
+//! default is [`NodeTransport`](super::NodeTransport)).
 //!
 //! * Cancellation: every exchange owns an `AbortController` in an
 //!   [`AbortGuard`]. The guard lives in the send future and then in the
@@ -8,7 +9,8 @@
 //!   records *why* (timeout or drop) on the Rust side; JS error strings are
 //!   never inspected to decide it.
 //! * Response bodies stream through the `ReadableStream` reader, chunk by
-//!   chunk. Request bodies are sent whole: a streamed [`Body`] is collected
+//!   chunk; a small one that is not compressed is read with one
+//!   `arrayBuffer()` when no `sock_read` watches it. Request bodies are sent whole: a streamed [`Body`] is collected
 //!   first, because browsers only stream uploads over HTTP/2.
 //! * What the platform does not expose: `connect`/`sock_connect` timeouts
 //!   (folded into `total`), the pool, proxies and TLS options (the
@@ -22,9 +24,9 @@
 //! * Cookies: browsers keep them (`credentials: "include"` when the session
 //!   has a cookie jar); Node has no jar, so the core's is used there.
 //! * Requests bypass the HTTP cache (`cache: "no-store"`), as natively.
-//! * A failed `fetch()` (refused, DNS, CORS, TLS: the platform does not say
-//!   which) is an [`is_connect`](crate::Error::is_connect) error carrying the
-//!   JS error's message and `cause`.
+//! * A failed `fetch()` (refused, DNS, CORS, TLS, or a request the platform
+//!   refuses: it does not say which) is an [`is_connect`](crate::Error::is_connect)
+//!   error carrying the JS error's message and `cause`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
