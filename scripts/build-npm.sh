@@ -4,35 +4,39 @@
 # and wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 predates
 # the externref table wasm-bindgen now emits). Packs it with `npm pack`.
 #
-#   bash scripts/build-npm.sh              # → target/npm/unifetch/ and target/npm/unifetch-0.1.0.tgz
-#   bash scripts/build-npm.sh --no-crawl   # the client alone → target/npm/unifetch-client/
+# The package holds three builds of the same crate, so that each entry
+# loads only what it needs:
+#   web/        `unifetch` in browsers, workers and Deno: fetch only (the
+#               host decodes bodies, follows redirects, keeps cookies)
+#   web-crawl/  `unifetch/crawl` there: the same plus the crawler
+#   node/       both entries in Node: node:http, the core's cookie jar, the crawler
+#
+#   bash scripts/build-npm.sh   # → target/npm/unifetch/ and target/npm/unifetch-0.1.0.tgz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-name=unifetch
-cargo_args=()
-if [ "${1:-}" = "--no-crawl" ]; then
-    name=unifetch-client
-    cargo_args=(--no-default-features)
-fi
-out="$PWD/target/npm/$name"
-
+out="$PWD/target/npm/unifetch"
 ensure_rust_targets wasm32-unknown-unknown
 ensure_wasm_bindgen_cli
 ensure_wasm_pack
+ensure_wasm_opt
 (cd wasm && cargo fetch --locked --quiet)
 
 rm -rf "$out"
-wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
-    --out-dir "$out" --out-name unifetch_wasm -- --locked "${cargo_args[@]}"
-ensure_wasm_opt
-"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out/unifetch_wasm_bg.wasm" -o "$out/unifetch_wasm_bg.wasm"
-cp wasm/js/index.js wasm/js/errors.js wasm/js/response.js wasm/js/crawl.js wasm/js/index.d.ts wasm/js/crawl.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MIT LICENSE-APACHE "$out/"
-rm -f "$out/unifetch_wasm.d.ts" "$out/unifetch_wasm_bg.wasm.d.ts" "$out/.gitignore"
-if [ "$name" = unifetch ]; then
-    (cd "$out" && npm pack --quiet --pack-destination "$out/..") >/dev/null
-    echo "packed target/npm/unifetch-$(node -p "require('./wasm/js/package.json').version").tgz"
-fi
+build() {
+    local dir="$out/$1"
+    shift
+    wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
+        --out-dir "$dir" --out-name unifetch_wasm -- --locked --no-default-features "$@"
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$dir/unifetch_wasm_bg.wasm" -o "$dir/unifetch_wasm_bg.wasm"
+    rm -f "$dir"/*.d.ts "$dir/.gitignore" "$dir/package.json" "$dir/README.md"
+}
+build web
+build web-crawl --features crawl
+build node --features crawl,node
+cp wasm/js/*.js wasm/js/*.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MIT LICENSE-APACHE "$out/"
+(cd "$out" && npm pack --quiet --pack-destination "$out/..") >/dev/null
+echo "packed target/npm/unifetch-$(node -p "require('./wasm/js/package.json').version").tgz"

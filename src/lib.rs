@@ -67,6 +67,7 @@ pub mod transport;
 
 pub use body::Body;
 pub use content_type::{ContentType, TextEncoding};
+#[cfg(feature = "cookies")]
 pub use cookies::CookieJar;
 pub use error::{BoxError, Error, Phase, Result, TimeoutKind};
 pub use hooks::Hooks;

@@ -1,6 +1,6 @@
 // The demo: a crawl of the demo site, run by unifetch's Rust crawler in
 // this page (WebAssembly over the browser's fetch), shown as it goes.
-import { Session } from './pkg/index.js';
+import { Session } from './pkg/crawl.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('controls');

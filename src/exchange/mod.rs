@@ -20,6 +20,7 @@ use http::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CO
 use http::{Method, StatusCode};
 use url::Url;
 
+use crate::cookies::SessionCookies;
 use crate::decode::{Coding, Decoder};
 use crate::error::TimeoutKind;
 use crate::hooks::{BeforeRequest, Hooks, RetryDecision};
@@ -30,7 +31,7 @@ use crate::request::Overrides;
 use crate::retry::{Attempts, Next, RetryEvent, RetryReason};
 use crate::timeout::{Deadline, IdleTimer};
 use crate::transport::{FinalUrl, Platform, Progress, Timer, Transport};
-use crate::{headers, Body, CookieJar, Error, Proxy, Request, Response, Result, Retry, Timeout};
+use crate::{headers, Body, Error, Proxy, Request, Response, Result, Retry, Timeout};
 
 /// What the core asks servers for when it decodes bodies itself.
 const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
@@ -41,7 +42,7 @@ pub(crate) struct Client {
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) timer: Arc<dyn Timer>,
     pub(crate) limiter: Limiter,
-    pub(crate) cookies: Option<Arc<CookieJar>>,
+    pub(crate) cookies: SessionCookies,
     /// What the platform under the transport does by itself.
     pub(crate) platform: Platform,
     pub(crate) defaults: Defaults,
@@ -333,9 +334,7 @@ impl<'a> Exchange<'a> {
         let mut history: Vec<Url> = Vec::new();
         loop {
             let (head, body, permit) = self.send(&mut hop).await.map_err(|e| e.with_url(&hop.url))?;
-            if let Some(jar) = self.jar() {
-                jar.store_response(&head.headers, &hop.url);
-            }
+            self.client.cookies.store(&head.headers, &hop.url, self.client.platform);
             history.push(hop.url.clone());
             let next = redirect::next_hop(&self.redirect, &hop, &head, &history).map_err(|e| e.with_url(&hop.url))?;
             let Some(next) = next else {
@@ -364,7 +363,7 @@ impl<'a> Exchange<'a> {
     /// The headers of `hop` with its cookies: those already in its headers,
     /// this request's own (while on the original origin) and the jar's.
     fn hop_headers(&self, hop: &Hop) -> HeaderMap {
-        let jar_cookies = self.jar().and_then(|jar| jar.header_for(&hop.url));
+        let jar_cookies = self.client.cookies.header_for(&hop.url, self.client.platform);
         let own_cookies = !self.cookies.is_empty() && hop.url.origin() == self.url.origin();
         if jar_cookies.is_none() && !own_cookies {
             return hop.headers.clone();
@@ -385,14 +384,6 @@ impl<'a> Exchange<'a> {
             headers.insert(COOKIE, value);
         }
         headers
-    }
-
-    /// The session's jar, unless the platform keeps cookies itself.
-    fn jar(&self) -> Option<&CookieJar> {
-        self.client
-            .cookies
-            .as_deref()
-            .filter(|_| !self.client.platform.manages_cookies)
     }
 
     /// The response, its body read through the decoder, the size limit and

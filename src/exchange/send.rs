@@ -48,7 +48,7 @@ impl Exchange<'_> {
             progress: self.progress.clone(),
             proxy: self.proxy.clone(),
             follow_redirects: self.redirect.follows(),
-            cookies: client.cookies.is_some(),
+            cookies: client.cookies.are_kept(),
             decompress: self.decompress,
         };
         self.progress.set(Phase::Headers);

@@ -7,12 +7,15 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, USER_AGENT};
 use url::Url;
 
 use super::{InvalidUrl, Session};
+use crate::cookies::SessionCookies;
 use crate::exchange::{Client, Defaults};
 use crate::hooks::Hooks;
 use crate::limit::{Limiter, Limits};
 use crate::redirect::Redirect;
 use crate::transport::{self, NetworkConfig, Timer, Transport};
-use crate::{headers, CookieJar, Error, Proxy, Result, Retry, Timeout, TlsVersion};
+#[cfg(feature = "cookies")]
+use crate::CookieJar;
+use crate::{headers, Error, Proxy, Result, Retry, Timeout, TlsVersion};
 
 /// The default limit on a decoded response body: 1 GiB.
 const DEFAULT_MAX_BODY: u64 = 1 << 30;
@@ -33,7 +36,7 @@ pub struct SessionBuilder {
     retry: Retry,
     decompress: bool,
     max_body: u64,
-    cookies: Option<Arc<CookieJar>>,
+    cookies: SessionCookies,
     hooks: Hooks,
     network: NetworkConfig,
     error: Option<Error>,
@@ -58,7 +61,7 @@ impl Default for SessionBuilder {
             retry: Retry::default(),
             decompress: true,
             max_body: DEFAULT_MAX_BODY,
-            cookies: None,
+            cookies: SessionCookies::default(),
             hooks: Hooks::default(),
             network: NetworkConfig::default(),
             error: None,
@@ -164,15 +167,19 @@ impl SessionBuilder {
         self
     }
 
-    /// Keeps cookies in a new jar (see [`CookieJar`]).
+    /// Keeps cookies: in a new `CookieJar` natively, in Node and in WASI
+    /// (the `cookies` feature), in the browser's own jar in browsers.
+    /// Without the feature, [`build`](Self::build) fails where the
+    /// platform keeps no cookies itself.
     pub fn cookie_store(mut self, enabled: bool) -> SessionBuilder {
-        self.cookies = enabled.then(|| Arc::new(CookieJar::new()));
+        self.cookies = SessionCookies::kept(enabled);
         self
     }
 
     /// Keeps cookies in `jar`, which can be shared, saved and loaded.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(mut self, jar: Arc<CookieJar>) -> SessionBuilder {
-        self.cookies = Some(jar);
+        self.cookies = SessionCookies::in_jar(jar);
         self
     }
 
@@ -262,6 +269,7 @@ impl SessionBuilder {
             None => transport::default_transport(&self.network)?,
         };
         let platform = transport.platform();
+        self.cookies.check(platform)?;
         let client = Client {
             transport,
             timer: self.timer.unwrap_or_else(transport::default_timer),

@@ -14,7 +14,9 @@ use url::Url;
 
 pub use self::builder::SessionBuilder;
 use crate::exchange::Client;
-use crate::{CookieJar, Error, Request, Response, Result, Timeout};
+#[cfg(feature = "cookies")]
+use crate::CookieJar;
+use crate::{Error, Request, Response, Result, Timeout};
 
 /// A reusable client: a base URL, default headers, timeouts, limits and a
 /// connection pool, shared by every request made through it.
@@ -95,8 +97,9 @@ impl Session {
     }
 
     /// The session's cookie jar, if it keeps one.
+    #[cfg(feature = "cookies")]
     pub fn cookie_jar(&self) -> Option<&Arc<CookieJar>> {
-        self.inner.client.cookies.as_ref()
+        self.inner.client.cookies.jar()
     }
 
     /// The session's timer, for the crawler's politeness delays.

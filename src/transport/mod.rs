@@ -17,7 +17,7 @@
 //! * **fetch** (browsers, workers, Deno): `fetch()` resolves at the head; the
 //!   body is a `ReadableStream`; cancellation is an `AbortController` that the
 //!   body keeps alive, so dropping the future or the body aborts for real.
-//! * **node:http** (Node, same target, chosen at run time): the response
+//! * **node:http** (Node, same target, chosen at run time; the `node` feature): the response
 //!   callback is the head; the body streams from the `IncomingMessage`;
 //!   dropping either destroys the request.
 //! * **wasi:http**: `outgoing-handler.handle` returns a `future-incoming-response`
@@ -62,10 +62,13 @@ mod fetch;
 pub use self::fetch::{body_from_stream, FetchTransport};
 #[cfg(all(target_family = "wasm", target_os = "unknown"))]
 mod js;
-#[cfg(all(target_family = "wasm", target_os = "unknown"))]
+#[cfg(all(target_family = "wasm", target_os = "unknown", feature = "node"))]
 mod node;
-#[cfg(all(target_family = "wasm", target_os = "unknown"))]
-#[cfg_attr(docsrs, doc(cfg(all(target_family = "wasm", target_os = "unknown"))))]
+#[cfg(all(target_family = "wasm", target_os = "unknown", feature = "node"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(all(target_family = "wasm", target_os = "unknown", feature = "node")))
+)]
 pub use self::node::NodeTransport;
 
 #[cfg(all(target_family = "wasm", target_os = "wasi"))]
@@ -308,13 +311,13 @@ pub(crate) fn default_transport(config: &NetworkConfig) -> Result<Arc<dyn Transp
     #[cfg(all(target_family = "wasm", target_os = "unknown"))]
     {
         let _ = config;
+        #[cfg(feature = "node")]
         if self::fetch::running_in_node() {
             // One thread on this target: the agents it keeps need not be `Send`.
             #[allow(clippy::arc_with_non_send_sync)]
-            Ok(Arc::new(NodeTransport::new()))
-        } else {
-            Ok(Arc::new(FetchTransport::new()))
+            return Ok(Arc::new(NodeTransport::new()));
         }
+        Ok(Arc::new(FetchTransport::new()))
     }
     #[cfg(all(target_family = "wasm", target_os = "wasi"))]
     {

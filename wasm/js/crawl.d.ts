@@ -1,5 +1,5 @@
 import type { Crawl, CrawlOptions, SessionOptions } from './index.js';
-export { Session, UnifetchError } from './index.js';
+export { default, Session, Response, stop, UnifetchError, TimeoutError, NetworkError, HTTPError } from './index.js';
 export type { Crawl, CrawlOptions, CrawlProgress, PageRecord } from './index.js';
 
 /** Crawls from `urls`: an async iterator of page records. Leaving the loop or aborting `signal` ends the crawl. */

@@ -297,6 +297,10 @@ export class Session {
   head(url: string, options?: RequestOptions): ResponsePromise;
   options(url: string, options?: RequestOptions): ResponsePromise;
   request(method: string, url: string, options?: RequestOptions): ResponsePromise;
+  /**
+   * Crawls from `urls`. Browsers load the crawler with `unifetch/crawl`
+   * only: there, take `Session` from that entry (in Node either works).
+   */
   crawl(urls: string[], options?: CrawlOptions): Crawl;
 }
 

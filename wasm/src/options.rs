@@ -252,7 +252,10 @@ pub(crate) fn session(options: &JsValue) -> Result<(SessionBuilder, JsSettings),
     match field(options, "transport").and_then(|v| v.as_string()).as_deref() {
         None => {}
         Some("fetch") => builder = builder.transport(unifetch::transport::FetchTransport::new()),
+        #[cfg(feature = "node")]
         Some("node") => builder = builder.transport(unifetch::transport::NodeTransport::new()),
+        #[cfg(not(feature = "node"))]
+        Some("node") => return Err(invalid("transport 'node' is in the package's Node build only")),
         Some(other) => {
             return Err(invalid(&format!(
                 "option transport must be \"fetch\" or \"node\", not {other:?}"

@@ -33,7 +33,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::js::{accepted_encodings, header_lines, node_agents, node_modules, JsError, NodeExchange};
+mod bindings;
+
+use self::bindings::{accepted_encodings, node_agents, node_modules, NodeExchange};
+use super::js::{header_lines, JsError};
 use super::{BoxFuture, Phase, Platform, SendOptions, TimeoutKind, Transport};
 use crate::{Body, Error, Result};
 
