@@ -1,8 +1,10 @@
-//! Links and title of an HTML page, with the streaming `lol_html` parser.
+//! Links and title of an HTML page, read with `html5gum`'s WHATWG
+//! tokenizer: character references are decoded, `<script>`, `<style>` and
+//! `<title>` contents are not mistaken for tags, and nothing is built but
+//! what the crawler keeps.
 
-use std::cell::RefCell;
-
-use lol_html::{element, text, HtmlRewriter, Settings};
+use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
+use html5gum::{Span, Tokenizer};
 use url::Url;
 
 /// What the crawler reads from an HTML page.
@@ -15,69 +17,101 @@ pub(crate) struct HtmlFacts {
     pub(crate) links: Vec<Url>,
 }
 
-/// Parses `html` served from `page`. Malformed HTML never fails: what could
-/// be read is returned.
-pub(crate) fn parse(html: &[u8], page: &Url) -> HtmlFacts {
-    let hrefs = RefCell::new(Vec::<String>::new());
-    let base = RefCell::new(None::<String>);
-    let title = RefCell::new(String::new());
-    let title_done = RefCell::new(false);
-    let settings = Settings::new()
-        .append_element_content_handler(element!("a[href], area[href]", |el| {
-            if let Some(href) = el.get_attribute("href") {
-                hrefs.borrow_mut().push(href);
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(element!("base[href]", |el| {
-            let mut base = base.borrow_mut();
-            if base.is_none() {
-                *base = el.get_attribute("href");
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(text!("title", |chunk| {
-            // Only the first title (an SVG can have its own later).
-            if !*title_done.borrow() {
-                title.borrow_mut().push_str(chunk.as_str());
-                *title_done.borrow_mut() = chunk.last_in_text_node();
-            }
-            Ok(())
-        }));
-    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    let parsed = rewriter.write(html).and_then(|()| rewriter.end());
-    if let Err(e) = parsed {
-        tracing::debug!(url = %page, error = %e, "HTML parsing stopped early");
-    }
+/// Where the tokenizer is, as far as the crawler cares.
+#[derive(Default)]
+struct Reader {
+    /// The start tag being read: `a`/`area` (a link) or `base`.
+    tag: Tag,
+    /// Whether the attribute being read is the tag's first `href`.
+    in_href: bool,
+    /// The tag's `href`, once read.
+    href: Option<Vec<u8>>,
+    hrefs: Vec<Vec<u8>>,
+    base: Option<Vec<u8>>,
+    /// The first `<title>`'s text, and whether it is still being read.
+    title: Option<Vec<u8>>,
+    in_title: bool,
+}
 
-    let base_url = base
-        .into_inner()
-        .and_then(|href| page.join(&href).ok())
-        .unwrap_or_else(|| page.clone());
-    let links = hrefs
-        .into_inner()
-        .iter()
-        .filter_map(|href| base_url.join(href.trim()).ok())
-        .collect();
-    let title: String = title.into_inner().split_whitespace().collect::<Vec<_>>().join(" ");
-    HtmlFacts {
-        title: (!title.is_empty()).then(|| decode_entities(&title)),
-        links,
+#[derive(Default, PartialEq)]
+enum Tag {
+    #[default]
+    Other,
+    Link,
+    Base,
+    Title,
+}
+
+impl Reader {
+    fn event(&mut self, event: CallbackEvent<'_>) {
+        match event {
+            CallbackEvent::OpenStartTag { name } => {
+                self.tag = match name {
+                    b"a" | b"area" => Tag::Link,
+                    b"base" => Tag::Base,
+                    b"title" => Tag::Title,
+                    _ => Tag::Other,
+                };
+                self.href = None;
+                self.in_title = false;
+            }
+            CallbackEvent::AttributeName { name } => {
+                self.in_href = name == b"href" && self.href.is_none() && matches!(self.tag, Tag::Link | Tag::Base);
+            }
+            CallbackEvent::AttributeValue { value } if self.in_href => {
+                self.href = Some(value.to_vec());
+                self.in_href = false;
+            }
+            CallbackEvent::CloseStartTag { .. } => {
+                self.in_href = false;
+                match (&self.tag, self.href.take()) {
+                    (Tag::Link, Some(href)) => self.hrefs.push(href),
+                    (Tag::Base, Some(href)) if self.base.is_none() => self.base = Some(href),
+                    // Only the first title (an SVG can have its own later).
+                    (Tag::Title, _) if self.title.is_none() => {
+                        self.title = Some(Vec::new());
+                        self.in_title = true;
+                    }
+                    _ => {}
+                }
+            }
+            CallbackEvent::String { value } if self.in_title => {
+                if let Some(title) = &mut self.title {
+                    title.extend_from_slice(value);
+                }
+            }
+            CallbackEvent::EndTag { .. } => self.in_title = false,
+            _ => {}
+        }
     }
 }
 
-/// The few character references titles commonly carry (lol_html hands text
-/// over undecoded).
-fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
+/// Parses `html` served from `page`. Malformed HTML never fails: what could
+/// be read is returned.
+pub(crate) fn parse(html: &[u8], page: &Url) -> HtmlFacts {
+    let mut reader = Reader::default();
+    let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| -> Option<()> {
+        reader.event(event);
+        None
+    });
+    emitter.naively_switch_states(true);
+    Tokenizer::new_with_emitter(html, emitter).for_each(drop);
+
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let base_url = reader
+        .base
+        .and_then(|href| page.join(text(&href).trim()).ok())
+        .unwrap_or_else(|| page.clone());
+    let links = reader
+        .hrefs
+        .iter()
+        .filter_map(|href| base_url.join(text(href).trim()).ok())
+        .collect();
+    let title = reader
+        .title
+        .map(|title| text(&title).split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|title| !title.is_empty());
+    HtmlFacts { title, links }
 }
 
 #[cfg(test)]
@@ -112,5 +146,19 @@ mod tests {
         let facts = parse(b"<a href='one'>1</a><a href=\"two", &page);
         assert_eq!(facts.links.len(), 1);
         assert_eq!(facts.title, None);
+    }
+
+    #[test]
+    fn references_are_decoded_and_scripts_are_not_markup() {
+        let page: Url = "http://a.test/".parse().unwrap();
+        let html = br#"<title>Caf&eacute; &lt;1&gt; &#x263A;</title>
+            <script>if (a<b) document.write('<a href="/in-script">')</script>
+            <style>a[href="/in-style"] {}</style>
+            <A HREF="/q?x=1&amp;y=2" href="/second">q</A>
+            <svg><title>not the page's</title></svg>"#;
+        let facts = parse(html, &page);
+        assert_eq!(facts.title.as_deref(), Some("Café <1> \u{263A}"));
+        let links: Vec<&str> = facts.links.iter().map(Url::as_str).collect();
+        assert_eq!(links, ["http://a.test/q?x=1&y=2"]);
     }
 }
