@@ -37,9 +37,12 @@ done
 
 step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny, unsupported targets"
 bash scripts/msrv.sh
-for target in "" --target=wasm32-unknown-unknown --target=wasm32-wasip2; do
-    cargo hack clippy --quiet --locked --feature-powerset -p unifetch --lib $target -- -D warnings
+# `node` only changes wasm32-unknown-unknown.
+for target in "" --target=wasm32-wasip2; do
+    cargo hack clippy --quiet --locked --feature-powerset --exclude-features node -p unifetch --lib $target -- -D warnings
 done
+cargo hack clippy --quiet --locked --feature-powerset -p unifetch --lib --target=wasm32-unknown-unknown -- -D warnings
+(cd wasm && cargo hack clippy --quiet --locked --feature-powerset --target=wasm32-unknown-unknown -- -D warnings)
 cargo deny --log-level error check licenses bans sources
 cargo deny --log-level error --manifest-path wasm/Cargo.toml --config deny.toml check licenses bans sources
 # A WebAssembly target without a transport is refused with one clear error.
@@ -57,8 +60,9 @@ for example in basics params reading timeout hello_server novel; do
     cargo run --quiet --locked --example "$example" >/dev/null
 done
 
-step "npm package: build with wasm-pack, pack"
+step "npm package: build with wasm-pack, pack; what each entry loads, against its budget"
 bash scripts/build-npm.sh
+bash scripts/npm-size.sh --built
 
 step "the test site, serving the browser demo and the package too"
 start_test_site
@@ -66,11 +70,14 @@ export UNIFETCH_CLOSED_PORT
 UNIFETCH_CLOSED_PORT=$(free_port)
 
 step "wasm32-unknown-unknown: the conformance suite in Node, Chromium and a worker"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-CHROMEDRIVER=$(command -v chromedriver) \
-WASM_BINDGEN_TEST_TIMEOUT=300 \
-    cargo test --locked --target wasm32-unknown-unknown \
-        --test wasm_node --test wasm_browser --test wasm_worker -- --nocapture
+# Each with the core features of the npm build that runs there: Node's has
+# them all; browsers' has the crawler only (no jar, no decoders, no node:http).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER WASM_BINDGEN_TEST_TIMEOUT=300
+CHROMEDRIVER=$(command -v chromedriver)
+cargo test --locked --target wasm32-unknown-unknown --test wasm_node -- --nocapture
+cargo test --locked --target wasm32-unknown-unknown --no-default-features --features crawl \
+    --test wasm_browser --test wasm_worker -- --nocapture
 
 step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http"
 CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \

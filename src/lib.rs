@@ -38,6 +38,15 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// A `tracing` event at debug level with the `tracing` feature; nothing
+/// (not even its fields' formatting code) without it.
+macro_rules! debug_event {
+    ($($event:tt)*) => {
+        #[cfg(feature = "tracing")]
+        tracing::debug!($($event)*);
+    };
+}
+
 pub mod guide;
 
 mod body;

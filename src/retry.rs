@@ -186,7 +186,7 @@ impl Retry {
         self
     }
 
-    /// Called before every retry (there is also a `tracing` event at debug level).
+    /// Called before every retry (with the `tracing` feature, there is also an event at debug level).
     pub fn on_retry<F>(mut self, on_retry: F) -> Retry
     where
         F: Fn(&RetryEvent<'_>) + MaybeSend + MaybeSync + 'static,
@@ -409,7 +409,7 @@ impl Attempts {
             reason,
             response: None,
         };
-        tracing::debug!(url = %url, attempt = self.attempt, ?delay, reason = %reason, "retrying");
+        debug_event!(url = %url, attempt = self.attempt, ?delay, reason = %reason, "retrying");
         if let Some(on_retry) = &self.policy.on_retry {
             on_retry(&event);
         }

@@ -354,7 +354,7 @@ impl<'a> Exchange<'a> {
                     permit,
                 });
             };
-            tracing::debug!(status = %head.status, from = %hop.url, to = %next.url, "following redirect");
+            debug_event!(status = %head.status, from = %hop.url, to = %next.url, "following redirect");
             drop((body, permit));
             hop = next;
         }

@@ -113,7 +113,7 @@ fn outgoing_request(parts: &http::request::Parts) -> Result<OutgoingRequest> {
             Ok(()) => {}
             // Hosts manage some headers themselves (Host, Connection, …).
             Err(HeaderError::Forbidden) => {
-                tracing::debug!(header = %name, "header forbidden by the wasi:http host: not sent")
+                debug_event!(header = %name, "header forbidden by the wasi:http host: not sent");
             }
             Err(e) => return Err(Error::builder(format!("header {name}: {e:?}"))),
         }
