@@ -28,7 +28,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib --tests -- -D warnings
 cargo clippy --locked --target wasm32-wasip2 --lib --tests -- -D warnings
-cargo build --quiet --locked --target wasm32-unknown-unknown --example wasm_minimal
+cargo check --quiet --locked --manifest-path benches/wasm-size/Cargo.toml --target wasm32-unknown-unknown
 (cd wasm && cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings)
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 for target in wasm32-unknown-unknown wasm32-wasip2; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Measures what unifetch costs in a browser bundle: the smallest module using
-# a Session (examples/wasm_minimal.rs), after wasm-bindgen and wasm-opt -Oz,
-# raw and gzipped.
+# What unifetch costs in a Rust program built for the browser, next to
+# reqwest: the same program on each (GET, JSON, a 5 s timeout;
+# benches/wasm-size/), opt-level z, LTO, wasm-bindgen, wasm-opt -Oz, both
+# with ASCII-only IDNA. Prints raw and gzip -9 sizes in bytes and the ratio.
 #
 #   bash scripts/wasm-size.sh
 set -euo pipefail
@@ -9,20 +10,24 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_rust_targets wasm32-unknown-unknown
 ensure_wasm_bindgen_cli
-
-cargo build --quiet --locked --profile wasm-release --target wasm32-unknown-unknown --example wasm_minimal
-out=$(mktemp -d)
-wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/wasm-release/examples/wasm_minimal.wasm
 ensure_wasm_opt
-"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out/wasm_minimal_bg.wasm" -o "$out/opt.wasm"
 
-size() { printf '%7.1f KiB' "$(echo "$1 / 1024" | bc -l)"; }
-gz() { gzip -9 -c "$1" | wc -c; }
-echo "| file | raw | gzip -9 |"
-echo "| --- | ---: | ---: |"
-echo "| .wasm (wasm-bindgen) | $(size "$(stat -c %s "$out/wasm_minimal_bg.wasm")") | $(size "$(gz "$out/wasm_minimal_bg.wasm")") |"
-echo "| .wasm (+ wasm-opt -Oz) | $(size "$(stat -c %s "$out/opt.wasm")") | $(size "$(gz "$out/opt.wasm")") |"
-echo "| JS glue | $(size "$(stat -c %s "$out/wasm_minimal.js")") | $(size "$(gz "$out/wasm_minimal.js")") |"
-rm -rf "$out"
+target=$PWD/target/wasm-size
+cargo build --quiet --locked --release --manifest-path benches/wasm-size/Cargo.toml \
+    --target wasm32-unknown-unknown --target-dir "$target"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+num() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+declare -A gzipped
+echo "| program | .wasm raw | .wasm gzip | JS glue gzip |"
+echo "| --- | ---: | ---: | ---: |"
+for name in unifetch_min reqwest_min; do
+    wasm-bindgen --target web --out-dir "$out" "$target/wasm32-unknown-unknown/release/$name.wasm"
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$out/${name}_bg.wasm" -o "$out/$name.opt.wasm"
+    gzipped[$name]=$(gzip -9 -c "$out/$name.opt.wasm" | wc -c)
+    echo "| ${name%_min} | $(num "$(stat -c %s "$out/$name.opt.wasm")") | $(num "${gzipped[$name]}") | $(num "$(gzip -9 -c "$out/$name.js" | wc -c)") |"
+done
+echo
+echo "unifetch / reqwest, wasm gzipped: $(echo "scale=2; ${gzipped[unifetch_min]} / ${gzipped[reqwest_min]}" | bc)×"
