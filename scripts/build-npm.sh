@@ -4,6 +4,8 @@
 # and wasm-opt comes from npm's `binaryen` (Debian's binaryen 108 predates
 # the externref table wasm-bindgen now emits). Packs it with `npm pack`.
 #
+# Its JavaScript is minified with npm's esbuild.
+#
 # The package holds three builds of the same crate, so that each entry
 # loads only what it needs:
 #   web/        `unifetch` in browsers, workers and Deno: fetch only (the
@@ -21,6 +23,7 @@ ensure_rust_targets wasm32-unknown-unknown
 ensure_wasm_bindgen_cli
 ensure_wasm_pack
 ensure_wasm_opt
+ensure_esbuild
 (cd wasm && cargo fetch --locked --quiet)
 
 rm -rf "$out"
@@ -38,5 +41,11 @@ build web
 build web-crawl --features crawl
 build node --features crawl,node
 cp wasm/js/*.js wasm/js/*.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MIT LICENSE-APACHE "$out/"
+# Shipped minified, as a bundler would (names kept: classes and functions
+# keep their `.name`); the sources are wasm/js/ and wasm-bindgen's output.
+find "$out" -name '*.js' -print0 | while IFS= read -r -d '' js; do
+    "$ESBUILD" "$js" --minify --keep-names --format=esm --target=es2022 --log-level=warning \
+        --outfile="$js" --allow-overwrite
+done
 (cd "$out" && npm pack --quiet --pack-destination "$out/..") >/dev/null
 echo "packed target/npm/unifetch-$(node -p "require('./wasm/js/package.json').version").tgz"

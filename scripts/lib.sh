@@ -117,3 +117,11 @@ ensure_wasm_opt() {
     [ -x "$WASM_OPT" ] && return 0
     npm install --silent --no-audit --no-fund --prefix "$prefix" binaryen@132.0.0
 }
+
+# Installs npm's `esbuild` (the JS minifier of the npm package) once; sets ESBUILD.
+ensure_esbuild() {
+    local prefix="$HOME/.cache/unifetch-tools/esbuild-0.28.2"
+    ESBUILD="$prefix/node_modules/.bin/esbuild"
+    [ -x "$ESBUILD" ] && return 0
+    npm install --silent --no-audit --no-fund --prefix "$prefix" esbuild@0.28.2
+}
