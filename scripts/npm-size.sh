@@ -13,7 +13,7 @@ pkg=target/npm/unifetch
 
 # The budgets: today's sizes with a little room, so that growth is a choice.
 # (Issue 13's targets are 60,000 and 120,000 bytes.)
-declare -A budget=([unifetch]=160000 [unifetch/crawl]=280000)
+declare -A budget=([unifetch]=155000 [unifetch/crawl]=275000)
 
 raw() { cat "$@" | wc -c; }
 gz() { cat "$@" | gzip -9 | wc -c; }
