@@ -127,3 +127,25 @@ async fn a_minimum_version_refuses_older_servers() {
     let err = get(&strict, addr).await.unwrap_err();
     assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
 }
+
+#[tokio::test]
+async fn a_self_signed_certificate_trusted_directly_passes_for_its_own_names() {
+    // `openssl req -x509` marks the certificate as a CA, which webpki
+    // refuses as a server's (`CaUsedAsEndEntity`); curl accepts it.
+    let pki = Pki::openssl_self_signed("IP:127.0.0.1");
+    let addr = serve(&pki, PLAIN).await;
+    let session = trusting(&pki).build().unwrap();
+    let response = get(&session, addr).await.expect("trusted directly");
+    assert_eq!(response.status(), 200);
+
+    // Still checked: the name (a certificate for another address is refused).
+    let other = Pki::openssl_self_signed("IP:127.0.0.2");
+    let addr = serve(&other, PLAIN).await;
+    let err = get(&trusting(&other).build().unwrap(), addr).await.unwrap_err();
+    assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
+    assert!(format!("{err:#}").contains("NotValidForName"), "{err:#}");
+
+    // Not trusting it at all is an unknown issuer, as before.
+    let err = get(&builder().build().unwrap(), addr).await.unwrap_err();
+    assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
+}

@@ -198,15 +198,20 @@ impl SessionBuilder {
         self
     }
 
-    /// Also trusts the certificate authorities in `pem` (one or more
-    /// PEM certificates). Natively only.
+    /// Also trusts the certificates in `pem` (one or more, PEM): authorities,
+    /// or a server's own certificate trusted directly, which passes for the
+    /// names it holds while it is valid even when it is marked as a CA (a
+    /// self-signed `openssl req -x509` one, as curl's `--cacert` accepts it).
+    /// Natively only.
     pub fn tls_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> SessionBuilder {
         self.network.tls.roots_pem.push(pem.into());
         self
     }
 
-    /// Whether the built-in roots (Mozilla's, from `webpki-roots`) are
-    /// trusted (default yes); with `false` only the added ones are.
+    /// Whether the built-in roots are trusted (default yes): the operating
+    /// system's (or the files named by `SSL_CERT_FILE`/`SSL_CERT_DIR`, read
+    /// once per process), plus Mozilla's bundled ones with the
+    /// `webpki-roots` feature. With `false` only the added ones are.
     pub fn tls_built_in_roots(mut self, trust: bool) -> SessionBuilder {
         self.network.tls.only_extra_roots = !trust;
         self

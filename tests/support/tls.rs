@@ -57,6 +57,52 @@ impl Pki {
     }
 }
 
+impl Pki {
+    /// A server certificate made by `openssl req -x509`, as users make
+    /// them: self-signed, for `subject_alt_name` (e.g. `IP:127.0.0.1`),
+    /// valid for a day, and marked as a CA (OpenSSL's default). It is its
+    /// own "CA"; there is no client certificate.
+    pub fn openssl_self_signed(subject_alt_name: &str) -> Pki {
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("unifetch-openssl-{}-{made}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+            ])
+            .args(["-days", "1", "-subj", "/CN=unifetch test", "-addext"])
+            .arg(format!("subjectAltName={subject_alt_name}"))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl (Debian's openssl package) on PATH");
+        assert!(status.success(), "openssl req -x509 failed");
+        let (cert, key) = (
+            std::fs::read_to_string(cert).expect("the certificate"),
+            std::fs::read_to_string(key).expect("the key"),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        Pki {
+            ca_pem: cert.clone(),
+            server_chain_pem: cert,
+            server_key_pem: key,
+            client_chain_pem: String::new(),
+            client_key_pem: String::new(),
+        }
+    }
+}
+
 /// How the test server speaks TLS.
 pub struct ServerOptions {
     pub require_client_certificate: bool,

@@ -84,9 +84,17 @@ pub(crate) struct RequestArgs {
     /// Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.
     #[arg(long)]
     trust_env: bool,
-    /// Also trust the certificate authorities in this PEM file.
+    /// Also trust the certificates in this PEM file: authorities, or the
+    /// server's own (a self-signed one is trusted for its names).
     #[arg(long, value_name = "FILE")]
     cacert: Option<std::path::PathBuf>,
+    /// Present this client certificate (PEM chain; the key may follow it in
+    /// the same file) to servers that ask for one (mutual TLS).
+    #[arg(long, value_name = "FILE")]
+    cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key (PEM), if not in the --cert file.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<std::path::PathBuf>,
     /// Do not verify TLS certificates (dangerous: for test servers only).
     #[arg(long)]
     insecure: bool,

@@ -87,8 +87,14 @@ fn session(args: &RequestArgs, jar: Option<Arc<CookieJar>>) -> Result<Session, F
         builder = builder.proxy(Proxy::all(proxy)?);
     }
     if let Some(path) = &args.cacert {
-        let pem = std::fs::read(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))?;
-        builder = builder.tls_root_certificates(pem);
+        builder = builder.tls_root_certificates(read(path)?);
+    }
+    if let Some(cert) = &args.cert {
+        let key = read(args.key.as_ref().unwrap_or(cert))?;
+        builder = builder.tls_client_identity(read(cert)?, key);
+    }
+    if args.insecure {
+        eprintln!("unifetch: warning: --insecure: TLS certificates and names are not checked");
     }
     if let Some(bytes) = args.max_body {
         builder = builder.max_body_size(bytes);
@@ -97,6 +103,11 @@ fn session(args: &RequestArgs, jar: Option<Arc<CookieJar>>) -> Result<Session, F
         builder = builder.cookie_jar(jar);
     }
     Ok(builder.build()?)
+}
+
+/// A file the options name.
+fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))
 }
 
 /// `--retry N`: N retries; none by default, as curl.

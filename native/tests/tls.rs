@@ -1,0 +1,170 @@
+//! The `unifetch` binary against a real TLS server, OpenSSL's `s_server`,
+//! with certificates made by `openssl req -x509` as users make them
+//! (self-signed, marked as a CA): trusted with `--cacert` or through
+//! `SSL_CERT_FILE`, and mutual TLS with `--cert`/`--key`.
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A directory of this test's files, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("unifetch-tls-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
+    /// `openssl req -x509` for `subject_alt_name`: `NAME.pem` and `NAME.key`.
+    fn self_signed(&self, name: &str, subject_alt_name: &str) -> (PathBuf, PathBuf) {
+        let (cert, key) = (self.0.join(format!("{name}.pem")), self.0.join(format!("{name}.key")));
+        let status = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+            ])
+            .args(["-days", "1", "-subj", &format!("/CN={name}"), "-addext"])
+            .arg(format!("subjectAltName={subject_alt_name}"))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl (Debian's openssl package) on PATH");
+        assert!(status.success(), "openssl req -x509 failed");
+        (cert, key)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `openssl s_server -www` on a free port of 127.0.0.1, killed when dropped.
+struct SServer {
+    child: Child,
+    port: u16,
+}
+
+impl SServer {
+    fn start(cert: &Path, key: &Path, extra: &[&str]) -> SServer {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-www", "-quiet", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(key)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server starts");
+        let server = SServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for SServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `unifetch ARGS` with `env` added.
+fn unifetch(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unifetch"));
+    command
+        .args(args)
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn answered(output: &Output) -> bool {
+    output.status.success() && String::from_utf8_lossy(&output.stdout).contains("s_server")
+}
+
+fn tls_failure(output: &Output) -> bool {
+    !output.status.success() && String::from_utf8_lossy(&output.stderr).contains("tls")
+}
+
+#[test]
+fn a_self_signed_certificate_is_trusted_with_cacert_or_ssl_cert_file() {
+    let scratch = Scratch::new("cacert");
+    let (cert, key) = scratch.self_signed("server", "IP:127.0.0.1");
+    let server = SServer::start(&cert, &key, &[]);
+    let url = server.url();
+    let cacert = cert.to_str().unwrap();
+
+    let refused = unifetch(&["get", &url], &[]);
+    assert!(tls_failure(&refused), "{refused:?}");
+    let with_cacert = unifetch(&["get", &url, "--cacert", cacert], &[]);
+    assert!(answered(&with_cacert), "{with_cacert:?}");
+    // The operating system's store, as OpenSSL and curl read it.
+    let with_env = unifetch(&["get", &url], &[("SSL_CERT_FILE", &cert)]);
+    assert!(answered(&with_env), "{with_env:?}");
+    // Trusted for its own name only.
+    let other_name = unifetch(
+        &["get", &url.replace("127.0.0.1", "localhost"), "--cacert", cacert],
+        &[],
+    );
+    assert!(tls_failure(&other_name), "{other_name:?}");
+}
+
+#[test]
+fn a_client_certificate_is_presented_with_cert_and_key() {
+    let scratch = Scratch::new("mtls");
+    let (cert, key) = scratch.self_signed("server", "IP:127.0.0.1");
+    let (client_cert, client_key) = scratch.self_signed("client", "DNS:client.test");
+    let client_ca = client_cert.to_str().unwrap();
+    let server = SServer::start(&cert, &key, &["-Verify", "1", "-CAfile", client_ca]);
+    let url = server.url();
+    let cacert = cert.to_str().unwrap();
+
+    let without = unifetch(&["get", &url, "--cacert", cacert], &[]);
+    assert!(!without.status.success(), "{without:?}");
+    let with = unifetch(
+        &[
+            "get",
+            &url,
+            "--cacert",
+            cacert,
+            "--cert",
+            client_ca,
+            "--key",
+            client_key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(answered(&with), "{with:?}");
+}
