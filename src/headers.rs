@@ -22,6 +22,15 @@ where
     Ok((name, value))
 }
 
+/// Marks every credential in `headers` sensitive (see [`pair`]).
+pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
+    for (name, value) in headers.iter_mut() {
+        if is_sensitive(name) {
+            value.set_sensitive(true);
+        }
+    }
+}
+
 /// Whether values of `name` are credentials.
 pub(crate) fn is_sensitive(name: &HeaderName) -> bool {
     [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE, SET_COOKIE].contains(name)

@@ -153,7 +153,8 @@ impl RequestBuilder {
     }
 
     /// Adds several headers.
-    pub fn headers(self, headers: HeaderMap) -> RequestBuilder {
+    pub fn headers(self, mut headers: HeaderMap) -> RequestBuilder {
+        headers::mark_sensitive(&mut headers);
         self.update(|request| {
             request.headers_mut().extend(headers);
             Ok(())

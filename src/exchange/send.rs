@@ -15,6 +15,7 @@ use http_body::{Frame, SizeHint};
 
 use super::Exchange;
 use crate::error::{Phase, TimeoutKind};
+use crate::headers;
 use crate::limit::Permit;
 use crate::redirect::Hop;
 use crate::timeout::{Deadline, IdleTimer};
@@ -38,7 +39,9 @@ impl Exchange<'_> {
             .map(|limit| limit.saturating_sub(waiting_since.elapsed()));
 
         let sent = Arc::new(SentSignal::default());
-        let headers = self.hop_headers(hop);
+        let mut headers = self.hop_headers(hop);
+        // Also those set through `Request::headers_mut` or by hooks.
+        headers::mark_sensitive(&mut headers);
         let body = track_sent(hop.take_body(), &sent);
         let request = http_request(hop, headers, body)?;
         let options = SendOptions {
@@ -64,7 +67,8 @@ impl Exchange<'_> {
             Poll::Pending
         })
         .await?;
-        let (head, body) = response.into_parts();
+        let (mut head, body) = response.into_parts();
+        headers::mark_sensitive(&mut head.headers);
         Ok((head, body, permit))
     }
 }

@@ -98,7 +98,8 @@ impl SessionBuilder {
     }
 
     /// Several default headers at once.
-    pub fn headers(mut self, headers: HeaderMap) -> SessionBuilder {
+    pub fn headers(mut self, mut headers: HeaderMap) -> SessionBuilder {
+        headers::mark_sensitive(&mut headers);
         for (name, value) in headers {
             if let Some(name) = name {
                 self.headers.insert(name, value);

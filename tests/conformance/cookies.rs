@@ -1,7 +1,8 @@
 //! Cookies and credentials: the session's jar, per-request cookies, auth.
 
 use serde_json::Value;
-use unifetch::Session;
+use unifetch::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
+use unifetch::{HeaderMap, Session};
 
 use super::{Outcome, Site};
 
@@ -66,5 +67,31 @@ pub async fn basic_and_bearer_auth(site: &Site) -> Outcome {
     ensure!(wrong.status() == 401, "wrong password: {}", wrong.status());
     let bearer: Value = session.get("/bearer").bearer_auth("t0ken").send().await?.json().await?;
     ensure!(bearer["token"] == "t0ken", "{bearer}");
+    Ok(())
+}
+
+/// Credentials are marked sensitive wherever they come from (a header map
+/// given to the session or the request, a response's `Set-Cookie`), so
+/// that `Debug` never shows them.
+pub async fn credentials_never_show_in_debug(site: &Site) -> Outcome {
+    let mut defaults = HeaderMap::new();
+    defaults.insert(PROXY_AUTHORIZATION, "Basic session-secret".parse()?);
+    let session = Session::builder().base_url(&site.base)?.headers(defaults).build()?;
+    let mut own = HeaderMap::new();
+    own.insert(AUTHORIZATION, "Bearer map-secret".parse()?);
+    own.insert(COOKIE, "id=cookie-secret".parse()?);
+    let request = session.get("/headers").headers(own.clone()).build()?;
+    let shown = format!("{request:?}");
+    ensure!(!shown.contains("secret") && shown.contains("authorization"), "{shown}");
+
+    let response = session
+        .get("/response-headers?Set-Cookie=token%3Dtok3n&X-Seen=yes")
+        .headers(own)
+        .send()
+        .await?;
+    let shown = format!("{response:?}");
+    ensure!(shown.contains("x-seen"), "the response's headers show: {shown}");
+    // (Browsers never show `Set-Cookie` to scripts at all.)
+    ensure!(!shown.contains("token=tok3n"), "{shown}");
     Ok(())
 }

@@ -127,6 +127,7 @@ macro_rules! all_scenarios {
     ($harness:ident) => {
         $harness!(
             concurrent_requests_overlap,
+            credentials_never_show_in_debug,
             query_params_are_percent_encoded,
             every_method_is_sent_with_its_body,
             form_and_json_bodies,
