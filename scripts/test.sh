@@ -37,11 +37,13 @@ done
 
 step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny, unsupported targets"
 bash scripts/msrv.sh
-# `node` only changes wasm32-unknown-unknown.
-for target in "" --target=wasm32-wasip2; do
-    cargo hack clippy --quiet --locked --feature-powerset --exclude-features node -p unifetch --lib $target -- -D warnings
+# `node` only changes wasm32-unknown-unknown, `webpki-roots` only native builds.
+cargo hack clippy --quiet --locked --feature-powerset --exclude-features node -p unifetch --lib -- -D warnings
+for target in wasm32-wasip2 wasm32-unknown-unknown; do
+    excluded=webpki-roots
+    [ "$target" = wasm32-wasip2 ] && excluded=webpki-roots,node
+    cargo hack clippy --quiet --locked --feature-powerset --exclude-features "$excluded" -p unifetch --lib --target=$target -- -D warnings
 done
-cargo hack clippy --quiet --locked --feature-powerset -p unifetch --lib --target=wasm32-unknown-unknown -- -D warnings
 (cd wasm && cargo hack clippy --quiet --locked --feature-powerset --target=wasm32-unknown-unknown -- -D warnings)
 cargo deny --log-level error check licenses bans sources
 cargo deny --log-level error --manifest-path wasm/Cargo.toml --config deny.toml check licenses bans sources
