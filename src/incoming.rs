@@ -20,14 +20,36 @@ pub(crate) struct Incoming {
     state: State,
 }
 
+/// The body size limit when none is set: it guards bodies read whole.
+pub(crate) const DEFAULT_MAX_BODY: u64 = 1 << 30;
+
 /// What bounds the reading of a body.
 pub(crate) struct Budget {
     /// `total`, still running from the start of the request.
     pub(crate) total: Deadline,
     /// `sock_read`: the longest silence between two chunks.
     pub(crate) idle: IdleTimer,
-    /// The most bytes handed out, after decoding.
-    pub(crate) max_bytes: u64,
+    /// The most bytes handed out, after decoding: the limit set, or
+    /// [`DEFAULT_MAX_BODY`] until the body is read as a stream.
+    pub(crate) max_bytes: Option<u64>,
+    /// Whether the body is being read as a stream (chunk by chunk).
+    pub(crate) streamed: bool,
+}
+
+impl Budget {
+    fn limit(&self) -> Option<u64> {
+        body_limit(self.max_bytes, self.streamed)
+    }
+}
+
+/// The limit in force: one that was set always; the default only for a
+/// body read whole (a stream is the caller's to bound).
+fn body_limit(set: Option<u64>, streamed: bool) -> Option<u64> {
+    match set {
+        Some(bytes) => Some(bytes),
+        None if streamed => None,
+        None => Some(DEFAULT_MAX_BODY),
+    }
 }
 
 enum State {
@@ -95,6 +117,13 @@ impl Incoming {
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.state = State::Done,
         }
         outcome
+    }
+
+    /// Reads on as a stream: the default size limit no longer applies.
+    pub(crate) fn stream(&mut self) {
+        if let State::Reading(reading) = &mut self.state {
+            reading.budget.streamed = true;
+        }
     }
 
     /// The exact remaining length, when it is known before reading.
@@ -169,10 +198,10 @@ impl Reading {
     /// Hands out `bytes` unless they take the body over its limit.
     fn deliver(&mut self, bytes: Bytes) -> Result<Bytes> {
         self.delivered += bytes.len() as u64;
-        if self.delivered > self.budget.max_bytes {
-            return Err(Error::body_limit(self.budget.max_bytes));
+        match self.budget.limit() {
+            Some(limit) if self.delivered > limit => Err(Error::body_limit(limit)),
+            _ => Ok(bytes),
         }
-        Ok(bytes)
     }
 }
 
@@ -188,5 +217,22 @@ fn poll_data(body: &mut Body, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Pending => return Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_limit_guards_bodies_read_whole_only() {
+        assert_eq!(body_limit(None, false), Some(DEFAULT_MAX_BODY));
+        assert_eq!(body_limit(None, true), None, "a stream is the caller's to bound");
+        assert_eq!(body_limit(Some(10), false), Some(10));
+        assert_eq!(
+            body_limit(Some(10), true),
+            Some(10),
+            "a limit that was set bounds streams too"
+        );
     }
 }

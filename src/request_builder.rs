@@ -273,7 +273,8 @@ impl RequestBuilder {
         self.set(|own| own.decompress = Some(decompress))
     }
 
-    /// The largest body read for this response, after decoding.
+    /// The largest body read for this response, after decoding, whether
+    /// read whole or as a stream (see [`SessionBuilder::max_body_size`](crate::SessionBuilder::max_body_size)).
     pub fn max_body_size(self, bytes: u64) -> RequestBuilder {
         self.set(|own| own.max_body = Some(bytes))
     }

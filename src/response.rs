@@ -71,7 +71,7 @@ impl Response {
     /// around unread, such as one inside an error.
     pub async fn buffered(mut self) -> Result<Response> {
         let mut bytes = BytesMut::new();
-        while let Some(chunk) = self.chunk().await? {
+        while let Some(chunk) = self.next_chunk().await? {
             bytes.extend_from_slice(&chunk);
         }
         self.exact_len = Some(bytes.len() as u64);
@@ -142,8 +142,15 @@ impl Response {
         }
     }
 
-    /// The next chunk of the body, `None` at its end.
+    /// The next chunk of the body, `None` at its end. Reading chunk by
+    /// chunk is streaming: only a body size limit that was set applies.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        self.body.get_mut().stream();
+        self.next_chunk().await
+    }
+
+    /// The next chunk, under the limits of a body read whole.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
         std::future::poll_fn(|cx| self.body.get_mut().poll_chunk(cx))
             .await
             .transpose()
@@ -162,14 +169,15 @@ impl Response {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn chunks(self) -> Chunks {
+    pub fn chunks(mut self) -> Chunks {
+        self.body.get_mut().stream();
         Chunks { body: self.body }
     }
 
     /// The whole body.
     pub async fn bytes(mut self) -> Result<Bytes> {
         let mut buffer = BytesMut::new();
-        while let Some(chunk) = self.chunk().await? {
+        while let Some(chunk) = self.next_chunk().await? {
             if buffer.is_empty() {
                 buffer = BytesMut::from(chunk);
             } else {

@@ -55,7 +55,7 @@ pub(crate) struct Defaults {
     pub(crate) redirect: Redirect,
     pub(crate) retry: Retry,
     pub(crate) decompress: bool,
-    pub(crate) max_body: u64,
+    pub(crate) max_body: Option<u64>,
     pub(crate) hooks: Hooks,
 }
 
@@ -86,7 +86,7 @@ struct Exchange<'a> {
     decompress: bool,
     /// Whether the core decodes `Content-Encoding` (the platform does not).
     decode: bool,
-    max_body: u64,
+    max_body: Option<u64>,
     /// The session's hooks, then the request's.
     hooks: Hooks,
     /// Which phase the exchange is in, for the message of a `total` timeout.
@@ -167,7 +167,7 @@ impl<'a> Exchange<'a> {
             cookies,
             decompress,
             decode,
-            max_body: max_body.unwrap_or(defaults.max_body),
+            max_body: max_body.or(defaults.max_body),
             hooks: match hooks {
                 Some(own) => defaults.hooks.clone().then(&own),
                 None => defaults.hooks.clone(),
@@ -401,6 +401,7 @@ impl<'a> Exchange<'a> {
             total,
             idle: IdleTimer::new(self.client.timer.clone(), self.timeout.sock_read),
             max_bytes: self.max_body,
+            streamed: false,
         };
         // A body the transport already holds in memory has left its
         // connection: it need not keep the request's slots.

@@ -17,9 +17,6 @@ use crate::transport::{self, NetworkConfig, Timer, Transport};
 use crate::CookieJar;
 use crate::{headers, Error, Proxy, Result, Retry, Timeout, TlsVersion};
 
-/// The default limit on a decoded response body: 1 GiB.
-const DEFAULT_MAX_BODY: u64 = 1 << 30;
-
 /// Configures a [`Session`]; every setting has a sensible default.
 ///
 /// Invalid input (a header with a newline, a base URL that does not parse)
@@ -35,7 +32,7 @@ pub struct SessionBuilder {
     redirect: Redirect,
     retry: Retry,
     decompress: bool,
-    max_body: u64,
+    max_body: Option<u64>,
     cookies: SessionCookies,
     hooks: Hooks,
     network: NetworkConfig,
@@ -60,7 +57,7 @@ impl Default for SessionBuilder {
             redirect: Redirect::default(),
             retry: Retry::default(),
             decompress: true,
-            max_body: DEFAULT_MAX_BODY,
+            max_body: None,
             cookies: SessionCookies::default(),
             hooks: Hooks::default(),
             network: NetworkConfig::default(),
@@ -160,11 +157,13 @@ impl SessionBuilder {
         self
     }
 
-    /// The largest response body read, after decoding (default 1 GiB):
-    /// reading more is an [`is_body`](Error::is_body) error, which stops
-    /// decompression bombs and endless bodies.
+    /// The largest response body read, after decoding: reading more is an
+    /// [`is_body`](Error::is_body) error, which stops decompression bombs
+    /// and endless bodies. Without it, bodies read whole (`bytes`, `text`,
+    /// `json`) stop at 1 GiB and streams (`chunk`, `chunks`) are the
+    /// caller's to bound; once set, it applies to both.
     pub fn max_body_size(mut self, bytes: u64) -> SessionBuilder {
-        self.max_body = bytes;
+        self.max_body = Some(bytes);
         self
     }
 

@@ -1,5 +1,6 @@
 //! Compressed bodies and body size limits.
 
+use futures_util::StreamExt;
 use serde_json::Value;
 use unifetch::Session;
 
@@ -68,6 +69,20 @@ pub async fn body_size_is_limited(site: &Site) -> Outcome {
             }
         }
     }
+    // A limit that was set bounds a stream too.
+    let mut chunks = session.get("/stream-bytes/5000000").send().await?.chunks();
+    let mut streamed = 0;
+    let failed = loop {
+        match chunks.next().await {
+            Some(Ok(chunk)) => streamed += chunk.len(),
+            Some(Err(error)) => break error,
+            None => return Err(Failure(format!("streamed {streamed} bytes past the limit"))),
+        }
+    };
+    ensure!(
+        failed.is_body() && streamed <= 1 << 20,
+        "{streamed} bytes, then {failed}"
+    );
     let per_request = session
         .get("/bytes/1000")
         .max_body_size(100)
