@@ -34,6 +34,9 @@ pub(crate) struct Budget {
     pub(crate) max_bytes: Option<u64>,
     /// Whether the body is being read as a stream (chunk by chunk).
     pub(crate) streamed: bool,
+    /// The request's span, told about the body once it has been read.
+    #[cfg(feature = "tracing")]
+    pub(crate) traced: Option<crate::trace::BodySpan>,
 }
 
 impl Budget {
@@ -114,7 +117,13 @@ impl Incoming {
             .map(|chunk| chunk.map(|r| r.map_err(|e| e.with_url(&reading.url))));
         match &outcome {
             Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
-            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.state = State::Done,
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {
+                #[cfg(feature = "tracing")]
+                if let (Poll::Ready(None), Some(traced)) = (&outcome, &reading.budget.traced) {
+                    traced.finished(reading.delivered);
+                }
+                self.state = State::Done;
+            }
         }
         outcome
     }

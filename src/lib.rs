@@ -72,6 +72,8 @@ pub mod retry;
 mod session;
 mod timeout;
 mod tls;
+#[cfg(feature = "tracing")]
+mod trace;
 pub mod transport;
 
 pub use body::Body;

@@ -91,6 +91,9 @@ struct Exchange<'a> {
     hooks: Hooks,
     /// Which phase the exchange is in, for the message of a `total` timeout.
     progress: Progress,
+    /// The request's span, until the end of its body.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// An attempt's outcome, as the retry policy sees it.
@@ -150,6 +153,8 @@ impl<'a> Exchange<'a> {
         let defaults = &client.defaults;
         let decompress = decompress.unwrap_or(defaults.decompress);
         let decode = decompress && !client.platform.decompresses;
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::request_span(&method, &url);
         let mut headers = headers::merge(&defaults.headers, own_headers);
         if decode && !headers.contains_key(ACCEPT_ENCODING) {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
@@ -173,12 +178,29 @@ impl<'a> Exchange<'a> {
                 None => defaults.hooks.clone(),
             },
             progress: Progress::default(),
+            #[cfg(feature = "tracing")]
+            span,
         }
+    }
+
+    /// The exchange, inside the request's span with the `tracing` feature.
+    async fn run(self) -> Result<Response> {
+        #[cfg(feature = "tracing")]
+        let outcome = {
+            use tracing::Instrument;
+            let span = self.span.clone();
+            let outcome = self.run_untraced().instrument(span.clone()).await;
+            crate::trace::record_outcome(&span, outcome.as_ref().map(Response::status));
+            outcome
+        };
+        #[cfg(not(feature = "tracing"))]
+        let outcome = self.run_untraced().await;
+        outcome
     }
 
     /// Everything up to the response head under the `total` deadline, which
     /// then goes on guarding the body.
-    async fn run(mut self) -> Result<Response> {
+    async fn run_untraced(mut self) -> Result<Response> {
         let mut total = Deadline::new(&*self.client.timer, TimeoutKind::Total, self.timeout.total);
         let progress = self.progress.clone();
         let ends = total.ends();
@@ -197,7 +219,9 @@ impl<'a> Exchange<'a> {
         let mut attempts = Attempts::new(self.retry.clone(), replayable);
         let mut previous: Vec<Error> = Vec::new();
         loop {
-            let outcome = self.attempt(total_ends).await;
+            let outcome = self
+                .traced_attempt(total_ends, attempts.attempt().saturating_sub(1))
+                .await;
             let next = match &outcome {
                 Ok(attempted) => {
                     attempts.after_status(&self.method, attempted.url(), attempted.status(), attempted.headers())
@@ -235,6 +259,26 @@ impl<'a> Exchange<'a> {
             if let Err(error) = failed {
                 previous.push(error);
             }
+        }
+    }
+
+    /// [`attempt`](Self::attempt), inside its own span with the `tracing`
+    /// feature; `resent` attempts came before it.
+    async fn traced_attempt(&mut self, total_ends: Option<web_time::Instant>, resent: u32) -> Result<Attempted> {
+        #[cfg(feature = "tracing")]
+        {
+            use tracing::Instrument;
+            self.span.record("http.request.resend_count", resent);
+            let span = crate::trace::attempt_span(resent);
+            let outcome = self.attempt(total_ends).instrument(span.clone()).await;
+            crate::trace::record_outcome(&span, outcome.as_ref().map(Attempted::status));
+            crate::trace::record_phases(&span, &self.progress);
+            outcome
+        }
+        #[cfg(not(feature = "tracing"))]
+        {
+            let _ = resent;
+            self.attempt(total_ends).await
         }
     }
 
@@ -402,6 +446,11 @@ impl<'a> Exchange<'a> {
             idle: IdleTimer::new(self.client.timer.clone(), self.timeout.sock_read),
             max_bytes: self.max_body,
             streamed: false,
+            #[cfg(feature = "tracing")]
+            traced: Some(crate::trace::BodySpan {
+                span: self.span.clone(),
+                started: web_time::Instant::now(),
+            }),
         };
         // A body the transport already holds in memory has left its
         // connection: it need not keep the request's slots.

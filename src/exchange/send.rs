@@ -28,6 +28,8 @@ impl Exchange<'_> {
     pub(super) async fn send(&self, hop: &mut Hop) -> Result<(http::response::Parts, Body, Permit)> {
         let client = self.client;
         let timeout = &self.timeout;
+        #[cfg(feature = "tracing")]
+        self.progress.restart();
         self.progress.set(Phase::Pool);
         let waiting_since = web_time::Instant::now();
         let mut connect = Deadline::new(&*client.timer, TimeoutKind::Connect, timeout.connect);
@@ -67,6 +69,8 @@ impl Exchange<'_> {
             Poll::Pending
         })
         .await?;
+        #[cfg(feature = "tracing")]
+        self.progress.head_arrived();
         let (mut head, body) = response.into_parts();
         headers::mark_sensitive(&mut head.headers);
         Ok((head, body, permit))

@@ -178,7 +178,18 @@ impl Platform {
 
 /// The phase an exchange is in, shared between the core and a transport.
 #[derive(Debug, Clone, Default)]
-pub struct Progress(Arc<AtomicU8>);
+pub struct Progress(Arc<ProgressState>);
+
+#[derive(Debug, Default)]
+struct ProgressState {
+    phase: AtomicU8,
+    /// When each phase was last entered, for the spans of the `tracing` feature.
+    #[cfg(feature = "tracing")]
+    entered: std::sync::Mutex<[Option<web_time::Instant>; PHASES.len()]>,
+    /// When the response head of the hop arrived.
+    #[cfg(feature = "tracing")]
+    head: std::sync::Mutex<Option<web_time::Instant>>,
+}
 
 const PHASES: [Phase; 7] = [
     Phase::Pool,
@@ -194,12 +205,48 @@ impl Progress {
     /// Records that the exchange has entered `phase`.
     pub fn set(&self, phase: Phase) {
         let index = PHASES.iter().position(|p| *p == phase).unwrap_or_default();
-        self.0.store(index as u8, Ordering::Relaxed);
+        self.0.phase.store(index as u8, Ordering::Relaxed);
+        #[cfg(feature = "tracing")]
+        if let Ok(mut entered) = self.0.entered.lock() {
+            entered[index] = Some(web_time::Instant::now());
+        }
     }
 
     /// The phase the exchange is in.
     pub fn get(&self) -> Phase {
-        PHASES[usize::from(self.0.load(Ordering::Relaxed)) % PHASES.len()]
+        PHASES[usize::from(self.0.phase.load(Ordering::Relaxed)) % PHASES.len()]
+    }
+
+    /// Forgets when phases were entered, for a new hop.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn restart(&self) {
+        if let Ok(mut entered) = self.0.entered.lock() {
+            *entered = Default::default();
+        }
+        if let Ok(mut head) = self.0.head.lock() {
+            *head = None;
+        }
+    }
+
+    /// Records that the hop's response head has arrived.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn head_arrived(&self) {
+        if let Ok(mut head) = self.0.head.lock() {
+            *head = Some(web_time::Instant::now());
+        }
+    }
+
+    /// When the hop's response head arrived.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn head_at(&self) -> Option<web_time::Instant> {
+        *self.0.head.lock().ok()?
+    }
+
+    /// When `phase` was last entered in this hop.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn entered(&self, phase: Phase) -> Option<web_time::Instant> {
+        let index = PHASES.iter().position(|p| *p == phase)?;
+        self.0.entered.lock().ok()?[index]
     }
 }
 
