@@ -447,7 +447,7 @@ impl<'a> Exchange<'a> {
             max_bytes: self.max_body,
             streamed: false,
             #[cfg(feature = "tracing")]
-            traced: Some(crate::trace::BodySpan {
+            traced: (!self.span.is_disabled()).then(|| crate::trace::BodySpan {
                 span: self.span.clone(),
                 started: web_time::Instant::now(),
             }),

@@ -29,7 +29,7 @@ impl Exchange<'_> {
         let client = self.client;
         let timeout = &self.timeout;
         #[cfg(feature = "tracing")]
-        self.progress.restart();
+        self.progress.restart(!self.span.is_disabled());
         self.progress.set(Phase::Pool);
         let waiting_since = web_time::Instant::now();
         let mut connect = Deadline::new(&*client.timer, TimeoutKind::Connect, timeout.connect);

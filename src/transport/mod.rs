@@ -183,6 +183,9 @@ pub struct Progress(Arc<ProgressState>);
 #[derive(Debug, Default)]
 struct ProgressState {
     phase: AtomicU8,
+    /// Whether phases are timed: only while a subscriber wants the spans.
+    #[cfg(feature = "tracing")]
+    timed: std::sync::atomic::AtomicBool,
     /// When each phase was last entered, for the spans of the `tracing` feature.
     #[cfg(feature = "tracing")]
     entered: std::sync::Mutex<[Option<web_time::Instant>; PHASES.len()]>,
@@ -207,8 +210,10 @@ impl Progress {
         let index = PHASES.iter().position(|p| *p == phase).unwrap_or_default();
         self.0.phase.store(index as u8, Ordering::Relaxed);
         #[cfg(feature = "tracing")]
-        if let Ok(mut entered) = self.0.entered.lock() {
-            entered[index] = Some(web_time::Instant::now());
+        if self.0.timed.load(Ordering::Relaxed) {
+            if let Ok(mut entered) = self.0.entered.lock() {
+                entered[index] = Some(web_time::Instant::now());
+            }
         }
     }
 
@@ -217,9 +222,14 @@ impl Progress {
         PHASES[usize::from(self.0.phase.load(Ordering::Relaxed)) % PHASES.len()]
     }
 
-    /// Forgets when phases were entered, for a new hop.
+    /// Forgets when phases were entered, for a new hop, whose phases are
+    /// then timed if `timed`.
     #[cfg(feature = "tracing")]
-    pub(crate) fn restart(&self) {
+    pub(crate) fn restart(&self, timed: bool) {
+        self.0.timed.store(timed, Ordering::Relaxed);
+        if !timed {
+            return;
+        }
         if let Ok(mut entered) = self.0.entered.lock() {
             *entered = Default::default();
         }
@@ -231,6 +241,9 @@ impl Progress {
     /// Records that the hop's response head has arrived.
     #[cfg(feature = "tracing")]
     pub(crate) fn head_arrived(&self) {
+        if !self.0.timed.load(Ordering::Relaxed) {
+            return;
+        }
         if let Ok(mut head) = self.0.head.lock() {
             *head = Some(web_time::Instant::now());
         }
