@@ -44,8 +44,9 @@ cp wasm/js/*.js wasm/js/*.d.ts wasm/js/package.json wasm/js/README.md LICENSE-MI
 # Shipped minified, as a bundler would (names kept: classes and functions
 # keep their `.name`); the sources are wasm/js/ and wasm-bindgen's output.
 find "$out" -name '*.js' -print0 | while IFS= read -r -d '' js; do
+    # (wasm-bindgen's import object may name one snippet twice, for the same module.)
     "$ESBUILD" "$js" --minify --keep-names --format=esm --target=es2022 --log-level=warning \
-        --outfile="$js" --allow-overwrite
+        --log-override:duplicate-object-key=silent --outfile="$js" --allow-overwrite
 done
 (cd "$out" && npm pack --quiet --pack-destination "$out/..") >/dev/null
 echo "packed target/npm/unifetch-$(node -p "require('./wasm/js/package.json').version").tgz"
