@@ -3,53 +3,15 @@
 //! (self-signed, marked as a CA): trusted with `--cacert` or through
 //! `SSL_CERT_FILE`, and mutual TLS with `--cert`/`--key`.
 
+#[path = "../../tests/support/openssl.rs"]
+mod openssl;
+
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A directory of this test's files, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("unifetch-tls-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a scratch directory");
-        Scratch(dir)
-    }
-
-    /// `openssl req -x509` for `subject_alt_name`: `NAME.pem` and `NAME.key`.
-    fn self_signed(&self, name: &str, subject_alt_name: &str) -> (PathBuf, PathBuf) {
-        let (cert, key) = (self.0.join(format!("{name}.pem")), self.0.join(format!("{name}.key")));
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-            ])
-            .args(["-days", "1", "-subj", &format!("/CN={name}"), "-addext"])
-            .arg(format!("subjectAltName={subject_alt_name}"))
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl (Debian's openssl package) on PATH");
-        assert!(status.success(), "openssl req -x509 failed");
-        (cert, key)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use openssl::Scratch;
 
 /// `openssl s_server -www` on a free port of 127.0.0.1, killed when dropped.
 struct SServer {
@@ -120,7 +82,7 @@ fn tls_failure(output: &Output) -> bool {
 
 #[test]
 fn a_self_signed_certificate_is_trusted_with_cacert_or_ssl_cert_file() {
-    let scratch = Scratch::new("cacert");
+    let scratch = Scratch::new("tls-cacert");
     let (cert, key) = scratch.self_signed("server", "IP:127.0.0.1");
     let server = SServer::start(&cert, &key, &[]);
     let url = server.url();
@@ -143,7 +105,7 @@ fn a_self_signed_certificate_is_trusted_with_cacert_or_ssl_cert_file() {
 
 #[test]
 fn a_client_certificate_is_presented_with_cert_and_key() {
-    let scratch = Scratch::new("mtls");
+    let scratch = Scratch::new("tls-mtls");
     let (cert, key) = scratch.self_signed("server", "IP:127.0.0.1");
     let (client_cert, client_key) = scratch.self_signed("client", "DNS:client.test");
     let client_ca = client_cert.to_str().unwrap();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod openssl;
 pub mod tinyproxy;
 pub mod tls;
 

@@ -65,38 +65,39 @@ impl Pki {
     pub fn openssl_self_signed(subject_alt_name: &str) -> Pki {
         static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("unifetch-openssl-{}-{made}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-        let status = std::process::Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-            ])
-            .args(["-days", "1", "-subj", "/CN=unifetch test", "-addext"])
-            .arg(format!("subjectAltName={subject_alt_name}"))
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("openssl (Debian's openssl package) on PATH");
-        assert!(status.success(), "openssl req -x509 failed");
+        let scratch = super::openssl::Scratch::new(&format!("openssl-{made}"));
+        let (cert, key) = scratch.self_signed("server", subject_alt_name);
         let (cert, key) = (
             std::fs::read_to_string(cert).expect("the certificate"),
             std::fs::read_to_string(key).expect("the key"),
         );
-        let _ = std::fs::remove_dir_all(&dir);
         Pki {
             ca_pem: cert.clone(),
             server_chain_pem: cert,
             server_key_pem: key,
+            client_chain_pem: String::new(),
+            client_key_pem: String::new(),
+        }
+    }
+}
+
+impl Pki {
+    /// A self-signed server certificate for 127.0.0.1, marked as a CA
+    /// like `openssl req -x509` ones, that expired in 2021.
+    pub fn expired_self_signed() -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("parameters");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().expect("an IP")));
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let key = KeyPair::generate().expect("a key");
+        let cert = params.self_signed(&key).expect("the certificate").pem();
+        Pki {
+            ca_pem: cert.clone(),
+            server_chain_pem: cert,
+            server_key_pem: key.serialize_pem(),
             client_chain_pem: String::new(),
             client_key_pem: String::new(),
         }
