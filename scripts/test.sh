@@ -81,9 +81,13 @@ cargo test --locked --target wasm32-unknown-unknown --test wasm_node -- --nocapt
 cargo test --locked --target wasm32-unknown-unknown --no-default-features --features crawl \
     --test wasm_browser --test wasm_worker -- --nocapture
 
-step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http"
+step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http; the core's unit tests with no feature"
 CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \
     cargo test --locked --target wasm32-wasip2 --test wasi -- --nocapture
+# Natively the dev-dependency on unifetch-native turns the default features
+# back on; here nothing does.
+CARGO_TARGET_WASM32_WASIP2_RUNNER=unifetch-wasi-runner \
+    cargo test --locked --target wasm32-wasip2 --lib --no-default-features
 cargo build --quiet --locked --target wasm32-wasip2 --release --example wasi_fetch
 fetched=$(unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.wasm "$UNIFETCH_SITE/get?from=wasi" 5)
 grep -q '"from": "wasi"' <<<"$fetched" || { echo "wasi_fetch printed: $fetched"; exit 1; }

@@ -84,3 +84,23 @@ impl SessionCookies {
         let _ = (headers, url, platform);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeping_cookies_needs_a_jar_unless_the_platform_has_one() {
+        let browser = Platform::new(true, true);
+        assert!(SessionCookies::kept(true).check(browser).is_ok(), "the browser's jar");
+        assert!(SessionCookies::kept(false).check(Platform::default()).is_ok());
+        let elsewhere = SessionCookies::kept(true).check(Platform::default());
+        if cfg!(feature = "cookies") {
+            assert!(elsewhere.is_ok(), "the core's jar");
+        } else {
+            let error = elsewhere.unwrap_err();
+            assert!(error.is_builder(), "{error}");
+            assert!(format!("{error:#}").contains("`cookies` feature"), "{error:#}");
+        }
+    }
+}
