@@ -66,3 +66,36 @@ for (const where of ['window', 'worker']) {
     }
   });
 }
+
+/** What the browser build leaves out is a clear error, not a silent difference. */
+async function leftOut(site) {
+  const { Session } = await import(`${site}/www/pkg/index.js`);
+  const failure = async (run) => {
+    try {
+      await run();
+      return 'no error';
+    } catch (error) {
+      return `${error.name} (${error.kind}): ${error.message}`;
+    }
+  };
+  return {
+    node: await failure(() => new Session({ transport: 'node' }).get(`${site}/get`)),
+    crawl: await failure(() => new Session().crawl([`${site}/web/`])),
+  };
+}
+
+test('the browser build names what it leaves out', { timeout: 60_000 }, async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site}/www/`);
+    const { node, crawl } = await page.evaluate(leftOut, site);
+    assert.match(node, /^UnifetchError \(builder\): .*transport 'node' is in the package's Node build only/);
+    assert.match(crawl, /^UnifetchError \(builder\): the crawler is in 'unifetch\/crawl'/);
+  } finally {
+    await browser.close();
+  }
+});
