@@ -148,7 +148,9 @@ async fn a_self_signed_certificate_trusted_directly_passes_for_its_own_names() {
     // And its validity: an expired one is refused, trusted or not.
     let expired = Pki::expired_self_signed();
     let expired_addr = serve(&expired, PLAIN).await;
-    let err = get(&trusting(&expired).build().unwrap(), expired_addr).await.unwrap_err();
+    let err = get(&trusting(&expired).build().unwrap(), expired_addr)
+        .await
+        .unwrap_err();
     assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
     assert!(format!("{err:#}").contains("Expired"), "{err:#}");
 

@@ -100,13 +100,7 @@ pub async fn a_before_request_hook_may_answer(site: &Site) -> Outcome {
         "after_response saw {:?}",
         log.entries()
     );
-    session.get("/get").send().await?.bytes().await?;
-    let asked = site.stats(&key).await?.requests;
-    ensure!(
-        asked == 1,
-        "the server saw {asked} requests, only the one without the hook"
-    );
-    Ok(())
+    only_the_request_without_hooks_arrived(site, &session, &key).await
 }
 
 /// after_response sees each attempt before the retry policy does: turning
@@ -235,8 +229,14 @@ pub async fn a_failing_hook_ends_the_exchange(site: &Site) -> Outcome {
         format!("{error:#}").contains("hook failed") && format!("{error:#}").contains("no token for this host"),
         "the message: {error:#}"
     );
+    only_the_request_without_hooks_arrived(site, &session, &key).await
+}
+
+/// Sends one request without hooks on `session` (tracked under `key`) and
+/// checks that it is the only one the server saw: the hooked ones never left.
+async fn only_the_request_without_hooks_arrived(site: &Site, session: &Session, key: &str) -> Outcome {
     session.get("/get").send().await?.bytes().await?;
-    let asked = site.stats(&key).await?.requests;
+    let asked = site.stats(key).await?.requests;
     ensure!(
         asked == 1,
         "the server saw {asked} requests, only the one without the hook"
