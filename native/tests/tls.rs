@@ -3,6 +3,8 @@
 //! (self-signed, marked as a CA): trusted with `--cacert` or through
 //! `SSL_CERT_FILE`, and mutual TLS with `--cert`/`--key`.
 
+// Shared with the library's tests, where it is `pub` for the other modules.
+#[allow(unreachable_pub)]
 #[path = "../../tests/support/openssl.rs"]
 mod openssl;
 
