@@ -23,6 +23,9 @@ pub enum Phase {
     Resolve,
     /// Opening the TCP connection.
     Connect,
+    /// Connecting to a proxy and opening the way through it (`CONNECT`
+    /// tunnel, SOCKS handshake, TLS to an HTTPS proxy).
+    Proxy,
     /// The TLS handshake.
     Tls,
     /// Writing the request head or body.
@@ -40,6 +43,7 @@ impl Phase {
             Phase::Pool => "pool",
             Phase::Resolve => "dns",
             Phase::Connect => "connect",
+            Phase::Proxy => "proxy",
             Phase::Tls => "tls",
             Phase::Send => "send",
             Phase::Headers => "headers",
@@ -48,7 +52,10 @@ impl Phase {
     }
 
     fn is_connect(self) -> bool {
-        matches!(self, Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Tls)
+        matches!(
+            self,
+            Phase::Pool | Phase::Resolve | Phase::Connect | Phase::Proxy | Phase::Tls
+        )
     }
 }
 

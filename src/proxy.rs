@@ -6,9 +6,16 @@ use url::Url;
 
 use crate::{Error, Result};
 
-/// A forward proxy for some or all requests, HTTP proxies only
-/// (`http://[user:password@]host:port`): plain `http` requests are sent to
-/// it in absolute form, `https` ones are tunnelled with `CONNECT`.
+/// A forward proxy for some or all requests, as
+/// `scheme://[user:password@]host[:port]`:
+///
+/// - `http://` (port 80 by default) and `https://` (443; TLS to the proxy
+///   itself): plain `http` requests are sent to it in absolute form, `https`
+///   ones are tunnelled with `CONNECT`; credentials go in
+///   `Proxy-Authorization`.
+/// - `socks5://` (port 1080 by default): SOCKS5, the name resolved here;
+///   `socks5h://` lets the proxy resolve it. Credentials are SOCKS5's
+///   user/password.
 ///
 /// Natively only: in browsers and Node the platform's proxy settings apply,
 /// and in WASI the host's.
@@ -52,10 +59,11 @@ impl Proxy {
 
     fn new(scope: ProxyScope, url: &str) -> Result<Proxy> {
         let url = Url::parse(url).map_err(|e| Error::builder(format!("invalid proxy URL: {e}")))?;
-        if url.scheme() != "http" || !url.has_host() {
-            return Err(Error::builder(
-                "a proxy URL must be http://host:port (HTTPS and SOCKS proxies are not supported)",
-            ));
+        if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || !url.has_host() {
+            return Err(Error::builder(format!(
+                "a proxy URL must be http://, https://, socks5:// or socks5h:// with a host, not {:?}",
+                crate::error::Redacted(&url).to_string()
+            )));
         }
         Ok(Proxy {
             scope,

@@ -6,7 +6,7 @@
 //! | span | fields |
 //! | --- | --- |
 //! | `http.request` | `otel.name` (the method), `otel.kind`, `http.request.method`, `url.full` (credentials redacted), `server.address`, `server.port`, `http.response.status_code` or `error.type`, `http.request.resend_count` (retries made), `http.response.body.size` and `unifetch.body_ms` once the body is read |
-//! | `http.attempt` | `http.request.resend_count` (0 for the first), `http.response.status_code` or `error.type`, and in milliseconds `unifetch.resolve_ms`, `unifetch.connect_ms`, `unifetch.tls_ms` (for a new connection) and `unifetch.headers_ms` (from the request sent to the response head) |
+//! | `http.attempt` | `http.request.resend_count` (0 for the first), `http.response.status_code` or `error.type`, and in milliseconds `unifetch.resolve_ms`, `unifetch.connect_ms` (direct) or `unifetch.proxy_ms` (to the proxy and through it), `unifetch.tls_ms` (for a new connection) and `unifetch.headers_ms` (from the request sent to the response head) |
 
 use tracing::field::Empty;
 use tracing::Span;
@@ -42,6 +42,7 @@ pub(crate) fn attempt_span(resend_count: u32) -> Span {
         error.type = Empty,
         unifetch.resolve_ms = Empty,
         unifetch.connect_ms = Empty,
+        unifetch.proxy_ms = Empty,
         unifetch.tls_ms = Empty,
         unifetch.headers_ms = Empty,
     )
@@ -65,10 +66,17 @@ pub(crate) fn record_phases(span: &Span, progress: &Progress) {
     let at = |phase| progress.entered(phase);
     let sent = at(Phase::Headers);
     let fields = [
-        ("unifetch.resolve_ms", between(at(Phase::Resolve), at(Phase::Connect))),
+        (
+            "unifetch.resolve_ms",
+            between(at(Phase::Resolve), at(Phase::Connect).or(at(Phase::Proxy))),
+        ),
         (
             "unifetch.connect_ms",
             between(at(Phase::Connect), at(Phase::Tls).or(sent)),
+        ),
+        (
+            "unifetch.proxy_ms",
+            between(at(Phase::Proxy), at(Phase::Tls).or(sent)),
         ),
         ("unifetch.tls_ms", between(at(Phase::Tls), sent)),
         ("unifetch.headers_ms", between(sent, head_at)),

@@ -1,5 +1,6 @@
 //! [`SessionBuilder`]: every setting of a [`Session`], with its default.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -187,6 +188,46 @@ impl SessionBuilder {
     /// `http`, one for `https`). Natively only.
     pub fn proxy(mut self, proxy: Proxy) -> SessionBuilder {
         self.network.proxies.push(proxy);
+        self
+    }
+
+    /// Connects to `addrs` for `host` instead of asking DNS (curl's
+    /// `--resolve`, reqwest's `resolve_to_addrs`). An address with port 0
+    /// takes the URL's port. Several addresses are tried as DNS answers
+    /// are: one family first, the other after 250 ms (Happy Eyeballs).
+    /// Natively only.
+    ///
+    /// ```
+    /// # use unifetch::Session;
+    /// let session = Session::builder()
+    ///     .resolve_to_addrs("api.example", &["127.0.0.1:0".parse().unwrap()])
+    ///     .build()?;
+    /// # unifetch::Result::<()>::Ok(())
+    /// ```
+    pub fn resolve_to_addrs(mut self, host: &str, addrs: &[SocketAddr]) -> SessionBuilder {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        self.network.pinned_addrs.insert(host, addrs.to_vec());
+        self
+    }
+
+    /// The local IP address new connections are made from (default: the
+    /// system's choice). Natively only.
+    pub fn local_address(mut self, address: impl Into<Option<IpAddr>>) -> SessionBuilder {
+        self.network.local_address = address.into();
+        self
+    }
+
+    /// Sends TCP keepalive probes after a connection has been idle this
+    /// long (default: off). Natively only.
+    pub fn tcp_keepalive(mut self, idle: impl Into<Option<Duration>>) -> SessionBuilder {
+        self.network.tcp_keepalive = idle.into();
+        self
+    }
+
+    /// Sets `TCP_NODELAY` on new connections (default: on, so small writes
+    /// leave at once). Natively only.
+    pub fn tcp_nodelay(mut self, nodelay: bool) -> SessionBuilder {
+        self.network.tcp_nodelay = nodelay;
         self
     }
 

@@ -137,7 +137,8 @@ pub struct SendOptions {
     /// may do so.
     pub sock_read: Option<Duration>,
     /// Where the exchange is; a transport that can tell sets
-    /// [`Phase::Resolve`], [`Phase::Connect`] and [`Phase::Tls`] while it
+    /// [`Phase::Resolve`], [`Phase::Connect`] (or [`Phase::Proxy`]) and
+    /// [`Phase::Tls`] while it
     /// connects and [`Phase::Headers`] once connected, so that a `total`
     /// timeout names the phase it interrupted.
     pub progress: Progress,
@@ -194,10 +195,11 @@ struct ProgressState {
     head: std::sync::Mutex<Option<web_time::Instant>>,
 }
 
-const PHASES: [Phase; 7] = [
+const PHASES: [Phase; 8] = [
     Phase::Pool,
     Phase::Resolve,
     Phase::Connect,
+    Phase::Proxy,
     Phase::Tls,
     Phase::Send,
     Phase::Headers,
@@ -280,6 +282,14 @@ pub(crate) struct NetworkConfig {
     pub(crate) trust_env: bool,
     /// Certificates and TLS versions.
     pub(crate) tls: TlsConfig,
+    /// Addresses given for host names (lower-case), instead of DNS.
+    pub(crate) pinned_addrs: std::collections::HashMap<String, Vec<std::net::SocketAddr>>,
+    /// The local address new connections are made from.
+    pub(crate) local_address: Option<std::net::IpAddr>,
+    /// TCP keepalive probes after this much idleness.
+    pub(crate) tcp_keepalive: Option<Duration>,
+    /// `TCP_NODELAY` on new connections.
+    pub(crate) tcp_nodelay: bool,
 }
 
 impl Default for NetworkConfig {
@@ -289,6 +299,10 @@ impl Default for NetworkConfig {
             proxies: Vec::new(),
             trust_env: false,
             tls: TlsConfig::default(),
+            pinned_addrs: Default::default(),
+            local_address: None,
+            tcp_keepalive: None,
+            tcp_nodelay: true,
         }
     }
 }

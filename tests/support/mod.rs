@@ -3,7 +3,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod daemon;
 pub mod openssl;
+pub mod socks;
+pub mod stunnel;
 pub mod tinyproxy;
 pub mod tls;
 

@@ -1,5 +1,7 @@
-//! Opening connections: DNS (cached) → TCP → TLS, each phase reported and
-//! bounded by the request's `connect` and `sock_connect` budgets.
+//! Opening connections: DNS (cached) → TCP (Happy Eyeballs) → the proxy's
+//! handshake, if any → TLS, each phase reported and bounded by the
+//! request's `connect` and `sock_connect` budgets (`sock_connect` starts
+//! once the first hop's name is resolved).
 //!
 //! hyper-util's pool calls the connector without the request, so the
 //! request's budgets travel in a task-local set around `Client::request`
@@ -7,23 +9,22 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
+use rustls::pki_types::{InvalidDnsNameError, ServerName};
 use tokio_rustls::TlsConnector;
+use tower_service::Service as _;
 
 use super::dns::DnsCache;
-use super::proxy::{tunnel, Proxies};
+use super::proxy::{self, Proxies};
+use super::stream::{Hop, MaybeTls, Stream};
 use crate::error::BoxError;
 use crate::transport::{BoxFuture, Phase, Progress, TimeoutKind};
 
@@ -40,80 +41,198 @@ pub(super) struct Budget {
     pub(super) progress: Progress,
 }
 
+/// How new TCP connections are made (the session's socket settings).
+#[derive(Debug, Clone)]
+pub(super) struct TcpSettings {
+    pub(super) nodelay: bool,
+    pub(super) keepalive: Option<Duration>,
+    pub(super) local_address: Option<IpAddr>,
+}
+
+/// How long the first address family gets before the other one is tried
+/// too (RFC 8305's "Connection Attempt Delay").
+const HAPPY_EYEBALLS_DELAY: Duration = Duration::from_millis(250);
+
 #[derive(Clone)]
 pub(super) struct Connector {
     dns: DnsCache,
+    tcp: TcpSettings,
     tls: TlsConnector,
+    /// TLS to HTTPS proxies, which speak HTTP/1.1 only.
+    proxy_tls: TlsConnector,
     proxies: Proxies,
 }
 
 impl Connector {
-    pub(super) fn new(dns: DnsCache, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Connector {
+    pub(super) fn new(
+        dns: DnsCache,
+        tcp: TcpSettings,
+        tls: Arc<rustls::ClientConfig>,
+        proxies: Proxies,
+    ) -> Connector {
+        let mut proxy_tls = (*tls).clone();
+        proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
             dns,
+            tcp,
             tls: TlsConnector::from(tls),
+            proxy_tls: TlsConnector::from(Arc::new(proxy_tls)),
             proxies,
         }
     }
 
     async fn connect(self, uri: Uri, budget: Budget) -> Result<Stream, ConnectError> {
-        let https = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            other => {
-                return Err(ConnectError::new(
-                    Phase::Connect,
-                    format!("unsupported scheme {other:?}"),
-                ))
-            }
-        };
-        let host = uri.host().unwrap_or_default().to_owned();
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let target = Target::of(&uri).map_err(|e| ConnectError::new(Phase::Connect, e))?;
         let proxy = self.proxies.for_uri(&uri);
-        let (peer_host, peer_port) = match &proxy {
-            Some(proxy) => (
-                proxy.uri().host().unwrap_or_default().to_owned(),
-                proxy.uri().port_u16().unwrap_or(80),
-            ),
-            None => (host.clone(), port),
+        let first_hop = match &proxy {
+            Some(proxy) => Target::of(proxy.uri()).map_err(|e| ConnectError::new(Phase::Proxy, e))?,
+            None => target.clone(),
         };
+        let progress = &budget.progress;
 
-        budget.progress.set(Phase::Resolve);
+        progress.set(Phase::Resolve);
         let addrs = self
             .dns
-            .resolve(&peer_host, peer_port)
+            .resolve(&first_hop.host)
             .await
             .map_err(|e| ConnectError::new(Phase::Resolve, e))?;
+        let dialer = Dialer {
+            addrs: first_hop.with_port(addrs),
+            tcp: self.tcp.clone(),
+            tls: match (&proxy, first_hop.https) {
+                (Some(_), true) => {
+                    let name = first_hop.server_name().map_err(|e| ConnectError::new(Phase::Proxy, e))?;
+                    Some((self.proxy_tls.clone(), name))
+                }
+                _ => None,
+            },
+        };
 
         let socket = async {
-            budget.progress.set(Phase::Connect);
-            let mut tcp = connect_any(&addrs).await?;
-            match (&proxy, https) {
-                (Some(_), false) => return Ok(Stream::Proxied(tcp)),
-                (None, false) => return Ok(Stream::Plain(tcp)),
-                (Some(proxy), true) => tunnel(
-                    &mut tcp,
-                    host.trim_start_matches('[').trim_end_matches(']'),
-                    port,
-                    proxy.basic_auth(),
-                )
-                .await
-                .map_err(|e| ConnectError::new(Phase::Connect, e))?,
-                (None, true) => {}
+            let (hop, absolute_form) = match &proxy {
+                None => {
+                    progress.set(Phase::Connect);
+                    let hop = dialer.dial().await.map_err(|e| ConnectError::new(Phase::Connect, e))?;
+                    (hop, false)
+                }
+                Some(proxy) => {
+                    progress.set(Phase::Proxy);
+                    proxy::through(proxy, &target, dialer, &self.dns)
+                        .await
+                        .map_err(|e| ConnectError::new(Phase::Proxy, e))?
+                }
+            };
+            if !target.https {
+                return Ok(Stream::plain(hop, absolute_form));
             }
-            budget.progress.set(Phase::Tls);
-            let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
-                .map_err(|e| ConnectError::new(Phase::Tls, e))?;
+            progress.set(Phase::Tls);
             let tls = self
                 .tls
-                .connect(name, tcp)
+                .connect(target.server_name().map_err(|e| ConnectError::new(Phase::Tls, e))?, hop)
                 .await
                 .map_err(|e| ConnectError::new(Phase::Tls, e))?;
-            Ok(Stream::Tls(Box::new(tls)))
+            Ok(Stream::tls(tls))
         };
-        let stream = within(budget.sock_connect, TimeoutKind::SockConnect, &budget.progress, socket).await?;
-        budget.progress.set(Phase::Headers);
+        let stream = within(budget.sock_connect, TimeoutKind::SockConnect, progress, socket).await?;
+        progress.set(Phase::Headers);
         Ok(stream)
+    }
+}
+
+/// The scheme, host (without brackets) and port of a server or a proxy.
+#[derive(Clone)]
+pub(super) struct Target {
+    pub(super) https: bool,
+    pub(super) host: String,
+    pub(super) port: u16,
+}
+
+impl Target {
+    fn of(uri: &Uri) -> Result<Target, String> {
+        let (https, default_port) = match uri.scheme_str() {
+            Some("http") => (false, 80),
+            Some("https") => (true, 443),
+            Some("socks5" | "socks5h") => (false, 1080),
+            other => return Err(format!("unsupported scheme {other:?}")),
+        };
+        let host = uri.host().ok_or("no host")?;
+        Ok(Target {
+            https,
+            host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+            port: uri.port_u16().unwrap_or(default_port),
+        })
+    }
+
+    /// `http://host:port`, the form the proxy connectors take a destination in.
+    pub(super) fn uri(&self) -> Uri {
+        let host = match self.host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(ip)) => format!("[{ip}]"),
+            _ => self.host.clone(),
+        };
+        let port = self.port;
+        Uri::try_from(format!("http://{host}:{port}")).unwrap_or_default()
+    }
+
+    /// The resolved addresses, on this target's port unless pinned to another.
+    fn with_port(&self, mut addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+        for addr in &mut addrs {
+            if addr.port() == 0 {
+                addr.set_port(self.port);
+            }
+        }
+        addrs
+    }
+
+    fn server_name(&self) -> Result<ServerName<'static>, InvalidDnsNameError> {
+        ServerName::try_from(self.host.clone())
+    }
+}
+
+/// Connects to the resolved addresses of the first hop with Happy Eyeballs
+/// (hyper-util's `HttpConnector`: the addresses of the family the resolver
+/// prefers one after another, the other family's after a delay, the first
+/// connection wins), then TLS when that hop is an HTTPS proxy.
+///
+#[derive(Clone)]
+pub(super) struct Dialer {
+    addrs: Vec<SocketAddr>,
+    tcp: TcpSettings,
+    tls: Option<(TlsConnector, ServerName<'static>)>,
+}
+
+impl Dialer {
+    pub(super) async fn dial(self) -> Result<Hop, BoxError> {
+        let mut http = HttpConnector::new_with_resolver(Resolved(self.addrs));
+        http.enforce_http(false);
+        http.set_nodelay(self.tcp.nodelay);
+        http.set_keepalive(self.tcp.keepalive);
+        http.set_local_address(self.tcp.local_address);
+        http.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS_DELAY));
+        // The host is a placeholder for `Resolved`; without a port in the
+        // URI the addresses keep their own.
+        let tcp = http.call(Uri::from_static("http://resolved.invalid")).await?.into_inner();
+        match self.tls {
+            None => Ok(MaybeTls::Plain(tcp)),
+            Some((tls, name)) => Ok(MaybeTls::Tls(Box::new(tls.connect(name, tcp).await?))),
+        }
+    }
+}
+
+/// Addresses already resolved, as `HttpConnector` asks its resolver for them.
+#[derive(Clone)]
+struct Resolved(Vec<SocketAddr>);
+
+impl tower_service::Service<Name> for Resolved {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = io::Error;
+    type Future = std::future::Ready<io::Result<Self::Response>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Name) -> Self::Future {
+        std::future::ready(Ok(self.0.clone().into_iter()))
     }
 }
 
@@ -131,22 +250,6 @@ async fn within<T>(
             Err(_) => Err(ConnectError::timeout(kind, progress.get(), limit)),
         },
     }
-}
-
-/// Tries each address in turn; the last failure is the one reported.
-async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, ConnectError> {
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(tcp) => {
-                let _ = tcp.set_nodelay(true);
-                return Ok(tcp);
-            }
-            Err(e) => last = Some(io::Error::new(e.kind(), format!("{addr}: {e}"))),
-        }
-    }
-    let error = last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address to connect to"));
-    Err(ConnectError::new(Phase::Connect, error))
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -208,82 +311,5 @@ impl fmt::Display for ConnectError {
 impl std::error::Error for ConnectError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_ref().map(|e| &**e as _)
-    }
-}
-
-/// A TCP connection (to the server or to an HTTP proxy), possibly wrapped
-/// in TLS.
-pub(super) enum Stream {
-    Plain(TcpStream),
-    /// To an HTTP proxy that forwards absolute-form requests.
-    Proxied(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-}
-
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        match self {
-            Stream::Plain(tcp) => tcp.connected(),
-            Stream::Proxied(tcp) => tcp.connected().proxy(true),
-            Stream::Tls(tls) => {
-                let (tcp, session) = tls.get_ref();
-                let connected = tcp.connected();
-                if session.alpn_protocol() == Some(b"h2") {
-                    connected.negotiated_h2()
-                } else {
-                    connected
-                }
-            }
-        }
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Plain(s) | Stream::Proxied(s) => s.is_write_vectored(),
-            Stream::Tls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) | Stream::Proxied(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
-        }
     }
 }

@@ -1,10 +1,11 @@
 //! The native transport: hyper 1.x through hyper-util's pooled client on
-//! tokio, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache, HTTP
-//! proxies (absolute-form for `http`, `CONNECT` tunnels for `https`).
+//! tokio, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache, Happy
+//! Eyeballs, HTTP, HTTPS and SOCKS5 proxies.
 
 mod connector;
 mod dns;
 mod proxy;
+mod stream;
 mod tls;
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTimer};
 
-use self::connector::{Budget, ConnectError, Connector, BUDGET};
+use self::connector::{Budget, ConnectError, Connector, TcpSettings, BUDGET};
 use self::dns::DnsCache;
 use self::proxy::Proxies;
 use super::{BoxFuture, NetworkConfig, Phase, SendOptions, Timer, Transport};
@@ -37,6 +38,7 @@ pub struct HyperTransport {
     default: Pool,
     per_proxy: Arc<Mutex<HashMap<Proxy, Pool>>>,
     dns: DnsCache,
+    tcp: TcpSettings,
     tls: Arc<rustls::ClientConfig>,
 }
 
@@ -48,8 +50,8 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(dns: DnsCache, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Pool {
-        let connector = Connector::new(dns, tls, proxies.clone());
+    fn new(dns: DnsCache, tcp: TcpSettings, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Pool {
+        let connector = Connector::new(dns, tcp, tls, proxies.clone());
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_timer(HyperTimer::new())
@@ -62,12 +64,18 @@ impl Pool {
 impl HyperTransport {
     pub(crate) fn from_config(config: &NetworkConfig) -> Result<HyperTransport> {
         let tls = Arc::new(tls::client_config(&config.tls)?);
-        let dns = DnsCache::new(config.dns_ttl);
+        let dns = DnsCache::new(config.dns_ttl, config.pinned_addrs.clone());
+        let tcp = TcpSettings {
+            nodelay: config.tcp_nodelay,
+            keepalive: config.tcp_keepalive,
+            local_address: config.local_address,
+        };
         let proxies = Proxies::new(&config.proxies, config.trust_env);
         Ok(HyperTransport {
-            default: Pool::new(dns.clone(), tls.clone(), proxies),
+            default: Pool::new(dns.clone(), tcp.clone(), tls.clone(), proxies),
             per_proxy: Arc::default(),
             dns,
+            tcp,
             tls,
         })
     }
@@ -82,7 +90,7 @@ impl HyperTransport {
             .entry(proxy.clone())
             .or_insert_with(|| {
                 let proxies = Proxies::new(std::slice::from_ref(proxy), false);
-                Pool::new(self.dns.clone(), self.tls.clone(), proxies)
+                Pool::new(self.dns.clone(), self.tcp.clone(), self.tls.clone(), proxies)
             })
             .clone()
     }
@@ -101,8 +109,9 @@ impl Transport for HyperTransport {
         options: SendOptions,
     ) -> BoxFuture<'static, Result<http::Response<Body>>> {
         let pool = self.pool(options.proxy.as_ref());
-        // Plain-HTTP requests through a proxy carry its credentials
-        // themselves (HTTPS ones send them in the CONNECT).
+        // Plain-HTTP requests through an HTTP(S) proxy carry its credentials
+        // themselves (HTTPS ones send them in the CONNECT, SOCKS ones in
+        // the handshake).
         if request.uri().scheme_str() == Some("http") {
             if let Some(auth) = pool
                 .proxies
