@@ -74,10 +74,7 @@ pub(crate) fn record_phases(span: &Span, progress: &Progress) {
             "unifetch.connect_ms",
             between(at(Phase::Connect), at(Phase::Tls).or(sent)),
         ),
-        (
-            "unifetch.proxy_ms",
-            between(at(Phase::Proxy), at(Phase::Tls).or(sent)),
-        ),
+        ("unifetch.proxy_ms", between(at(Phase::Proxy), at(Phase::Tls).or(sent))),
         ("unifetch.tls_ms", between(at(Phase::Tls), sent)),
         ("unifetch.headers_ms", between(sent, head_at)),
     ];

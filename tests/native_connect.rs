@@ -112,3 +112,68 @@ async fn sock_read_waits_for_a_slow_upload_to_finish() {
         .unwrap();
     assert_eq!(echo["data"], "piece0;piece1;piece2;piece3;");
 }
+
+/// Happy Eyeballs: the host's IPv6 address (first, as DNS would prefer it)
+/// never answers; after 250 ms the IPv4 one is tried too and wins, well
+/// within `sock_connect`. Trying the addresses one after another would
+/// wait on ::1 until `sock_connect` failed the request.
+#[tokio::test]
+async fn a_silent_address_family_falls_back_to_the_other() {
+    let silent = SaturatedListener::on("::1".parse().unwrap());
+    let site: std::net::SocketAddr = support::site_url().trim_start_matches("http://").parse().unwrap();
+    let ipv6 = std::net::SocketAddr::new("::1".parse().unwrap(), silent.port);
+    let session = Session::builder()
+        .resolve_to_addrs("dual.test", &[ipv6, site])
+        .timeout(timeout(|t| t.sock_connect = Some(Duration::from_secs(5))))
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let echo: serde_json::Value = session
+        .get("http://dual.test/get?family=fallback")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["args"]["family"], "fallback");
+    assert_eq!(echo["headers"]["Host"], "dual.test");
+}
+
+#[tokio::test]
+async fn when_every_address_fails_the_error_is_the_connect_phase() {
+    let closed = support::closed_port();
+    let session = Session::builder()
+        .resolve_to_addrs(
+            "nowhere.test",
+            &[
+                format!("[::1]:{closed}").parse().unwrap(),
+                format!("127.0.0.1:{closed}").parse().unwrap(),
+            ],
+        )
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let err = session.get("http://nowhere.test/").send().await.unwrap_err();
+    assert_eq!(err.phase(), Some(Phase::Connect), "{err:#}");
+    assert!(format!("{err:#}").contains("Connection refused"), "{err:#}");
+}
+
+#[tokio::test]
+async fn connections_leave_from_the_local_address_asked_for() {
+    let session = Session::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .tcp_keepalive(Duration::from_secs(30))
+        .tcp_nodelay(false)
+        .build()
+        .unwrap();
+    let echo: serde_json::Value = session
+        .get(format!("{}/get", support::site_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["origin"], "127.0.0.2");
+}

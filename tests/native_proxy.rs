@@ -1,12 +1,14 @@
-//! Proxies against a real one: Debian's tinyproxy on 127.0.0.1. Its own
+//! HTTP and HTTPS proxies against real ones: Debian's tinyproxy on
+//! 127.0.0.1, behind Debian's stunnel for the HTTPS proxy. tinyproxy's own
 //! log shows which requests went through it.
 #![cfg(not(target_family = "wasm"))]
 
 mod support;
 
+use support::stunnel::HttpsProxy;
 use support::tinyproxy::Tinyproxy;
 use support::tls::{serve, Pki, ServerOptions};
-use unifetch::{Proxy, Retry, Session};
+use unifetch::{Phase, Proxy, Retry, Session};
 
 fn key(name: &str) -> String {
     format!("{name}-{}", std::process::id())
@@ -122,7 +124,91 @@ async fn a_request_can_use_its_own_proxy() {
 }
 
 #[test]
-fn only_http_proxy_urls_are_accepted() {
-    assert!(Proxy::all("socks5://127.0.0.1:1080").unwrap_err().is_builder());
-    assert!(Proxy::all("not a url").unwrap_err().is_builder());
+fn proxy_urls_name_a_supported_scheme() {
+    for url in ["http://p:3128", "https://p", "socks5://p:1080", "socks5h://u:pw@p"] {
+        assert!(Proxy::all(url).is_ok(), "{url}");
+    }
+    for url in ["socks4://127.0.0.1:1080", "ftp://p", "not a url"] {
+        let error = Proxy::all(url).unwrap_err();
+        assert!(error.is_builder(), "{url}: {error:#}");
+    }
+}
+
+#[tokio::test]
+async fn an_https_proxy_carries_plain_http_over_tls() {
+    let pki = Pki::new();
+    let proxy = HttpsProxy::start(&pki);
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url()).unwrap())
+        .tls_root_certificates(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    let key = key("over-tls");
+    let url = format!("{}/get?mark={key}", support::site_url());
+    assert_eq!(session.get(&url).send().await.unwrap().status(), 200);
+    let log = proxy.tinyproxy.log();
+    assert!(log.contains(&format!("GET {url} HTTP/1.1")), "{log}");
+}
+
+#[tokio::test]
+async fn an_https_proxy_tunnels_https_tls_inside_tls() {
+    let pki = Pki::new();
+    let proxy = HttpsProxy::start(&pki);
+    let addr = serve(
+        &pki,
+        ServerOptions {
+            require_client_certificate: false,
+            tls12_only: false,
+        },
+    )
+    .await;
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url()).unwrap())
+        .tls_root_certificates(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    let response = session.get(format!("https://{addr}/get")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let log = proxy.tinyproxy.log();
+    assert!(log.contains(&format!("CONNECT {addr} HTTP/1.1")), "{log}");
+}
+
+#[tokio::test]
+async fn an_https_proxy_with_an_untrusted_certificate_fails_in_the_proxy_phase() {
+    let proxy = HttpsProxy::start(&Pki::new());
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url()).unwrap())
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let error = session.get(support::site_url()).send().await.unwrap_err();
+    assert_eq!(error.phase(), Some(Phase::Proxy), "{error:#}");
+    let chain = format!("{error:#}");
+    assert!(
+        chain.contains("connecting to the proxy https://localhost") && chain.contains("UnknownIssuer"),
+        "{chain}"
+    );
+    assert!(proxy.tinyproxy.log().lines().all(|line| !line.contains("GET ")));
+}
+
+#[tokio::test]
+async fn a_refused_tunnel_is_a_proxy_error() {
+    let proxy = Tinyproxy::start();
+    let url = format!("http://ann:wrong@127.0.0.1:{}", proxy.port);
+    let session = Session::builder()
+        .proxy(Proxy::all(url).unwrap())
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let error = session.get("https://127.0.0.1:9/").send().await.unwrap_err();
+    assert_eq!(error.phase(), Some(Phase::Proxy), "{error:#}");
+    assert!(error.is_connect());
+    assert!(
+        format!("{error:#}").contains(&format!(
+            "CONNECT tunnel through the proxy http://127.0.0.1:{}",
+            proxy.port
+        )),
+        "{error:#}"
+    );
+    assert!(!format!("{error:#} {error:?}").contains("wrong"), "{error:?}");
 }

@@ -37,7 +37,10 @@ async fn socks5h_leaves_the_name_to_the_proxy() {
     let echo: serde_json::Value = session.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(echo["args"]["via"], "socks5h");
     let log = proxy.log();
-    assert!(log.contains(&format!("connected to localhost:{}", site_port())), "{log}");
+    assert!(
+        log.contains(&format!("connected to localhost:{}", site_port())),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -47,8 +50,14 @@ async fn socks5_resolves_the_name_here() {
     let url = format!("http://localhost:{}/get", site_port());
     assert_eq!(session.get(&url).send().await.unwrap().status(), 200);
     let log = proxy.log();
-    assert!(log.contains(&format!("connected to 127.0.0.1:{}", site_port())), "{log}");
-    assert!(!log.contains("connected to localhost"), "the name leaked to the proxy: {log}");
+    assert!(
+        log.contains(&format!("connected to 127.0.0.1:{}", site_port())),
+        "{log}"
+    );
+    assert!(
+        !log.contains("connected to localhost"),
+        "the name leaked to the proxy: {log}"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +88,10 @@ async fn rejected_credentials_are_a_proxy_error() {
     let session = through(&proxy.url("socks5h", "wrong"));
     let error = session.get(support::site_url()).send().await.unwrap_err();
     assert_proxy_error(&error, "credentials not accepted");
-    assert!(!format!("{error:#} {error:?}").contains("wrong"), "the password leaked: {error:?}");
+    assert!(
+        !format!("{error:#} {error:?}").contains("wrong"),
+        "the password leaked: {error:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,18 +1,23 @@
-//! `trust_env`: proxies from `HTTP_PROXY` / `NO_PROXY`, checked against a
-//! real proxy. One test in its own binary, because it sets the process's
-//! environment before anything else runs.
+//! `trust_env`: proxies from `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`,
+//! checked against real proxies (tinyproxy, microsocks). One test in its
+//! own binary, because it sets the process's environment before anything
+//! else runs.
 #![cfg(not(target_family = "wasm"))]
 
 mod support;
 
+use support::socks::{Microsocks, PASSWORD};
 use support::tinyproxy::Tinyproxy;
+use support::tls::{serve, Pki, ServerOptions};
 use unifetch::Session;
 
 #[tokio::test]
 async fn trust_env_reads_http_proxy_and_no_proxy() {
     let proxy = Tinyproxy::start();
+    let socks = Microsocks::start();
     // Set before any other thread could read the environment.
     std::env::set_var("HTTP_PROXY", proxy.url());
+    std::env::set_var("ALL_PROXY", socks.url("socks5h", PASSWORD));
     std::env::set_var("NO_PROXY", "localhost");
     let site = support::site_url();
     let port = site.rsplit(':').next().unwrap();
@@ -46,5 +51,28 @@ async fn trust_env_reads_http_proxy_and_no_proxy() {
     assert!(
         !log.contains(&format!("{key}-direct")),
         "NO_PROXY was not honoured:\n{log}"
+    );
+
+    // HTTPS has no HTTPS_PROXY here, so it takes ALL_PROXY's SOCKS proxy.
+    let pki = Pki::new();
+    let tls_site = serve(
+        &pki,
+        ServerOptions {
+            require_client_certificate: false,
+            tls12_only: false,
+        },
+    )
+    .await;
+    let trusting_tls = Session::builder()
+        .trust_env(true)
+        .tls_root_certificates(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    let secure = format!("https://{tls_site}/get");
+    assert_eq!(trusting_tls.get(&secure).send().await.unwrap().status(), 200);
+    let socks_log = socks.log();
+    assert!(
+        socks_log.contains(&format!("connected to {tls_site}")),
+        "ALL_PROXY was not used:\n{socks_log}"
     );
 }

@@ -37,9 +37,10 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-/// A listener on 127.0.0.1 whose accept queue is full, so that a new
-/// connection to it never completes: a connect timeout made on loopback.
-/// Keep it (and its filler connections) alive for the duration of the test.
+/// A listener on 127.0.0.1 (or ::1) whose accept queue is full, so that a
+/// new connection to it never completes: a connect timeout made on
+/// loopback. Keep it (and its filler connections) alive for the duration
+/// of the test.
 pub struct SaturatedListener {
     pub port: u16,
     _listener: socket2::Socket,
@@ -48,9 +49,14 @@ pub struct SaturatedListener {
 
 impl SaturatedListener {
     pub fn new() -> SaturatedListener {
+        SaturatedListener::on("127.0.0.1".parse().unwrap())
+    }
+
+    pub fn on(ip: std::net::IpAddr) -> SaturatedListener {
         use socket2::{Domain, SockAddr, Socket, Type};
-        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let domain = if ip.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
+        let listener = Socket::new(domain, Type::STREAM, None).expect("socket");
+        let any = std::net::SocketAddr::new(ip, 0);
         listener.bind(&SockAddr::from(any)).expect("bind");
         listener.listen(0).expect("listen");
         let addr = listener.local_addr().expect("address");
@@ -58,7 +64,7 @@ impl SaturatedListener {
         let mut fillers = Vec::new();
         // Fill the accept queue until a connection attempt stops completing.
         for _ in 0..64 {
-            let filler = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+            let filler = Socket::new(domain, Type::STREAM, None).expect("socket");
             match filler.connect_timeout(&addr, std::time::Duration::from_millis(200)) {
                 Ok(()) => fillers.push(filler),
                 Err(_) => {
@@ -70,7 +76,7 @@ impl SaturatedListener {
                 }
             }
         }
-        panic!("the accept queue of 127.0.0.1:{port} never filled up");
+        panic!("the accept queue of {ip}:{port} never filled up");
     }
 
     pub fn url(&self) -> String {

@@ -78,7 +78,9 @@ pub(crate) struct RequestArgs {
     /// Retry failed requests up to N times (idempotent methods; default 0).
     #[arg(long, value_name = "N", default_value_t = 0)]
     retry: u32,
-    /// Send the request through this HTTP proxy (`http://user:pass@host:port`).
+    /// Send the request through this proxy: `http://user:pass@host:port`,
+    /// `https://` (TLS to the proxy), `socks5://` or `socks5h://` (the
+    /// proxy resolves names).
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
     /// Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.

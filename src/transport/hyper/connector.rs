@@ -64,12 +64,7 @@ pub(super) struct Connector {
 }
 
 impl Connector {
-    pub(super) fn new(
-        dns: DnsCache,
-        tcp: TcpSettings,
-        tls: Arc<rustls::ClientConfig>,
-        proxies: Proxies,
-    ) -> Connector {
+    pub(super) fn new(dns: DnsCache, tcp: TcpSettings, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Connector {
         let mut proxy_tls = (*tls).clone();
         proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
@@ -101,7 +96,9 @@ impl Connector {
             tcp: self.tcp.clone(),
             tls: match (&proxy, first_hop.https) {
                 (Some(_), true) => {
-                    let name = first_hop.server_name().map_err(|e| ConnectError::new(Phase::Proxy, e))?;
+                    let name = first_hop
+                        .server_name()
+                        .map_err(|e| ConnectError::new(Phase::Proxy, e))?;
                     Some((self.proxy_tls.clone(), name))
                 }
                 _ => None,
@@ -210,7 +207,10 @@ impl Dialer {
         http.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS_DELAY));
         // The host is a placeholder for `Resolved`; without a port in the
         // URI the addresses keep their own.
-        let tcp = http.call(Uri::from_static("http://resolved.invalid")).await?.into_inner();
+        let tcp = http
+            .call(Uri::from_static("http://resolved.invalid"))
+            .await?
+            .into_inner();
         match self.tls {
             None => Ok(MaybeTls::Plain(tcp)),
             Some((tls, name)) => Ok(MaybeTls::Tls(Box::new(tls.connect(name, tcp).await?))),

@@ -101,7 +101,10 @@ mod tests {
     #[tokio::test]
     async fn pinned_hosts_are_answered_as_given_whatever_their_case() {
         let pinned = vec!["[::1]:8080".parse().unwrap(), "127.0.0.1:0".parse().unwrap()];
-        let cache = DnsCache::new(Duration::ZERO, HashMap::from([("dual.test".to_owned(), pinned.clone())]));
+        let cache = DnsCache::new(
+            Duration::ZERO,
+            HashMap::from([("dual.test".to_owned(), pinned.clone())]),
+        );
         assert_eq!(cache.resolve("Dual.TEST").await.unwrap(), pinned);
     }
 }

@@ -81,7 +81,10 @@ pub(super) async fn through(
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth.clone());
             }
-            let io = tunnel.call(target.uri()).await.map_err(|e| error("CONNECT tunnel through")(e.into()))?;
+            let io = tunnel
+                .call(target.uri())
+                .await
+                .map_err(|e| error("CONNECT tunnel through")(e.into()))?;
             Ok((io.into_inner(), false))
         }
         _ => {
@@ -89,7 +92,10 @@ pub(super) async fn through(
             let destination = if scheme == "socks5h" {
                 target.uri()
             } else {
-                let addrs = dns.resolve(&target.host).await.map_err(|e| error("resolving for")(e.into()))?;
+                let addrs = dns
+                    .resolve(&target.host)
+                    .await
+                    .map_err(|e| error("resolving for")(e.into()))?;
                 let ip = addrs.first().map(|addr| addr.ip().to_string()).unwrap_or_default();
                 Target {
                     host: ip,
@@ -101,7 +107,10 @@ pub(super) async fn through(
             if let Some((user, password)) = proxy.raw_auth() {
                 socks = socks.with_auth(user.to_owned(), password.to_owned());
             }
-            let io = socks.call(destination).await.map_err(|e| error("SOCKS5 handshake with")(e.into()))?;
+            let io = socks
+                .call(destination)
+                .await
+                .map_err(|e| error("SOCKS5 handshake with")(e.into()))?;
             Ok((io.into_inner(), false))
         }
     }
@@ -121,7 +130,12 @@ impl tower_service::Service<Uri> for Connected {
     }
 
     fn call(&mut self, _proxy: Uri) -> Self::Future {
-        std::future::ready(self.0.take().map(TokioIo::new).ok_or("the proxy connection was used already"))
+        std::future::ready(
+            self.0
+                .take()
+                .map(TokioIo::new)
+                .ok_or("the proxy connection was used already"),
+        )
     }
 }
 
