@@ -1,10 +1,12 @@
 //! HTTP and HTTPS proxies against real ones: Debian's tinyproxy on
-//! 127.0.0.1, behind Debian's stunnel for the HTTPS proxy. tinyproxy's own
+//! 127.0.0.1, behind Debian's stunnel for the HTTPS proxy, and Squid where
+//! a 407 is needed. tinyproxy's own
 //! log shows which requests went through it.
 #![cfg(not(target_family = "wasm"))]
 
 mod support;
 
+use support::squid::Squid;
 use support::stunnel::HttpsProxy;
 use support::tinyproxy::Tinyproxy;
 use support::tls::{serve, Pki, ServerOptions};
@@ -189,6 +191,30 @@ async fn an_https_proxy_with_an_untrusted_certificate_fails_in_the_proxy_phase()
         "{chain}"
     );
     assert!(proxy.tinyproxy.log().lines().all(|line| !line.contains("GET ")));
+}
+
+#[tokio::test]
+async fn a_407_to_the_tunnel_says_the_proxy_wants_credentials() {
+    let proxy = Squid::start();
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url("wrong")).unwrap())
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let error = session.get("https://127.0.0.1:9/").send().await.unwrap_err();
+    assert_eq!(error.phase(), Some(Phase::Proxy), "{error:#}");
+    assert!(
+        format!("{error:#}").contains("proxy authorization required"),
+        "{error:#}"
+    );
+    // Plain HTTP gets the proxy's 407 as its response, as from any server.
+    let plain = session.get(support::site_url()).send().await.unwrap();
+    assert_eq!(plain.status(), 407);
+    let right = Session::builder()
+        .proxy(Proxy::all(proxy.url(support::squid::PASSWORD)).unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(right.get(support::site_url()).send().await.unwrap().status(), 200);
 }
 
 #[tokio::test]

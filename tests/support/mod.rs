@@ -6,6 +6,7 @@
 pub mod daemon;
 pub mod openssl;
 pub mod socks;
+pub mod squid;
 pub mod stunnel;
 pub mod tinyproxy;
 pub mod tls;
