@@ -237,7 +237,7 @@ impl Error {
         matches!(self.inner.kind, Kind::Timeout(..))
     }
 
-    /// No connection could be made: DNS, TCP, TLS, or the limits' wait (for
+    /// No connection could be made: DNS, TCP, a proxy, TLS, or the limits' wait (for
     /// timeouts, `connect` and `sock_connect` count as connect errors too).
     pub fn is_connect(&self) -> bool {
         match self.inner.kind {

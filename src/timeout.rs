@@ -22,7 +22,9 @@ use crate::Error;
 ///   sending, the response head and reading the whole body (all redirects).
 /// * `connect` bounds getting a connection: waiting for a free slot under the
 ///   session's limits plus connecting.
-/// * `sock_connect` bounds connecting one new socket (TCP and TLS).
+/// * `sock_connect` bounds connecting one new socket once its host name is
+///   resolved: TCP, the way through a proxy (its TLS, the `CONNECT` or
+///   SOCKS handshake) and TLS.
 /// * `sock_read` bounds the silence between two reads, including the wait for
 ///   the response head once the request body has been handed over.
 ///

@@ -119,7 +119,13 @@ async fn sock_read_waits_for_a_slow_upload_to_finish() {
 /// wait on ::1 until `sock_connect` failed the request.
 #[tokio::test]
 async fn a_silent_address_family_falls_back_to_the_other() {
-    let silent = SaturatedListener::on("::1".parse().unwrap());
+    let silent = match SaturatedListener::try_on("::1".parse().unwrap()) {
+        Ok(silent) => silent,
+        Err(e) => {
+            eprintln!("skipped: this machine has no IPv6 loopback ({e})");
+            return;
+        }
+    };
     let site: std::net::SocketAddr = support::site_url().trim_start_matches("http://").parse().unwrap();
     let ipv6 = std::net::SocketAddr::new("::1".parse().unwrap(), silent.port);
     let session = Session::builder()
@@ -163,8 +169,6 @@ async fn when_every_address_fails_the_error_is_the_connect_phase() {
 async fn connections_leave_from_the_local_address_asked_for() {
     let session = Session::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
-        .tcp_keepalive(Duration::from_secs(30))
-        .tcp_nodelay(false)
         .build()
         .unwrap();
     let echo: serde_json::Value = session

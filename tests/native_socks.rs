@@ -17,8 +17,10 @@ fn through(proxy: &str) -> Session {
         .unwrap()
 }
 
+/// The port of the site that answers on `localhost` over either family
+/// (so the proxy's own resolution of `localhost` cannot miss it).
 fn site_port() -> &'static str {
-    support::site_url().rsplit(':').next().unwrap()
+    support::site_on_localhost().rsplit(':').next().unwrap()
 }
 
 /// Asserts a failure of the proxy phase whose message chain says `what`.
@@ -36,6 +38,13 @@ async fn socks5h_leaves_the_name_to_the_proxy() {
     let url = format!("http://localhost:{}/get?via=socks5h", site_port());
     let echo: serde_json::Value = session.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(echo["args"]["via"], "socks5h");
+    let headers = echo["headers"].as_object().unwrap();
+    assert!(
+        headers
+            .keys()
+            .all(|name| !name.eq_ignore_ascii_case("proxy-authorization")),
+        "SOCKS credentials never go in a header: {headers:?}"
+    );
     let log = proxy.log();
     assert!(
         log.contains(&format!("connected to localhost:{}", site_port())),
@@ -57,6 +66,26 @@ async fn socks5_resolves_the_name_here() {
     assert!(
         !log.contains("connected to localhost"),
         "the name leaked to the proxy: {log}"
+    );
+}
+
+#[tokio::test]
+async fn socks5_tries_each_address_until_the_proxy_reaches_one() {
+    let proxy = Microsocks::start();
+    let refused = format!("[::1]:{}", support::closed_port()).parse().unwrap();
+    let site = format!("127.0.0.1:{}", site_port()).parse().unwrap();
+    let session = Session::builder()
+        .proxy(Proxy::all(proxy.url("socks5", PASSWORD)).unwrap())
+        .resolve_to_addrs("dual.test", &[refused, site])
+        .retry(Retry::none())
+        .build()
+        .unwrap();
+    let response = session.get("http://dual.test/get").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let log = proxy.log();
+    assert!(
+        log.contains(&format!("connected to 127.0.0.1:{}", site_port())),
+        "{log}"
     );
 }
 

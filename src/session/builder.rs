@@ -195,7 +195,9 @@ impl SessionBuilder {
     /// `--resolve`, reqwest's `resolve_to_addrs`). An address with port 0
     /// takes the URL's port. Several addresses are tried as DNS answers
     /// are: one family first, the other after 250 ms (Happy Eyeballs).
-    /// Natively only.
+    /// Through a `socks5://` proxy the addresses are handed to the proxy;
+    /// through `socks5h://` and HTTP(S) proxies the proxy resolves the name
+    /// itself (pins of the proxy's own host name apply). Natively only.
     ///
     /// ```
     /// # use unifetch::Session;

@@ -32,6 +32,37 @@ pub fn site_url() -> &'static str {
     })
 }
 
+/// The test site on `localhost` whichever way the machine resolves it: one
+/// port on both 127.0.0.1 and ::1 (when the machine has IPv6 loopback).
+/// `http://localhost:PORT`.
+pub fn site_on_localhost() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let (ready, port) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime for the test site");
+            runtime.block_on(async move {
+                let (v4, v6) = loop {
+                    let v4 = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                    let port = v4.local_addr().expect("address").port();
+                    match tokio::net::TcpListener::bind(("::1", port)).await {
+                        Ok(v6) => break (v4, Some(v6)),
+                        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                        Err(_) => break (v4, None),
+                    }
+                };
+                ready.send(v4.local_addr().expect("address").port()).expect("send");
+                let router = unifetch_native::site::router();
+                if let Some(v6) = v6 {
+                    tokio::spawn(unifetch_native::site::serve(v6, router.clone()));
+                }
+                unifetch_native::site::serve(v4, router).await.expect("serve");
+            });
+        });
+        format!("http://localhost:{}", port.recv().expect("the site starts"))
+    })
+}
+
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -54,11 +85,17 @@ impl SaturatedListener {
     }
 
     pub fn on(ip: std::net::IpAddr) -> SaturatedListener {
+        SaturatedListener::try_on(ip).unwrap_or_else(|e| panic!("cannot listen on {ip}: {e}"))
+    }
+
+    /// As [`on`](Self::on), or why `ip` cannot be listened on (no IPv6
+    /// loopback in some containers).
+    pub fn try_on(ip: std::net::IpAddr) -> std::io::Result<SaturatedListener> {
         use socket2::{Domain, SockAddr, Socket, Type};
         let domain = if ip.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
-        let listener = Socket::new(domain, Type::STREAM, None).expect("socket");
+        let listener = Socket::new(domain, Type::STREAM, None)?;
         let any = std::net::SocketAddr::new(ip, 0);
-        listener.bind(&SockAddr::from(any)).expect("bind");
+        listener.bind(&SockAddr::from(any))?;
         listener.listen(0).expect("listen");
         let addr = listener.local_addr().expect("address");
         let port = addr.as_socket().expect("an inet address").port();
@@ -69,11 +106,11 @@ impl SaturatedListener {
             match filler.connect_timeout(&addr, std::time::Duration::from_millis(200)) {
                 Ok(()) => fillers.push(filler),
                 Err(_) => {
-                    return SaturatedListener {
+                    return Ok(SaturatedListener {
                         port,
                         _listener: listener,
                         _fillers: fillers,
-                    };
+                    });
                 }
             }
         }

@@ -79,8 +79,8 @@ pub(crate) struct RequestArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     retry: u32,
     /// Send the request through this proxy: `http://user:pass@host:port`,
-    /// `https://` (TLS to the proxy), `socks5://` or `socks5h://` (the
-    /// proxy resolves names).
+    /// `https://` (TLS to the proxy), `socks5://` (names resolved here) or
+    /// `socks5h://` (the proxy resolves them).
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
     /// Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment.

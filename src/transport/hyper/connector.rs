@@ -23,7 +23,7 @@ use tokio_rustls::TlsConnector;
 use tower_service::Service as _;
 
 use super::dns::DnsCache;
-use super::proxy::{self, Proxies};
+use super::proxy::{self, Destination, Proxies};
 use super::stream::{Hop, MaybeTls, Stream};
 use crate::error::BoxError;
 use crate::transport::{BoxFuture, Phase, Progress, TimeoutKind};
@@ -67,6 +67,8 @@ impl Connector {
     pub(super) fn new(dns: DnsCache, tcp: TcpSettings, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Connector {
         let mut proxy_tls = (*tls).clone();
         proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        // The session's client certificate is for servers, not proxies.
+        proxy_tls.client_auth_cert_resolver = Arc::new(NoClientCertificate);
         Connector {
             dns,
             tcp,
@@ -105,6 +107,20 @@ impl Connector {
             },
         };
 
+        // socks5:// is given addresses, resolved here before the socket
+        // budget starts; each is tried in turn until the proxy reaches one.
+        let destinations = match &proxy {
+            Some(proxy) if proxy::resolves_here(proxy) => {
+                let addrs = self
+                    .dns
+                    .resolve(&target.host)
+                    .await
+                    .map_err(|e| ConnectError::new(Phase::Resolve, e))?;
+                target.with_port(addrs).into_iter().map(Destination::Address).collect()
+            }
+            _ => vec![Destination::Name],
+        };
+
         let socket = async {
             let (hop, absolute_form) = match &proxy {
                 None => {
@@ -114,7 +130,7 @@ impl Connector {
                 }
                 Some(proxy) => {
                     progress.set(Phase::Proxy);
-                    proxy::through(proxy, &target, dialer, &self.dns)
+                    proxy::through_any(proxy, &target, destinations, dialer)
                         .await
                         .map_err(|e| ConnectError::new(Phase::Proxy, e))?
                 }
@@ -189,7 +205,6 @@ impl Target {
 /// (hyper-util's `HttpConnector`: the addresses of the family the resolver
 /// prefers one after another, the other family's after a delay, the first
 /// connection wins), then TLS when that hop is an HTTPS proxy.
-///
 #[derive(Clone)]
 pub(super) struct Dialer {
     addrs: Vec<SocketAddr>,
@@ -215,6 +230,20 @@ impl Dialer {
             None => Ok(MaybeTls::Plain(tcp)),
             Some((tls, name)) => Ok(MaybeTls::Tls(Box::new(tls.connect(name, tcp).await?))),
         }
+    }
+}
+
+/// Offers no client certificate (to an HTTPS proxy that asks for one).
+#[derive(Debug)]
+struct NoClientCertificate;
+
+impl rustls::client::ResolvesClientCert for NoClientCertificate {
+    fn resolve(&self, _: &[&[u8]], _: &[rustls::SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        false
     }
 }
 

@@ -42,6 +42,12 @@ impl DnsCache {
         }
         let key = host.to_ascii_lowercase();
         if let Some(addrs) = self.pinned.get(&key) {
+            if addrs.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no addresses given for {host}"),
+                ));
+            }
             return Ok(addrs.clone());
         }
         if let Some(addrs) = self.cached(&key) {

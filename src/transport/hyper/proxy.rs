@@ -3,6 +3,7 @@
 //! ones, with hyper-util's connectors.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use http::Uri;
@@ -12,7 +13,6 @@ use hyper_util::rt::TokioIo;
 use tower_service::Service as _;
 
 use super::connector::{Dialer, Target};
-use super::dns::DnsCache;
 use super::stream::Hop;
 use crate::error::BoxError;
 use crate::proxy::ProxyScope;
@@ -54,15 +54,37 @@ impl Proxies {
     }
 }
 
+/// [`through`] each of `destinations` in turn (a new connection to the
+/// proxy each time) until one opens; the last failure otherwise.
+pub(super) async fn through_any(
+    proxy: &Intercept,
+    target: &Target,
+    destinations: Vec<Destination>,
+    dialer: Dialer,
+) -> Result<(Hop, bool), ProxyError> {
+    let mut failure = None;
+    for destination in destinations {
+        match through(proxy, target, destination, dialer.clone()).await {
+            Ok(opened) => return Ok(opened),
+            Err(error) => failure = Some(error),
+        }
+    }
+    Err(failure.unwrap_or_else(|| ProxyError {
+        step: "no destination address for",
+        proxy: ProxyName::of(proxy.uri()),
+        source: "the name resolved to nothing".into(),
+    }))
+}
+
 /// Opens the way to `target` through `proxy` over the connection `dialer`
 /// makes to it: a `CONNECT` tunnel or a SOCKS5 one, or (plain HTTP through
 /// an HTTP(S) proxy) the proxy connection itself, which then takes requests
 /// in absolute form (the `bool`).
-pub(super) async fn through(
+async fn through(
     proxy: &Intercept,
     target: &Target,
+    destination: Destination,
     dialer: Dialer,
-    dns: &DnsCache,
 ) -> Result<(Hop, bool), ProxyError> {
     let scheme = proxy.uri().scheme_str().unwrap_or_default();
     let error = |step: &'static str| {
@@ -88,20 +110,14 @@ pub(super) async fn through(
             Ok((io.into_inner(), false))
         }
         _ => {
-            // socks5h:// leaves the name to the proxy; socks5:// resolves it here.
-            let destination = if scheme == "socks5h" {
-                target.uri()
-            } else {
-                let addrs = dns
-                    .resolve(&target.host)
-                    .await
-                    .map_err(|e| error("resolving for")(e.into()))?;
-                let ip = addrs.first().map(|addr| addr.ip().to_string()).unwrap_or_default();
-                Target {
-                    host: ip,
+            let destination = match destination {
+                Destination::Name => target.uri(),
+                Destination::Address(addr) => Target {
+                    host: addr.ip().to_string(),
+                    port: addr.port(),
                     ..target.clone()
                 }
-                .uri()
+                .uri(),
             };
             let mut socks = SocksV5::new(proxy.uri().clone(), connected).local_dns(false);
             if let Some((user, password)) = proxy.raw_auth() {
@@ -114,6 +130,20 @@ pub(super) async fn through(
             Ok((io.into_inner(), false))
         }
     }
+}
+
+/// How a SOCKS5 proxy is told where to connect.
+#[derive(Clone, Copy)]
+pub(super) enum Destination {
+    /// By name (`socks5h://`, and every HTTP(S) proxy).
+    Name,
+    /// By an address resolved here (`socks5://`).
+    Address(SocketAddr),
+}
+
+/// Whether `proxy` wants destinations resolved here (`socks5://`).
+pub(super) fn resolves_here(proxy: &Intercept) -> bool {
+    proxy.uri().scheme_str() == Some("socks5")
 }
 
 /// The connection to the proxy, handed once to hyper-util's tunnel
