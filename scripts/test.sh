@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, tinyproxy, OpenSSL (req, s_server), wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
+step "tools: Rust targets, Chromium + ChromeDriver, proxies (tinyproxy, squid, stunnel, microsocks, dante), OpenSSL (req, s_server), wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
 ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2 wasm32-wasip1
 ensure_apt chromium chromium-driver tinyproxy squid stunnel4 microsocks dante-server openssl ca-certificates
 ensure_wasm_bindgen_cli
@@ -38,10 +38,12 @@ done
 step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny, unsupported targets"
 bash scripts/msrv.sh
 # `node` only changes wasm32-unknown-unknown, `webpki-roots` only native builds.
-cargo hack clippy --quiet --locked --feature-powerset --exclude-features node -p unifetch --lib -- -D warnings
+# The crawl stores (native only) are checked together, not in the powerset.
+cargo hack clippy --quiet --locked --feature-powerset --exclude-features node,sqlite,redis -p unifetch --lib -- -D warnings
+cargo clippy --quiet --locked -p unifetch --lib --no-default-features --features sqlite,redis -- -D warnings
 for target in wasm32-wasip2 wasm32-unknown-unknown; do
-    excluded=webpki-roots
-    [ "$target" = wasm32-wasip2 ] && excluded=webpki-roots,node
+    excluded=webpki-roots,sqlite,redis
+    [ "$target" = wasm32-wasip2 ] && excluded=webpki-roots,node,sqlite,redis
     cargo hack clippy --quiet --locked --feature-powerset --exclude-features "$excluded" -p unifetch --lib --target=$target -- -D warnings
 done
 (cd wasm && cargo hack clippy --quiet --locked --feature-powerset --target=wasm32-unknown-unknown -- -D warnings)
