@@ -133,6 +133,7 @@ enum Kind {
     Redirect,
     BodyLimit(u64),
     Hook,
+    Store,
 }
 
 impl Error {
@@ -161,6 +162,12 @@ impl Error {
     /// A hook's own failure (see [`hooks`](crate::hooks)): `source` says what.
     pub fn hook(source: impl Into<BoxError>) -> Error {
         Error::new(Kind::Hook, Some(source.into()))
+    }
+
+    /// A crawl store's failure (see [`crawl::store`](crate::crawl)): a
+    /// database that cannot be opened, read or written; `source` says why.
+    pub fn store(source: impl Into<BoxError>) -> Error {
+        Error::new(Kind::Store, Some(source.into()))
     }
 
     pub(crate) fn timeout_after(kind: TimeoutKind, phase: Phase, limit: Duration) -> Error {
@@ -260,6 +267,11 @@ impl Error {
         matches!(self.inner.kind, Kind::Transport(Phase::Body) | Kind::BodyLimit(_))
     }
 
+    /// A crawl store failed (see [`Error::store`]).
+    pub fn is_store(&self) -> bool {
+        self.inner.kind == Kind::Store
+    }
+
     /// The body was read but could not be decoded (JSON, charset, compression).
     pub fn is_decode(&self) -> bool {
         self.inner.kind == Kind::Decode
@@ -319,6 +331,7 @@ impl Error {
             Kind::Decode => "decode",
             Kind::Redirect => "redirect",
             Kind::Hook => "hook",
+            Kind::Store => "store",
         }
     }
 }
@@ -342,6 +355,7 @@ impl fmt::Display for Error {
             Kind::Decode => f.write_str("error decoding response body")?,
             Kind::Redirect => f.write_str("redirect error")?,
             Kind::Hook => f.write_str("hook failed")?,
+            Kind::Store => f.write_str("crawl store error")?,
             Kind::BodyLimit(limit) => write!(f, "response body larger than the limit of {limit} bytes")?,
         }
         if let Some(url) = &self.inner.url {

@@ -1,14 +1,16 @@
-//! The crawl loop, driven by polling the [`Crawl`] stream: release what the
-//! frontier allows, poll the fetches in flight, turn each finished fetch
-//! into a record and new links, sleep on the session's timer until the next
-//! host may be contacted.
+//! The crawl loop, driven by polling the [`Crawl`] stream: lease pages
+//! from the store, release what the frontier allows, poll the fetches and
+//! the store's replies, turn each finished fetch into a record and new
+//! links (delivered once the store has them), sleep on the session's timer
+//! until the next host may be contacted.
 //!
 //! ```text
-//!            ┌──────── links, callback URLs (scope, depth, dedup) ◀─────┐
-//!            ▼                                                          │
-//! seeds → Frontier ──(per host: robots, cap, delay)──▶ fetches in flight ─┴─▶ PageRecord
-//!            ▲                                        (≤ concurrency)
-//!            └── timer: wake when the next host's delay is over
+//!        ┌────────── finish: record + links found (scope, depth) ◀───────────┐
+//!        ▼                                                                   │
+//! seeds → store ──take──▶ Frontier ──(per host: robots, cap, delay)──▶ fetches ┘
+//!          (dedup, BFS)    (leased)                                  (≤ concurrency)
+//!                            ▲
+//!                            └── timer: wake when the next host's delay is over
 //! ```
 
 use std::collections::VecDeque;
@@ -25,14 +27,19 @@ use futures_util::{Future, Stream, StreamExt};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, StatusCode};
 use url::Url;
-use web_time::Instant;
+use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::frontier::{Frontier, Job, Next, Rules};
+use super::frontier::{Frontier, Next, Rules};
 use super::record::{Page, PageRecord, Summary};
-use super::seen::{normalize, UrlSet};
+use super::seen::normalize;
+use super::store::{Counts, CrawlStore, Finished, HostSlot, Job, RobotsOutcome, StoredRobots, Taken};
 use super::{html, OnPage, Scope, Settings};
 use crate::transport::BoxFuture;
 use crate::{ContentType, Error, Session};
+
+/// How often a worker that has nothing to do asks whether other workers
+/// (sharing its store) still hold pages that may lead to more.
+const OTHERS_POLL: Duration = Duration::from_millis(250);
 
 /// A running crawl: a [`Stream`] of [`PageRecord`]s, in the order pages finish.
 ///
@@ -44,10 +51,25 @@ pub struct Crawl {
     settings: Settings,
     on_page: Option<Arc<dyn OnPage>>,
     scope: Scope,
+    store: Arc<dyn CrawlStore>,
     frontier: Frontier,
-    seen: UrlSet,
     in_flight: FuturesUnordered<BoxFuture<'static, Fetched>>,
+    store_ops: FuturesUnordered<BoxFuture<'static, Reply>>,
+    /// Finished pages not yet handed to the store.
+    finishing: Vec<Finished>,
+    /// A `take` is pending.
+    taking: bool,
+    /// The last `take` found nothing: none until more is added.
+    store_drained: bool,
+    /// Pages leased but not started were given back (a stop).
+    given_back: bool,
+    /// The store's last counts and when to ask again while others work.
+    counts: Counts,
+    counting: bool,
+    /// The store said, while this worker was idle, that nothing is left.
+    confirmed_empty: bool,
     wake: Option<(Instant, BoxFuture<'static, ()>)>,
+    recheck_at: Option<Instant>,
     ready: VecDeque<PageRecord>,
     summary: Summary,
     started: Instant,
@@ -56,7 +78,8 @@ pub struct Crawl {
 }
 
 /// Stops a [`Crawl`] from anywhere (another task, a Ctrl-C handler): nothing
-/// new starts; pages in flight finish and are still delivered.
+/// new starts; pages in flight finish and are still delivered, pages leased
+/// but not started go back to the store.
 #[derive(Debug, Clone)]
 pub struct StopHandle {
     signal: Arc<StopSignal>,
@@ -96,11 +119,31 @@ struct Response {
     too_large: bool,
 }
 
+/// What [`Crawl::over`] found.
+enum Over {
+    Yes,
+    /// Not known: the store was asked.
+    Asked,
+    No,
+}
+
+/// A store's answer, with what the crawl needs to act on it.
+enum Reply {
+    Opened(Result<(Counts, u64), Error>, u64),
+    Taken(Result<Taken, Error>),
+    Finished(Result<u64, Error>, Vec<PageRecord>, u64),
+    Counted(Result<Counts, Error>),
+    StoredRobots(Result<Option<StoredRobots>, Error>, String, Url),
+    Slot(Result<HostSlot, Error>, Job),
+    Done(Result<(), Error>),
+}
+
 impl Crawl {
     pub(crate) fn start(
         session: Session,
         settings: Settings,
         on_page: Option<Arc<dyn OnPage>>,
+        store: Arc<dyn CrawlStore>,
         seeds: Vec<Url>,
     ) -> Crawl {
         let scope = settings.scope.clone().resolve(&seeds);
@@ -115,19 +158,36 @@ impl Crawl {
             settings,
             on_page,
             scope,
+            store,
             frontier,
-            seen: UrlSet::default(),
             in_flight: FuturesUnordered::new(),
+            store_ops: FuturesUnordered::new(),
+            finishing: Vec::new(),
+            taking: false,
+            store_drained: false,
+            given_back: false,
+            counts: Counts::default(),
+            counting: false,
+            confirmed_empty: false,
             wake: None,
+            recheck_at: None,
             ready: VecDeque::new(),
             summary: Summary::default(),
             started: Instant::now(),
             dispatched: 0,
             stop: Arc::default(),
         };
-        for seed in seeds {
-            crawl.enqueue(seed, 0);
-        }
+        let seeds: Vec<Job> = seeds.into_iter().filter_map(|url| crawl.in_scope(url, 0)).collect();
+        let submitted = seeds.len() as u64;
+        let before = crawl.store.counts();
+        let add = crawl.store.add(seeds);
+        crawl.store_ops.push(Box::pin(async move {
+            let opened = match before.await {
+                Ok(counts) => add.await.map(|new| (counts, new)),
+                Err(error) => Err(error),
+            };
+            Reply::Opened(opened, submitted)
+        }));
         crawl
     }
 
@@ -142,28 +202,24 @@ impl Crawl {
     pub fn summary(&self) -> Summary {
         let mut summary = self.summary.clone();
         summary.in_flight = self.in_flight.len();
-        summary.queued = self.frontier.queued();
-        summary.disallowed = self.frontier.disallowed();
-        summary.seen = self.seen.len() as u64;
+        summary.queued = self.frontier.queued() + self.counts.queued as usize;
+        summary.seen = self.counts.seen;
+        summary.workers = self.counts.workers;
         if !summary.finished {
             summary.set_elapsed(self.started.elapsed());
         }
         summary
     }
 
-    /// Queues `url` found at `depth` if it is new, in scope and not too deep.
-    fn enqueue(&mut self, url: Url, depth: u32) {
+    /// `url` normalized, as a job at `depth`, if it is in scope and not too deep.
+    fn in_scope(&mut self, url: Url, depth: u32) -> Option<Job> {
         let url = normalize(&url);
         let too_deep = self.settings.max_depth.is_some_and(|max| depth > max);
         if too_deep || !self.scope.contains(&url) {
             self.summary.out_of_scope += 1;
-            return;
+            return None;
         }
-        if !self.seen.insert(&url) {
-            self.summary.duplicates += 1;
-            return;
-        }
-        self.frontier.push(Job { url, depth });
+        Some(Job { url, depth })
     }
 
     fn stopped(&self) -> bool {
@@ -174,30 +230,82 @@ impl Crawl {
         self.settings.max_pages.is_some_and(|max| self.dispatched >= max)
     }
 
+    fn winding_down(&self) -> bool {
+        self.stopped() || self.out_of_pages() || self.summary.store_error.is_some()
+    }
+
+    /// Hands the store what it is owed: finished pages, and when winding
+    /// down the pages leased but not started.
+    fn flush(&mut self) {
+        if !self.finishing.is_empty() {
+            let pages = std::mem::take(&mut self.finishing);
+            let submitted = pages.iter().map(|page| page.found.len() as u64).sum();
+            let records = pages.iter().filter_map(|page| page.record.clone()).collect();
+            let finish = self.store.finish(pages);
+            self.store_ops.push(Box::pin(
+                async move { Reply::Finished(finish.await, records, submitted) },
+            ));
+        }
+        if self.winding_down() && !self.given_back {
+            self.given_back = true;
+            let jobs = self.frontier.drain();
+            if !jobs.is_empty() {
+                let give_back = self.store.give_back(jobs);
+                self.store_ops
+                    .push(Box::pin(async move { Reply::Done(give_back.await) }));
+            }
+        }
+    }
+
+    /// Leases more pages when the frontier runs low.
+    fn refill(&mut self) {
+        if self.taking || self.store_drained || self.winding_down() {
+            return;
+        }
+        let ahead = self.store.lease_ahead(self.settings.concurrency);
+        let want = ahead.saturating_sub(self.frontier.queued());
+        if want == 0 || (ahead != usize::MAX && self.frontier.queued() >= ahead / 2) {
+            return;
+        }
+        self.taking = true;
+        let take = self.store.take(want);
+        self.store_ops.push(Box::pin(async move { Reply::Taken(take.await) }));
+    }
+
     /// Starts fetches until the concurrency or the frontier says stop; arms
     /// the wake-up timer when the frontier is waiting on a delay.
     fn dispatch(&mut self) {
-        if self.stopped() || self.out_of_pages() {
-            self.frontier.clear();
+        if self.winding_down() {
             return;
         }
         while self.in_flight.len() < self.settings.concurrency && !self.out_of_pages() {
             let now = Instant::now();
             match self.frontier.next(now) {
                 Next::Page(job) => {
-                    self.dispatched += 1;
-                    let fetch = fetch(self.session.clone(), job.url.clone(), self.settings.max_page_bytes);
-                    self.in_flight.push(timed(Fetch::Page(job), fetch));
+                    let host = crate::limit::host_key(&job.url);
+                    match self.store.host_slot(&host, self.settings.per_host, self.settings.delay) {
+                        Some(slot) => self
+                            .store_ops
+                            .push(Box::pin(async move { Reply::Slot(slot.await, job) })),
+                        None => self.start_fetch(job),
+                    }
+                }
+                Next::Disallowed(job) => {
+                    self.summary.disallowed += 1;
+                    self.finishing.push(Finished {
+                        job,
+                        record: None,
+                        found: Vec::new(),
+                        redirected_to: None,
+                    });
                 }
                 Next::Robots { host, url } => {
-                    let fetch = fetch(self.session.clone(), url, 512 * 1024);
-                    self.in_flight.push(timed(Fetch::Robots(host), fetch));
+                    let stored = self.store.robots(&host);
+                    self.store_ops
+                        .push(Box::pin(async move { Reply::StoredRobots(stored.await, host, url) }));
                 }
                 Next::WaitUntil(at) => {
-                    if self.wake.as_ref().is_none_or(|(armed, _)| at < *armed) {
-                        let sleep = self.session.timer().sleep(at.saturating_duration_since(now));
-                        self.wake = Some((at, sleep));
-                    }
+                    self.wake_at(at, now);
                     return;
                 }
                 Next::Idle => return,
@@ -205,35 +313,172 @@ impl Crawl {
         }
     }
 
-    /// Turns a finished fetch into frontier updates, new URLs and a record.
+    fn start_fetch(&mut self, job: Job) {
+        self.dispatched += 1;
+        let fetch = fetch(self.session.clone(), job.url.clone(), self.settings.max_page_bytes);
+        self.in_flight.push(timed(Fetch::Page(job), fetch));
+    }
+
+    fn fetch_robots(&mut self, host: String, url: Url) {
+        let fetch = fetch(self.session.clone(), url, 512 * 1024);
+        self.in_flight.push(timed(Fetch::Robots(host), fetch));
+    }
+
+    fn wake_at(&mut self, at: Instant, now: Instant) {
+        if self.wake.as_ref().is_none_or(|(armed, _)| at < *armed) {
+            let sleep = self.session.timer().sleep(at.saturating_duration_since(now));
+            self.wake = Some((at, sleep));
+        }
+    }
+
+    /// Rules from a stored robots.txt, and until when they hold.
+    fn robots_rules(&self, stored: &StoredRobots) -> Option<(robotxt::Robots, Instant)> {
+        let age = Duration::from_millis(unix_millis().saturating_sub(stored.fetched_at_ms));
+        let left = self
+            .settings
+            .robots_ttl
+            .checked_sub(age)
+            .filter(|left| !left.is_zero())?;
+        let robots = match &stored.outcome {
+            RobotsOutcome::Rules(body) => {
+                robotxt::Robots::from_access(robotxt::AccessResult::Successful(body), &self.settings.robots_agent)
+            }
+            RobotsOutcome::Unavailable => {
+                robotxt::Robots::from_access(robotxt::AccessResult::Unavailable, &self.settings.robots_agent)
+            }
+            RobotsOutcome::Unreachable => {
+                robotxt::Robots::from_access(robotxt::AccessResult::Unreachable, &self.settings.robots_agent)
+            }
+        };
+        Some((robots, Instant::now() + left))
+    }
+
+    /// Acts on a store's reply.
+    fn on_reply(&mut self, reply: Reply) {
+        let failed = |summary: &mut Summary, error: Error| {
+            if summary.store_error.is_none() {
+                summary.store_error = Some(format!("{error:#}"));
+            }
+        };
+        match reply {
+            Reply::Opened(Ok((before, new)), submitted) => {
+                self.summary.resumed_pages = before.done;
+                self.summary.resumed_queued = before.queued;
+                self.summary.duplicates += submitted - new;
+                self.counts = before;
+                self.counts.queued += new;
+            }
+            Reply::Taken(Ok(taken)) => {
+                self.taking = false;
+                self.store_drained = taken.jobs.is_empty();
+                self.counts.queued = taken.queued;
+                for job in taken.jobs {
+                    self.frontier.push(job);
+                }
+            }
+            Reply::Finished(Ok(new), records, submitted) => {
+                self.summary.duplicates += submitted - new;
+                if new > 0 {
+                    self.store_drained = false;
+                }
+                self.counts.seen += new;
+                for record in records {
+                    self.summary.pages += 1;
+                    self.summary.bytes += record.bytes;
+                    match &record.error {
+                        None => self.summary.ok += 1,
+                        Some(kind) => *self.summary.errors.entry(kind.clone()).or_default() += 1,
+                    }
+                    self.ready.push_back(record);
+                }
+            }
+            Reply::Counted(Ok(counts)) => {
+                self.counting = false;
+                self.counts = counts;
+                self.confirmed_empty = counts.queued == 0 && counts.leased == 0;
+                if counts.queued > 0 {
+                    self.store_drained = false;
+                } else if counts.leased > 0 {
+                    // Other workers still hold pages that may lead to more.
+                    self.recheck_at = Some(Instant::now() + OTHERS_POLL);
+                }
+            }
+            Reply::StoredRobots(Ok(stored), host, url) => {
+                match stored.as_ref().and_then(|stored| self.robots_rules(stored)) {
+                    Some((robots, expires)) => self.frontier.robots_known(&host, robots, Some(expires)),
+                    None => self.fetch_robots(host, url),
+                }
+            }
+            Reply::Slot(Ok(HostSlot::Granted), job) => self.start_fetch(job),
+            Reply::Slot(Ok(HostSlot::Wait(wait)), job) => self.frontier.postpone(job, Instant::now() + wait),
+            Reply::Done(Ok(())) => {}
+            Reply::Taken(Err(error)) => {
+                self.taking = false;
+                failed(&mut self.summary, error);
+            }
+            Reply::Counted(Err(error)) => {
+                self.counting = false;
+                failed(&mut self.summary, error);
+            }
+            Reply::Opened(Err(error), _)
+            | Reply::Finished(Err(error), ..)
+            | Reply::StoredRobots(Err(error), ..)
+            | Reply::Slot(Err(error), _)
+            | Reply::Done(Err(error)) => failed(&mut self.summary, error),
+        }
+    }
+
+    /// Turns a finished fetch into frontier updates, new URLs and a record
+    /// for the store.
     fn finish(&mut self, fetched: Fetched) {
         let job = match fetched.what {
             Fetch::Robots(host) => {
-                let robots = robots_from(&fetched.result, &self.settings.robots_agent);
-                self.frontier.robots_known(&host, robots);
+                let stored = StoredRobots {
+                    outcome: robots_outcome(&fetched.result),
+                    fetched_at_ms: unix_millis(),
+                };
+                let (robots, expires) = self.robots_rules(&stored).unwrap_or_else(|| {
+                    (
+                        robotxt::Robots::from_access(robotxt::AccessResult::Unreachable, &self.settings.robots_agent),
+                        Instant::now(),
+                    )
+                });
+                self.frontier.robots_known(&host, robots, Some(expires));
+                let save = self.store.save_robots(&host, stored);
+                self.store_ops.push(Box::pin(async move { Reply::Done(save.await) }));
                 return;
             }
             Fetch::Page(job) => job,
         };
         let ok = matches!(&fetched.result, Ok(r) if !r.too_large && !is_error_status(r.status));
         self.frontier.finished(&job.url, fetched.elapsed, ok);
+        if let Some(done) = self.store.host_done(&crate::limit::host_key(&job.url)) {
+            self.store_ops.push(Box::pin(async move { Reply::Done(done.await) }));
+        }
+        let mut finished = Finished {
+            job: job.clone(),
+            record: None,
+            found: Vec::new(),
+            redirected_to: None,
+        };
         let record = match fetched.result {
-            Ok(response) => self.record_response(&job, response, fetched.elapsed),
+            Ok(response) => self.record_response(&job, response, fetched.elapsed, &mut finished),
             Err(error) => failed_record(&job, &error, fetched.elapsed),
         };
-        self.summary.pages += 1;
-        self.summary.bytes += record.bytes;
-        match &record.error {
-            None => self.summary.ok += 1,
-            Some(kind) => *self.summary.errors.entry(kind.clone()).or_default() += 1,
-        }
-        self.ready.push_back(record);
+        finished.record = Some(record);
+        self.finishing.push(finished);
     }
 
-    fn record_response(&mut self, job: &Job, response: Response, elapsed: Duration) -> PageRecord {
+    fn record_response(
+        &mut self,
+        job: &Job,
+        response: Response,
+        elapsed: Duration,
+        finished: &mut Finished,
+    ) -> PageRecord {
         let final_url = normalize(&response.final_url);
         if final_url != job.url {
-            self.seen.insert(&final_url);
+            finished.redirected_to = Some(final_url);
         }
         let mut record = PageRecord::new(job.url.clone(), response.final_url.clone(), job.depth, elapsed);
         record.status = Some(response.status.as_u16());
@@ -260,17 +505,18 @@ impl Crawl {
             record.title = facts.title;
             record.links = facts.links;
         }
-        self.follow(job, &response, &record.links);
+        finished.found = self.follow(job, &response, &record.links);
         record
     }
 
-    /// Queues what a successful page leads to: its links (when links are
-    /// followed) and the URLs the callback returns, one step deeper.
-    fn follow(&mut self, job: &Job, response: &Response, links: &[Url]) {
+    /// What a successful page leads to: its links (when links are
+    /// followed) and the URLs the callback returns, one step deeper, in scope.
+    fn follow(&mut self, job: &Job, response: &Response, links: &[Url]) -> Vec<Job> {
         let next_depth = job.depth + 1;
+        let mut found = Vec::new();
         if self.settings.follow_links {
             for link in links {
-                self.enqueue(link.clone(), next_depth);
+                found.extend(self.in_scope(link.clone(), next_depth));
             }
         }
         if let Some(on_page) = self.on_page.clone() {
@@ -283,9 +529,41 @@ impl Crawl {
                 body: &response.body,
             };
             for url in on_page(&page) {
-                self.enqueue(url, next_depth);
+                found.extend(self.in_scope(url, next_depth));
             }
         }
+        found
+    }
+
+    /// Whether this worker has nothing left: nothing in flight or pending
+    /// with the store, nothing leased.
+    fn idle(&self) -> bool {
+        self.in_flight.is_empty()
+            && self.store_ops.is_empty()
+            && self.finishing.is_empty()
+            && self.frontier.queued() == 0
+    }
+
+    /// Whether the crawl is over: this worker is idle and, unless it is
+    /// winding down, the store (asked once idle) holds nothing queued or
+    /// leased by anyone. Asks the store when that is what is missing.
+    fn over(&mut self) -> Over {
+        if !self.idle() {
+            return Over::No;
+        }
+        if self.winding_down() || self.confirmed_empty {
+            return Over::Yes;
+        }
+        let recheck_due = self.recheck_at.is_none_or(|at| at <= Instant::now());
+        if !self.store_drained || self.counting || !recheck_due {
+            return Over::No;
+        }
+        self.recheck_at = None;
+        self.counting = true;
+        let counts = self.store.counts();
+        self.store_ops
+            .push(Box::pin(async move { Reply::Counted(counts.await) }));
+        Over::Asked
     }
 }
 
@@ -302,19 +580,29 @@ impl Stream for Crawl {
             if this.summary.finished {
                 return Poll::Ready(None);
             }
+            this.refill();
             this.dispatch();
-            match this.in_flight.poll_next_unpin(cx) {
-                Poll::Ready(Some(fetched)) => {
-                    this.finish(fetched);
-                    continue;
-                }
-                Poll::Ready(None) if this.frontier.queued() == 0 || this.stopped() || this.out_of_pages() => {
+            this.flush();
+            if let Poll::Ready(Some(reply)) = this.store_ops.poll_next_unpin(cx) {
+                this.on_reply(reply);
+                continue;
+            }
+            if let Poll::Ready(Some(fetched)) = this.in_flight.poll_next_unpin(cx) {
+                this.finish(fetched);
+                continue;
+            }
+            match this.over() {
+                Over::Yes => {
                     this.summary.stopped = this.stopped();
                     this.summary.set_elapsed(this.started.elapsed());
                     this.summary.finished = true;
                     continue;
                 }
-                Poll::Ready(None) | Poll::Pending => {}
+                Over::Asked => continue,
+                Over::No => {}
+            }
+            if let Some(at) = this.recheck_at {
+                this.wake_at(at, Instant::now());
             }
             if let Some((_, sleep)) = &mut this.wake {
                 if sleep.as_mut().poll(cx).is_ready() {
@@ -384,14 +672,19 @@ fn failed_record(job: &Job, error: &Error, elapsed: Duration) -> PageRecord {
         .failed(error.kind_name(), format!("{error:#}"))
 }
 
-/// robots.txt rules per RFC 9309: a 4xx means no rules, a 5xx or a network
-/// failure means everything is disallowed (for this crawl).
-fn robots_from(result: &Result<Response, Error>, agent: &str) -> robotxt::Robots {
-    use robotxt::AccessResult;
-    let access = match result {
-        Ok(r) if r.status.is_success() => AccessResult::Successful(&r.body),
-        Ok(r) if r.status.is_client_error() => AccessResult::Unavailable,
-        Ok(_) | Err(_) => AccessResult::Unreachable,
-    };
-    robotxt::Robots::from_access(access, agent)
+/// How a robots.txt fetch went, per RFC 9309: a 4xx means no rules, a 5xx
+/// or a network failure means everything is disallowed for now.
+fn robots_outcome(result: &Result<Response, Error>) -> RobotsOutcome {
+    match result {
+        Ok(r) if r.status.is_success() => RobotsOutcome::Rules(r.body.to_vec()),
+        Ok(r) if r.status.is_client_error() => RobotsOutcome::Unavailable,
+        Ok(_) | Err(_) => RobotsOutcome::Unreachable,
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+fn unix_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
 }

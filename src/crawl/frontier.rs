@@ -1,6 +1,7 @@
-//! The frontier: URLs waiting to be fetched, one queue per host, released
-//! under the per-host concurrency, the politeness delay (fixed, from
-//! robots.txt `Crawl-delay`, or adapted to latency) and robots.txt rules.
+//! The frontier: the pages this worker has leased from the store, one
+//! queue per host, released under the per-host concurrency, the politeness
+//! delay (fixed, from robots.txt `Crawl-delay`, or adapted to latency) and
+//! robots.txt rules (which expire).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -8,21 +9,17 @@ use std::time::Duration;
 use url::Url;
 use web_time::Instant;
 
+use super::store::Job;
 use super::Throttle;
 use crate::limit::host_key;
-
-/// A URL to fetch and how deep it was found.
-#[derive(Debug, Clone)]
-pub(crate) struct Job {
-    pub(crate) url: Url,
-    pub(crate) depth: u32,
-}
 
 /// What the frontier releases next.
 #[derive(Debug)]
 pub(crate) enum Next {
     /// Fetch this page.
     Page(Job),
+    /// robots.txt disallows this page: it is done without a fetch.
+    Disallowed(Job),
     /// Fetch this host's robots.txt first.
     Robots { host: String, url: Url },
     /// Nothing is ready before this instant.
@@ -34,7 +31,8 @@ pub(crate) enum Next {
 enum RobotsState {
     Unknown,
     Fetching,
-    Known(robotxt::Robots),
+    /// The rules, until they expire (`None`: never).
+    Known(robotxt::Robots, Option<Instant>),
 }
 
 struct Host {
@@ -60,7 +58,6 @@ pub(crate) struct Frontier {
     /// Hosts with queued URLs, in round-robin order.
     order: VecDeque<String>,
     queued: usize,
-    disallowed: u64,
 }
 
 impl Frontier {
@@ -70,7 +67,6 @@ impl Frontier {
             hosts: HashMap::new(),
             order: VecDeque::new(),
             queued: 0,
-            disallowed: 0,
         }
     }
 
@@ -79,18 +75,12 @@ impl Frontier {
         self.queued
     }
 
-    /// URLs dropped because robots.txt disallows them.
-    pub(crate) fn disallowed(&self) -> u64 {
-        self.disallowed
-    }
-
-    /// Forgets every waiting URL (a stopped crawl).
-    pub(crate) fn clear(&mut self) {
-        for host in self.hosts.values_mut() {
-            host.queue.clear();
-        }
+    /// Takes every waiting URL out (a stopped crawl gives them back).
+    pub(crate) fn drain(&mut self) -> Vec<Job> {
+        let jobs = self.hosts.values_mut().flat_map(|host| host.queue.drain(..)).collect();
         self.order.clear();
         self.queued = 0;
+        jobs
     }
 
     pub(crate) fn push(&mut self, job: Job) {
@@ -103,7 +93,7 @@ impl Frontier {
             robots: if self.rules.obey_robots {
                 RobotsState::Unknown
             } else {
-                RobotsState::Known(robotxt::Robots::allow_all())
+                RobotsState::Known(robotxt::Robots::allow_all(), None)
             },
         });
         if host.queue.is_empty() {
@@ -124,7 +114,7 @@ impl Frontier {
                 continue;
             };
             let before = host.queue.len();
-            let released = Self::release(&self.rules, host, &key, now, &mut earliest, &mut self.disallowed);
+            let released = Self::release(&self.rules, host, &key, now, &mut earliest);
             self.queued -= before - host.queue.len();
             if !host.queue.is_empty() {
                 self.order.push_back(key);
@@ -146,8 +136,12 @@ impl Frontier {
         key: &str,
         now: Instant,
         earliest: &mut Option<Instant>,
-        disallowed: &mut u64,
     ) -> Option<Next> {
+        if let RobotsState::Known(_, Some(expires)) = host.robots {
+            if expires <= now {
+                host.robots = RobotsState::Unknown;
+            }
+        }
         match &host.robots {
             RobotsState::Fetching => return None,
             RobotsState::Unknown => {
@@ -159,7 +153,7 @@ impl Frontier {
                     url,
                 });
             }
-            RobotsState::Known(_) => {}
+            RobotsState::Known(..) => {}
         }
         if host.in_flight >= rules.per_host {
             return None;
@@ -168,31 +162,45 @@ impl Frontier {
             *earliest = Some(earliest.map_or(at, |e| e.min(at)));
             return None;
         }
-        while let Some(job) = host.queue.pop_front() {
-            let allowed = match &host.robots {
-                RobotsState::Known(robots) => robots.is_url_allowed(&job.url),
-                _ => true,
-            };
-            if !allowed {
-                *disallowed += 1;
-                continue;
-            }
-            host.in_flight += 1;
-            host.next_start = (!host.delay.is_zero()).then(|| now + host.delay);
-            return Some(Next::Page(job));
+        let job = host.queue.pop_front()?;
+        let allowed = match &host.robots {
+            RobotsState::Known(robots, _) => robots.is_url_allowed(&job.url),
+            _ => true,
+        };
+        if !allowed {
+            return Some(Next::Disallowed(job));
         }
-        None
+        host.in_flight += 1;
+        host.next_start = (!host.delay.is_zero()).then(|| now + host.delay);
+        Some(Next::Page(job))
     }
 
-    /// Records the robots.txt of `host` (already read into rules).
-    pub(crate) fn robots_known(&mut self, host: &str, robots: robotxt::Robots) {
+    /// Records the robots.txt of `host` (already read into rules), valid
+    /// until `expires`.
+    pub(crate) fn robots_known(&mut self, host: &str, robots: robotxt::Robots, expires: Option<Instant>) {
         if let Some(state) = self.hosts.get_mut(host) {
             state.in_flight = state.in_flight.saturating_sub(1);
             if let Some(crawl_delay) = robots.crawl_delay() {
                 state.delay = state.delay.max(crawl_delay);
             }
-            state.robots = RobotsState::Known(robots);
+            state.robots = RobotsState::Known(robots, expires);
         }
+    }
+
+    /// Puts `job` back at the head of its host's queue, which may start
+    /// nothing before `until` (politeness shared with other workers).
+    pub(crate) fn postpone(&mut self, job: Job, until: Instant) {
+        let key = host_key(&job.url);
+        let Some(host) = self.hosts.get_mut(&key) else {
+            return;
+        };
+        host.in_flight = host.in_flight.saturating_sub(1);
+        host.next_start = Some(host.next_start.map_or(until, |at| at.max(until)));
+        if host.queue.is_empty() {
+            self.order.push_back(key);
+        }
+        host.queue.push_front(job);
+        self.queued += 1;
     }
 
     /// Records that a page of `url`'s host finished after `latency`.
@@ -277,10 +285,18 @@ mod tests {
             "nothing before robots.txt is known"
         );
         let robots = robotxt::Robots::parse(b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2", "unifetch");
-        frontier.robots_known(&host, robots);
+        frontier.robots_known(&host, robots, Some(now + Duration::from_secs(60)));
+        assert!(
+            matches!(frontier.next(now), Next::Disallowed(job) if job.url.path() == "/private/1"),
+            "a disallowed page is handed back, to be marked done"
+        );
         assert_eq!(page(frontier.next(now)), "http://a.test/public/1");
-        assert_eq!(frontier.disallowed(), 1);
         frontier.push(job("http://a.test/public/2"));
         assert!(matches!(frontier.next(now), Next::WaitUntil(_)), "Crawl-delay applies");
+        let later = now + Duration::from_secs(61);
+        assert!(
+            matches!(frontier.next(later), Next::Robots { .. }),
+            "expired rules are fetched again"
+        );
     }
 }

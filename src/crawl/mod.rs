@@ -46,6 +46,7 @@ mod html;
 mod record;
 mod scope;
 mod seen;
+pub mod store;
 
 use std::fmt;
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub use self::engine::{Crawl, StopHandle};
 pub use self::record::{Page, PageRecord, Summary};
 pub use self::scope::Scope;
 pub use self::seen::{normalize, UrlSet};
+use self::store::{CrawlStore, MemoryStore};
 use crate::transport::{MaybeSend, MaybeSync};
 use crate::Session;
 
@@ -69,6 +71,7 @@ pub struct Crawler {
     session: Session,
     pub(crate) settings: Settings,
     on_page: Option<Arc<dyn OnPage>>,
+    store: Arc<dyn CrawlStore>,
 }
 
 /// The crawl's settings (everything but the session and the callback).
@@ -85,6 +88,7 @@ pub(crate) struct Settings {
     pub(crate) robots_agent: String,
     pub(crate) follow_links: bool,
     pub(crate) max_page_bytes: usize,
+    pub(crate) robots_ttl: Duration,
 }
 
 impl Crawler {
@@ -106,8 +110,10 @@ impl Crawler {
                 robots_agent: "unifetch".to_owned(),
                 follow_links: true,
                 max_page_bytes: 10 * 1024 * 1024,
+                robots_ttl: Duration::from_secs(24 * 60 * 60),
             },
             on_page: None,
+            store: Arc::new(MemoryStore::default()),
         }
     }
 
@@ -165,6 +171,23 @@ impl Crawler {
         self
     }
 
+    /// How long a host's robots.txt is trusted before it is fetched again
+    /// (default 24 hours, as Google documents).
+    pub fn robots_ttl(mut self, ttl: Duration) -> Crawler {
+        self.settings.robots_ttl = ttl;
+        self
+    }
+
+    /// Keeps the crawl's state in `store` (default: a [`MemoryStore`]): a
+    /// store that outlives the process makes the crawl resumable, one that
+    /// is shared spreads it over several workers.
+    pub fn store(mut self, store: impl CrawlStore) -> Crawler {
+        #[allow(clippy::arc_with_non_send_sync)]
+        let store = Arc::new(store);
+        self.store = store;
+        self
+    }
+
     /// Whether links found in HTML pages are followed (default: yes).
     pub fn follow_links(mut self, follow: bool) -> Crawler {
         self.settings.follow_links = follow;
@@ -212,7 +235,13 @@ impl Crawler {
             .into_iter()
             .map(|seed| self.session.resolve(seed.as_ref()))
             .collect::<crate::Result<Vec<_>>>()?;
-        Ok(Crawl::start(self.session, self.settings, self.on_page, seeds))
+        Ok(Crawl::start(
+            self.session,
+            self.settings,
+            self.on_page,
+            self.store,
+            seeds,
+        ))
     }
 }
 

@@ -163,6 +163,16 @@ pub struct Summary {
     pub stopped: bool,
     /// Whether the crawl is over.
     pub finished: bool,
+    /// Pages an earlier run of this crawl had already recorded (a store
+    /// that keeps the crawl: resumed).
+    pub resumed_pages: u64,
+    /// Pages an earlier run left queued.
+    pub resumed_queued: u64,
+    /// Workers sharing the crawl's store, this one included, as last known.
+    pub workers: u64,
+    /// Why the store failed, if it did: the crawl then ends, what it
+    /// recorded is kept.
+    pub store_error: Option<String>,
 }
 
 impl Summary {
