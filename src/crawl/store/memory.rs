@@ -20,7 +20,7 @@ use crate::Result;
 /// let job = |url: &str| Job { url: url.parse().unwrap(), depth: 0 };
 /// assert_eq!(store.add(vec![job("http://a.test/"), job("http://a.test/")]).await?, 1);
 /// assert_eq!(store.take(10).await?.jobs, vec![job("http://a.test/")]);
-/// # unifetch::Result::Ok(()) }).unwrap().unwrap();
+/// # unifetch::Result::<()>::Ok(()) }).unwrap().unwrap();
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
