@@ -1,10 +1,16 @@
 //! `unifetch crawl URL…`: a polite crawl with a live progress bar (plain
 //! progress lines when stderr is not a terminal), records written as JSON
-//! lines, and a summary table. Ctrl-C stops cleanly: pages in flight finish
-//! and are written before the output is flushed.
+//! lines, and a summary table; `unifetch export`: the records a store
+//! holds.
+//!
+//! With `--store FILE` the crawl lives in a SQLite file and the same
+//! command resumes it. SIGINT and SIGTERM stop cleanly (pages in flight
+//! finish, the rest goes back to the store) and the process exits 130 or
+//! 143; a second signal abandons the pages in flight at once. Records are
+//! written to `--out` one whole line per write, once the store has them.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,6 +18,8 @@ use std::time::Duration;
 use clap::Args;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::signal::unix::{signal, SignalKind};
+use unifetch::crawl::store::SqliteStore;
 use unifetch::crawl::{Crawl, Crawler, Summary};
 use unifetch::{Session, Timeout};
 
@@ -41,7 +49,7 @@ pub(crate) struct CrawlArgs {
     /// Fetch at most this many pages.
     #[arg(long)]
     max_pages: Option<u64>,
-    /// Write one JSON record per page to this file.
+    /// Write one JSON record per page to this file (appended to with --store).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Ignore robots.txt.
@@ -50,18 +58,45 @@ pub(crate) struct CrawlArgs {
     /// Total timeout per request, in seconds.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    /// Keep the crawl in this SQLite file: it survives a crash, and the
+    /// same command resumes it.
+    #[arg(long, value_name = "FILE")]
+    store: Option<PathBuf>,
+    /// Send this header with every request (`Name: value`; repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
 }
+
+#[derive(Args)]
+pub(crate) struct ExportArgs {
+    /// The crawl's SQLite file.
+    #[arg(long, value_name = "FILE")]
+    store: PathBuf,
+    /// Write the records here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// SIGINT's exit code (128 + 2).
+const EXIT_SIGINT: u8 = 130;
+/// SIGTERM's exit code (128 + 15).
+const EXIT_SIGTERM: u8 = 143;
 
 pub(crate) async fn run(args: CrawlArgs) -> ExitCode {
     let crawl = match start(&args) {
         Ok(crawl) => crawl,
         Err(error) => {
-            eprintln!("unifetch crawl: {error}");
+            eprintln!("unifetch crawl: {error:#}");
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let out = match args.out.as_ref().map(File::create).transpose() {
-        Ok(out) => out.map(BufWriter::new),
+    let out = match args
+        .out
+        .as_ref()
+        .map(|path| open_out(path, args.store.is_some()))
+        .transpose()
+    {
+        Ok(out) => out,
         Err(error) => {
             eprintln!(
                 "unifetch crawl: cannot write {}: {error}",
@@ -70,13 +105,64 @@ pub(crate) async fn run(args: CrawlArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let summary = drive(crawl, out, "crawl").await;
-    print_summary("crawl", &summary);
-    if summary.ok == 0 && summary.pages > 0 {
-        ExitCode::from(EXIT_TRANSPORT)
+    let driven = drive(crawl, out, "crawl").await;
+    if driven.abandoned {
+        eprintln!("unifetch crawl: abandoned the pages in flight");
     } else {
-        ExitCode::SUCCESS
+        print_summary("crawl", &driven.summary);
     }
+    if let Some(error) = &driven.summary.store_error {
+        eprintln!("unifetch crawl: the store failed: {error}");
+        return ExitCode::from(EXIT_INVALID);
+    }
+    match driven.signal {
+        Some(code) => ExitCode::from(code),
+        None if driven.summary.ok == 0 && driven.summary.pages > 0 => ExitCode::from(EXIT_TRANSPORT),
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// `unifetch export`: every record of a store as JSON lines.
+pub(crate) async fn export(args: ExportArgs) -> ExitCode {
+    let out: Box<dyn Write + Send> = match &args.out {
+        None => Box::new(std::io::stdout()),
+        Some(path) => match File::create(path) {
+            Ok(file) => Box::new(std::io::BufWriter::new(file)),
+            Err(error) => {
+                eprintln!("unifetch export: cannot write {}: {error}", path.display());
+                return ExitCode::from(EXIT_INVALID);
+            }
+        },
+    };
+    let exported = match SqliteStore::open(&args.store) {
+        Ok(store) => store.export(out).await,
+        Err(error) => Err(error),
+    };
+    match exported {
+        Ok(records) => {
+            if args.out.is_some() {
+                eprintln!("{records} records");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("unifetch export: {error:#}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+/// The `--out` file: truncated, or appended to when the crawl resumes
+/// from a store (the earlier run's lines are its records).
+fn open_out(path: &PathBuf, append: bool) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    options.open(path)
 }
 
 fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
@@ -84,11 +170,16 @@ fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
         total: Some(Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(30))),
         ..Timeout::default()
     };
-    let session = Session::builder()
-        .header("User-Agent", CRAWLER_AGENT)
-        .timeout(timeout)
-        .build()?;
-    let mut crawler = Crawler::new(session)
+    let mut session = Session::builder().header("User-Agent", CRAWLER_AGENT).timeout(timeout);
+    for header in &args.headers {
+        let Some((name, value)) = header.split_once(':') else {
+            return Err(unifetch::Error::store(format!(
+                "--header {header:?} is not `Name: value`"
+            )));
+        };
+        session = session.header(name.trim(), value.trim());
+    }
+    let mut crawler = Crawler::new(session.build()?)
         .concurrency(args.concurrency)
         .per_host(args.per_host)
         .delay(Duration::from_millis(args.delay))
@@ -99,43 +190,86 @@ fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
     if let Some(max) = args.max_pages {
         crawler = crawler.max_pages(max);
     }
+    if let Some(path) = &args.store {
+        crawler = crawler.store(SqliteStore::open(path)?);
+    }
     crawler.crawl(&args.urls)
 }
 
-/// Runs `crawl` to its end with progress on stderr, writing records to
-/// `out`; Ctrl-C stops it cleanly. Returns the final summary.
-pub(crate) async fn drive(mut crawl: Crawl, mut out: Option<BufWriter<File>>, label: &str) -> Summary {
+/// How a driven crawl ended.
+pub(crate) struct Driven {
+    pub(crate) summary: Summary,
+    /// The exit code of the signal that stopped it, if one did.
+    pub(crate) signal: Option<u8>,
+    /// A second signal abandoned the pages in flight.
+    pub(crate) abandoned: bool,
+}
+
+/// Runs `crawl` to its end with progress on stderr, writing each record to
+/// `out` as one line in one write. The first SIGINT or SIGTERM stops it
+/// cleanly, a second abandons what is in flight.
+pub(crate) async fn drive(mut crawl: Crawl, mut out: Option<File>, label: &str) -> Driven {
     let stopper = crawl.stopper();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping: letting the requests in flight finish…");
-            stopper.stop();
+    let (mut interrupts, mut terminations) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(interrupts), Ok(terminations)) => (interrupts, terminations),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("unifetch: cannot handle signals ({error}); Ctrl-C will not stop cleanly");
+            return Driven {
+                summary: crawl.summary(),
+                signal: None,
+                abandoned: true,
+            };
         }
-    });
+    };
     let progress = Progress::new(label);
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    let mut signalled = None;
+    let mut abandoned = false;
+    let mut line = Vec::with_capacity(1024);
     loop {
-        tokio::select! {
+        let received = tokio::select! {
             record = crawl.next() => {
                 let Some(record) = record else { break };
-                if let Some(out) = out.as_mut() {
-                    if let Err(error) = serde_json::to_writer(&mut *out, &record).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n")) {
+                if let Some(file) = out.as_mut() {
+                    line.clear();
+                    let written = serde_json::to_writer(&mut line, &record)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| {
+                            line.push(b'\n');
+                            file.write_all(&line)
+                        });
+                    if let Err(error) = written {
                         eprintln!("unifetch crawl: writing a record failed: {error}");
                     }
                 }
+                None
             }
-            _ = ticker.tick() => progress.show(&crawl.summary()),
-        }
-    }
-    ctrl_c.abort();
-    if let Some(out) = out.as_mut() {
-        if let Err(error) = out.flush() {
-            eprintln!("unifetch crawl: flushing the output failed: {error}");
+            _ = interrupts.recv() => Some(EXIT_SIGINT),
+            _ = terminations.recv() => Some(EXIT_SIGTERM),
+            _ = ticker.tick() => {
+                progress.show(&crawl.summary());
+                None
+            }
+        };
+        if let Some(code) = received {
+            if signalled.is_some() {
+                abandoned = true;
+                break;
+            }
+            signalled = Some(code);
+            progress.note(
+                "stopping: the requests in flight finish, the rest goes back to the store (again to abandon them)",
+            );
+            stopper.stop();
         }
     }
     let summary = crawl.summary();
     progress.finish(&summary);
-    summary
+    Driven {
+        summary,
+        signal: signalled,
+        abandoned,
+    }
 }
 
 /// A progress bar on a terminal, a line per second otherwise.
@@ -175,6 +309,14 @@ impl Progress {
         }
     }
 
+    /// A message above the progress.
+    fn note(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(message),
+            None => eprintln!("{message}"),
+        }
+    }
+
     fn finish(&self, summary: &Summary) {
         match &self.bar {
             Some(bar) => bar.finish_with_message(status_line(summary)),
@@ -184,14 +326,24 @@ impl Progress {
 }
 
 fn status_line(summary: &Summary) -> String {
-    format!(
+    let mut line = format!(
         "pages {} | in flight {} | queued {} | errors {} | {:.1} pages/s",
         summary.pages,
         summary.in_flight,
         summary.queued,
         summary.error_count(),
         summary.pages_per_second
-    )
+    );
+    if summary.resumed_pages > 0 || summary.resumed_queued > 0 {
+        line.push_str(&format!(
+            " | resumed: {} done, {} queued",
+            summary.resumed_pages, summary.resumed_queued
+        ));
+    }
+    if summary.workers > 1 {
+        line.push_str(&format!(" | workers {}", summary.workers));
+    }
+    line
 }
 
 /// The summary as a two-column table on stdout.
@@ -200,6 +352,10 @@ pub(crate) fn print_summary(title: &str, summary: &Summary) {
         ("pages".to_owned(), summary.pages.to_string()),
         ("ok".to_owned(), summary.ok.to_string()),
     ];
+    if summary.resumed_pages > 0 || summary.resumed_queued > 0 {
+        rows.push(("resumed: done before".to_owned(), summary.resumed_pages.to_string()));
+        rows.push(("resumed: queued before".to_owned(), summary.resumed_queued.to_string()));
+    }
     for (kind, count) in &summary.errors {
         rows.push((format!("errors: {kind}"), count.to_string()));
     }

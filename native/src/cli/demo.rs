@@ -41,15 +41,18 @@ pub(crate) async fn run() -> ExitCode {
         return ExitCode::from(EXIT_TRANSPORT);
     };
     let web = drive(web, None, "web").await;
-    print_summary("the HTML site", &web);
+    print_summary("the HTML site", &web.summary);
+    if let Some(code) = web.signal {
+        return ExitCode::from(code);
+    }
 
     println!("\n2. the guide's novel: the catalog, then every chapter, 5 in flight");
     let Ok(novel) = novel_crawl(session) else {
         return ExitCode::from(EXIT_TRANSPORT);
     };
     let novel = drive(novel, None, "novel").await;
-    print_summary("the novel API", &novel);
-    ExitCode::SUCCESS
+    print_summary("the novel API", &novel.summary);
+    novel.signal.map_or(ExitCode::SUCCESS, ExitCode::from)
 }
 
 /// The catalog → chapters crawl, 5 in flight, through the callback API.

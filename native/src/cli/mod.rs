@@ -37,6 +37,8 @@ enum Command {
     Demo,
     /// Crawl from the given URLs, politely, with a live progress bar.
     Crawl(crawl::CrawlArgs),
+    /// Write every record of a crawl store as JSON lines.
+    Export(crawl::ExportArgs),
     /// Serve the test site (httpbin-compatible API, novel API, demo site, faults, counters).
     Serve(serve::ServeArgs),
     /// Send a GET request.
@@ -126,6 +128,7 @@ pub(crate) async fn run(cli: Cli) -> ExitCode {
     let (method, args) = match cli.command {
         Command::Demo => return demo::run().await,
         Command::Crawl(args) => return crawl::run(args).await,
+        Command::Export(args) => return crawl::export(args).await,
         Command::Serve(args) => return serve::run(args).await,
         Command::Get(args) => (Method::GET, args),
         Command::Post(args) => (Method::POST, args),

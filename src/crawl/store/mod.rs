@@ -20,6 +20,9 @@
 //! page that was leased but not finished.
 
 mod memory;
+// Native backends: like the transports, the only places that name a target.
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+mod sqlite;
 
 use std::time::Duration;
 
@@ -27,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use self::memory::MemoryStore;
+#[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use self::sqlite::SqliteStore;
 use super::PageRecord;
 use crate::transport::{BoxFuture, MaybeSend, MaybeSync};
 use crate::Result;
@@ -162,4 +168,12 @@ pub struct Taken {
     pub jobs: Vec<Job>,
     /// Pages still queued after these.
     pub queued: u64,
+}
+
+/// A fingerprint of a normalized URL that stays the same across runs,
+/// machines and versions (xxh3, 64 bits): what persistent stores key the
+/// seen set by.
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+pub(crate) fn stable_fingerprint(url: &Url) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes())
 }

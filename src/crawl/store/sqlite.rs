@@ -1,0 +1,499 @@
+//! [`SqliteStore`]: a crawl kept in one SQLite file (WAL, commits batched
+//! by time), so that it survives a crash and resumes.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction};
+use tokio::sync::oneshot;
+use url::Url;
+
+use super::{stable_fingerprint, Counts, CrawlStore, Finished, Job, RobotsOutcome, StoredRobots, Taken};
+use crate::transport::BoxFuture;
+use crate::{Error, Result};
+
+/// `PRAGMA application_id` of unifetch's crawl files ("UFCR").
+const APPLICATION_ID: i32 = 0x5546_4352;
+/// `PRAGMA user_version`: the schema this code reads and writes.
+const SCHEMA_VERSION: i32 = 1;
+/// How long a batch of writes may wait for company before it is committed.
+const BATCH_TIME: Duration = Duration::from_millis(25);
+/// The most commands in one batch.
+const BATCH_SIZE: usize = 4096;
+
+const SCHEMA: &str = "
+    CREATE TABLE pages (
+        fp INTEGER PRIMARY KEY,       -- xxh3 of the normalized URL
+        url TEXT NOT NULL,
+        depth INTEGER NOT NULL,
+        state INTEGER NOT NULL,       -- 0 queued, 1 leased, 2 done, 3 seen (a redirect's end)
+        seq INTEGER NOT NULL,         -- order queued (or done)
+        record TEXT                   -- the page's record (JSON) once done
+    );
+    CREATE INDEX pages_queue ON pages (state, depth, seq);
+    CREATE TABLE robots (
+        host TEXT PRIMARY KEY,
+        outcome TEXT NOT NULL,        -- rules, unavailable, unreachable
+        body BLOB,
+        fetched_at_ms INTEGER NOT NULL
+    );
+";
+
+const QUEUED: i64 = 0;
+const LEASED: i64 = 1;
+const DONE: i64 = 2;
+/// Seen, never to be fetched: where a redirect ended.
+const SEEN: i64 = 3;
+
+/// A crawl kept in a SQLite file (bundled SQLite, WAL).
+///
+/// A finished page's record is committed in the same transaction that
+/// marks its URL done and queues the links it found; commits are batched
+/// by time (25 ms), and a record comes out of the crawl only once it is
+/// committed. Opening the file again resumes the crawl: pages that were
+/// leased (in flight when the process died) are queued again, so a crash
+/// fetches again at most those, about twice the concurrency.
+///
+/// One crawl process holds the file at a time; a second one gets a clear
+/// error. A file that is not a crawl store, or one of another schema
+/// version, is refused, never misread.
+///
+/// ```no_run
+/// use unifetch::crawl::{store::SqliteStore, Crawler};
+/// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {
+/// let crawl = Crawler::new(session)
+///     .store(SqliteStore::open("crawl.db")?)
+///     .crawl(["http://127.0.0.1:8080/"])?;
+/// # drop(crawl); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    commands: mpsc::Sender<Command>,
+    path: PathBuf,
+}
+
+type Reply<T> = oneshot::Sender<Result<T>>;
+
+enum Command {
+    Add(Vec<Job>, Reply<u64>),
+    Take(usize, Reply<Taken>),
+    Finish(Vec<Finished>, Reply<u64>),
+    GiveBack(Vec<Job>, Reply<()>),
+    Counts(Reply<Counts>),
+    Robots(String, Reply<Option<StoredRobots>>),
+    SaveRobots(String, StoredRobots, Reply<()>),
+    Export(Box<dyn Write + Send>, Reply<u64>),
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the crawl file at `path` and holds it until the
+    /// store is dropped.
+    ///
+    /// Errors ([`Error::is_store`]) when the file is not a SQLite database
+    /// or is corrupt, belongs to another program, holds another schema
+    /// version, or is in use by another crawl.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_owned();
+        let state = State::open(&path)?;
+        let (commands, inbox) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("unifetch-sqlite".to_owned())
+            .spawn(move || state.serve(&inbox))
+            .map_err(|e| Error::store(format!("cannot start the store's thread: {e}")))?;
+        Ok(SqliteStore { commands, path })
+    }
+
+    /// The file this store keeps the crawl in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes every stored record to `out` as JSON lines (the fields of
+    /// [`PageRecord`](crate::crawl::PageRecord)), each URL once, in the
+    /// order they were recorded. Returns how many.
+    pub fn export(&self, out: impl Write + Send + 'static) -> BoxFuture<'static, Result<u64>> {
+        self.ask(|reply| Command::Export(Box::new(out), reply))
+    }
+
+    fn ask<T: Send + 'static>(&self, command: impl FnOnce(Reply<T>) -> Command) -> BoxFuture<'static, Result<T>> {
+        let (reply, answer) = oneshot::channel();
+        let sent = self.commands.send(command(reply));
+        Box::pin(async move {
+            sent.map_err(|_| Error::store("the store's thread has stopped"))?;
+            answer
+                .await
+                .map_err(|_| Error::store("the store's thread has stopped"))?
+        })
+    }
+}
+
+impl CrawlStore for SqliteStore {
+    fn add(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<u64>> {
+        self.ask(|reply| Command::Add(jobs, reply))
+    }
+
+    fn take(&self, max: usize) -> BoxFuture<'static, Result<Taken>> {
+        self.ask(|reply| Command::Take(max, reply))
+    }
+
+    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<u64>> {
+        self.ask(|reply| Command::Finish(pages, reply))
+    }
+
+    fn give_back(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<()>> {
+        self.ask(|reply| Command::GiveBack(jobs, reply))
+    }
+
+    fn counts(&self) -> BoxFuture<'static, Result<Counts>> {
+        self.ask(Command::Counts)
+    }
+
+    fn robots(&self, host: &str) -> BoxFuture<'static, Result<Option<StoredRobots>>> {
+        let host = host.to_owned();
+        self.ask(|reply| Command::Robots(host, reply))
+    }
+
+    fn save_robots(&self, host: &str, robots: StoredRobots) -> BoxFuture<'static, Result<()>> {
+        let host = host.to_owned();
+        self.ask(|reply| Command::SaveRobots(host, robots, reply))
+    }
+}
+
+/// The connection and what is kept in memory beside it: the fingerprints
+/// seen (to skip duplicates without a query) and the counts.
+struct State {
+    db: Connection,
+    path: PathBuf,
+    seen: HashSet<u64>,
+    counts: Counts,
+    seq: i64,
+}
+
+/// A reply that waits for the batch's commit.
+type Pending = Box<dyn FnOnce(Result<(), &Error>) + Send>;
+
+impl State {
+    fn open(path: &Path) -> Result<State> {
+        let fail = |what: &str, e: rusqlite::Error| Error::store(format!("{}: {what}: {e}", path.display()));
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let db = Connection::open_with_flags(path, flags).map_err(|e| fail("cannot open", e))?;
+        db.busy_timeout(Duration::ZERO)
+            .map_err(|e| fail("cannot configure", e))?;
+        // Held from the first write until the store is dropped: one crawl per file.
+        let claimed = db
+            .pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .and_then(|()| db.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|()| db.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
+        if let Err(e) = claimed {
+            return Err(match e.sqlite_error_code() {
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::store(format!(
+                    "{} is in use by another crawl (one process at a time)",
+                    path.display()
+                )),
+                Some(ErrorCode::NotADatabase) => Error::store(format!(
+                    "{} is not a SQLite database (or it is corrupt)",
+                    path.display()
+                )),
+                _ => fail("cannot lock", e),
+            });
+        }
+        db.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| fail("cannot configure", e))?;
+        let mut state = State {
+            db,
+            path: path.to_owned(),
+            seen: HashSet::new(),
+            counts: Counts {
+                workers: 1,
+                ..Counts::default()
+            },
+            seq: 0,
+        };
+        state.check_schema()?;
+        state.resume()?;
+        Ok(state)
+    }
+
+    fn fail(&self, what: &str, e: rusqlite::Error) -> Error {
+        let message = match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => "the file is corrupt".to_owned(),
+            _ => e.to_string(),
+        };
+        Error::store(format!("{}: {what}: {message}", self.path.display()))
+    }
+
+    /// Creates the schema in a new file; refuses a file of another
+    /// program or another schema version.
+    fn check_schema(&mut self) -> Result<()> {
+        let read = |db: &Connection| -> rusqlite::Result<(i32, i32, i64)> {
+            let app: i32 = db.pragma_query_value(None, "application_id", |row| row.get(0))?;
+            let version: i32 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            let tables: i64 = db.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+            Ok((app, version, tables))
+        };
+        let (app, version, tables) = read(&self.db).map_err(|e| self.fail("cannot read", e))?;
+        match (app, version, tables) {
+            (0, 0, 0) => {
+                let create = format!(
+                    "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                );
+                self.db
+                    .execute_batch(&create)
+                    .map_err(|e| self.fail("cannot create the crawl's tables", e))
+            }
+            (APPLICATION_ID, SCHEMA_VERSION, _) => Ok(()),
+            (APPLICATION_ID, other, _) => Err(Error::store(format!(
+                "{} holds a crawl of schema version {other}; this unifetch reads version {SCHEMA_VERSION}",
+                self.path.display()
+            ))),
+            _ => Err(Error::store(format!(
+                "{} is a SQLite database of another program, not a unifetch crawl",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Queues again what was leased when the last run ended, and loads
+    /// the fingerprints and counts.
+    fn resume(&mut self) -> Result<()> {
+        let loaded = (|| -> rusqlite::Result<()> {
+            self.db
+                .execute("UPDATE pages SET state = ?1 WHERE state = ?2", params![QUEUED, LEASED])?;
+            let mut fps = self.db.prepare("SELECT fp, state FROM pages")?;
+            let mut rows = fps.query([])?;
+            while let Some(row) = rows.next()? {
+                self.seen.insert(row.get::<_, i64>(0)? as u64);
+                match row.get::<_, i64>(1)? {
+                    QUEUED => self.counts.queued += 1,
+                    DONE => self.counts.done += 1,
+                    _ => {}
+                }
+            }
+            self.seq = self
+                .db
+                .query_row("SELECT coalesce(max(seq), 0) FROM pages", [], |row| row.get(0))?;
+            Ok(())
+        })();
+        loaded.map_err(|e| self.fail("cannot resume", e))?;
+        self.counts.seen = self.seen.len() as u64;
+        Ok(())
+    }
+
+    /// Runs commands until every handle is dropped. Writes are grouped in
+    /// one transaction for up to `BATCH_TIME`; their replies wait for the
+    /// commit. Reads and leases are answered at once (a lease lost in a
+    /// crash is only a page queued again).
+    fn serve(mut self, inbox: &mpsc::Receiver<Command>) {
+        while let Ok(first) = inbox.recv() {
+            let started = Instant::now();
+            let mut pending: Vec<Pending> = Vec::new();
+            let outcome = (|| -> rusqlite::Result<()> {
+                let tx = self.db.unchecked_transaction()?;
+                let mut next = Some(first);
+                let mut handled = 0;
+                while let Some(command) = next.take() {
+                    Self::apply(
+                        &tx,
+                        &mut self.seen,
+                        &mut self.counts,
+                        &mut self.seq,
+                        command,
+                        &mut pending,
+                    )?;
+                    handled += 1;
+                    let left = BATCH_TIME.saturating_sub(started.elapsed());
+                    if handled < BATCH_SIZE && !pending.is_empty() && !left.is_zero() {
+                        next = inbox.recv_timeout(left).ok();
+                    } else if handled < BATCH_SIZE {
+                        next = inbox.try_recv().ok();
+                    }
+                }
+                tx.commit()
+            })();
+            let error = outcome.err().map(|e| self.fail("cannot write", e));
+            if error.is_some() {
+                // The transaction was rolled back: reload what memory says.
+                self.seen.clear();
+                self.counts = Counts {
+                    workers: 1,
+                    ..Counts::default()
+                };
+                let _ = self.resume();
+            }
+            for reply in pending {
+                reply(error.as_ref().map_or(Ok(()), Err));
+            }
+        }
+    }
+
+    fn apply(
+        tx: &Transaction<'_>,
+        seen: &mut HashSet<u64>,
+        counts: &mut Counts,
+        seq: &mut i64,
+        command: Command,
+        pending: &mut Vec<Pending>,
+    ) -> rusqlite::Result<()> {
+        match command {
+            Command::Add(jobs, reply) => {
+                let new = Self::queue(tx, seen, counts, seq, jobs)?;
+                pending.push(after_commit(reply, new));
+            }
+            Command::Take(max, reply) => {
+                let mut select = tx
+                    .prepare_cached("SELECT fp, url, depth FROM pages WHERE state = ?1 ORDER BY depth, seq LIMIT ?2")?;
+                let rows = select
+                    .query_map(params![QUEUED, max.min(i64::MAX as usize) as i64], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut lease = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE fp = ?2")?;
+                let mut jobs = Vec::with_capacity(rows.len());
+                for (fp, url, depth) in rows {
+                    lease.execute(params![LEASED, fp])?;
+                    if let Ok(url) = Url::parse(&url) {
+                        jobs.push(Job { url, depth });
+                    }
+                }
+                counts.queued -= jobs.len() as u64;
+                counts.leased += jobs.len() as u64;
+                let queued = counts.queued;
+                let _ = reply.send(Ok(Taken { jobs, queued }));
+            }
+            Command::Finish(pages, reply) => {
+                let mut new = 0;
+                for page in pages {
+                    *seq += 1;
+                    let record = page
+                        .record
+                        .as_ref()
+                        .map(|record| serde_json::to_string(record).unwrap_or_default());
+                    tx.prepare_cached("UPDATE pages SET state = ?1, seq = ?2, record = ?3 WHERE fp = ?4")?
+                        .execute(params![DONE, *seq, record, fingerprint(&page.job.url)])?;
+                    counts.leased = counts.leased.saturating_sub(1);
+                    counts.done += 1;
+                    if let Some(url) = page.redirected_to {
+                        let fp = stable_fingerprint(&url);
+                        if seen.insert(fp) {
+                            counts.seen += 1;
+                            tx.prepare_cached(
+                                "INSERT INTO pages (fp, url, depth, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )?
+                            .execute(params![
+                                fp as i64,
+                                url.as_str(),
+                                page.job.depth,
+                                SEEN,
+                                *seq
+                            ])?;
+                        }
+                    }
+                    new += Self::queue(tx, seen, counts, seq, page.found)?;
+                }
+                pending.push(after_commit(reply, new));
+            }
+            Command::GiveBack(jobs, reply) => {
+                let mut back = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE fp = ?2 AND state = ?3")?;
+                for job in &jobs {
+                    back.execute(params![QUEUED, fingerprint(&job.url), LEASED])?;
+                }
+                counts.leased = counts.leased.saturating_sub(jobs.len() as u64);
+                counts.queued += jobs.len() as u64;
+                pending.push(after_commit(reply, ()));
+            }
+            Command::Counts(reply) => {
+                let _ = reply.send(Ok(*counts));
+            }
+            Command::Robots(host, reply) => {
+                let stored = tx
+                    .prepare_cached("SELECT outcome, body, fetched_at_ms FROM robots WHERE host = ?1")?
+                    .query_row(params![host], |row| {
+                        let outcome = match row.get::<_, String>(0)?.as_str() {
+                            "rules" => RobotsOutcome::Rules(row.get::<_, Option<Vec<u8>>>(1)?.unwrap_or_default()),
+                            "unavailable" => RobotsOutcome::Unavailable,
+                            _ => RobotsOutcome::Unreachable,
+                        };
+                        Ok(StoredRobots {
+                            outcome,
+                            fetched_at_ms: row.get::<_, i64>(2)? as u64,
+                        })
+                    })
+                    .optional()?;
+                let _ = reply.send(Ok(stored));
+            }
+            Command::SaveRobots(host, robots, reply) => {
+                let (outcome, body) = match robots.outcome {
+                    RobotsOutcome::Rules(body) => ("rules", Some(body)),
+                    RobotsOutcome::Unavailable => ("unavailable", None),
+                    RobotsOutcome::Unreachable => ("unreachable", None),
+                };
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO robots (host, outcome, body, fetched_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![host, outcome, body, robots.fetched_at_ms as i64])?;
+                pending.push(after_commit(reply, ()));
+            }
+            Command::Export(mut out, reply) => {
+                let mut select = tx.prepare_cached("SELECT record FROM pages WHERE record IS NOT NULL ORDER BY seq")?;
+                let mut rows = select.query([])?;
+                let mut written = 0;
+                let mut failure = None;
+                while let Some(row) = rows.next()? {
+                    let line: String = row.get(0)?;
+                    if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
+                        failure = Some(e);
+                        break;
+                    }
+                    written += 1;
+                }
+                let result = match failure.or_else(|| out.flush().err()) {
+                    None => Ok(written),
+                    Some(e) => Err(Error::store(format!("writing the export failed: {e}"))),
+                };
+                let _ = reply.send(result);
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the jobs never seen; returns how many.
+    fn queue(
+        tx: &Transaction<'_>,
+        seen: &mut HashSet<u64>,
+        counts: &mut Counts,
+        seq: &mut i64,
+        jobs: Vec<Job>,
+    ) -> rusqlite::Result<u64> {
+        let mut insert =
+            tx.prepare_cached("INSERT INTO pages (fp, url, depth, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut new = 0;
+        for job in jobs {
+            let fp = stable_fingerprint(&job.url);
+            if seen.insert(fp) {
+                *seq += 1;
+                insert.execute(params![fp as i64, job.url.as_str(), job.depth, QUEUED, *seq])?;
+                new += 1;
+            }
+        }
+        counts.queued += new;
+        counts.seen += new;
+        Ok(new)
+    }
+}
+
+fn fingerprint(url: &Url) -> i64 {
+    stable_fingerprint(url) as i64
+}
+
+/// Sends `value` once the batch is committed (or its error).
+fn after_commit<T: Send + 'static>(reply: Reply<T>, value: T) -> Pending {
+    Box::new(move |committed: Result<(), &Error>| {
+        let _ = reply.send(match committed {
+            Ok(()) => Ok(value),
+            Err(error) => Err(Error::store(format!("{error:#}"))),
+        });
+    })
+}
