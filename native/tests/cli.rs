@@ -137,7 +137,7 @@ async fn ctrl_c_stops_a_crawl_and_keeps_what_was_fetched() {
         .await
         .unwrap()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.status.code(), Some(130), "128 + SIGINT: {output:?}");
     let summary = stdout(&output);
     assert!(
         summary.contains("stopped early") && summary.contains("yes"),

@@ -177,15 +177,15 @@ type Pending = Box<dyn FnOnce(Result<(), &Error>) + Send>;
 
 impl State {
     fn open(path: &Path) -> Result<State> {
-        let fail = |what: &str, e: rusqlite::Error| Error::store(format!("{}: {what}: {e}", path.display()));
+        let fail = |what: &str, e: rusqlite::Error| describe(path, what, &e);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let db = Connection::open_with_flags(path, flags).map_err(|e| fail("cannot open", e))?;
         db.busy_timeout(Duration::ZERO)
             .map_err(|e| fail("cannot configure", e))?;
-        // Held from the first write until the store is dropped: one crawl per file.
+        // Held from the first write until the store is dropped: one crawl
+        // per file. Nothing is written before the file is known to be ours.
         let claimed = db
             .pragma_update(None, "locking_mode", "EXCLUSIVE")
-            .and_then(|()| db.pragma_update(None, "journal_mode", "WAL"))
             .and_then(|()| db.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
         if let Err(e) = claimed {
             return Err(match e.sqlite_error_code() {
@@ -193,15 +193,9 @@ impl State {
                     "{} is in use by another crawl (one process at a time)",
                     path.display()
                 )),
-                Some(ErrorCode::NotADatabase) => Error::store(format!(
-                    "{} is not a SQLite database (or it is corrupt)",
-                    path.display()
-                )),
-                _ => fail("cannot lock", e),
+                _ => describe(path, "cannot lock", &e),
             });
         }
-        db.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| fail("cannot configure", e))?;
         let mut state = State {
             db,
             path: path.to_owned(),
@@ -213,16 +207,17 @@ impl State {
             seq: 0,
         };
         state.check_schema()?;
+        state
+            .db
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| state.db.pragma_update(None, "synchronous", "FULL"))
+            .map_err(|e| state.fail("cannot configure", e))?;
         state.resume()?;
         Ok(state)
     }
 
     fn fail(&self, what: &str, e: rusqlite::Error) -> Error {
-        let message = match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => "the file is corrupt".to_owned(),
-            _ => e.to_string(),
-        };
-        Error::store(format!("{}: {what}: {message}", self.path.display()))
+        describe(&self.path, what, &e)
     }
 
     /// Creates the schema in a new file; refuses a file of another
@@ -481,6 +476,17 @@ impl State {
         counts.queued += new;
         counts.seen += new;
         Ok(new)
+    }
+}
+
+/// A SQLite failure on `path` in words.
+fn describe(path: &Path, what: &str, e: &rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::store(format!(
+            "{} is not a SQLite database (or it is corrupt)",
+            path.display()
+        )),
+        _ => Error::store(format!("{}: {what}: {e}", path.display())),
     }
 }
 

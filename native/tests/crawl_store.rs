@@ -1,0 +1,274 @@
+//! `unifetch crawl --store FILE` as a user runs it: killed (SIGKILL,
+//! SIGTERM) in the middle and resumed, against the test site, whose
+//! sitemap says which pages a whole crawl records and whose counters say
+//! how many requests reached it; and store files that cannot be used.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use unifetch_native::TestServer;
+
+/// A slow site (50 ms a page, 2,000 pages): a crawl of it takes seconds.
+const SITE: &str = "/web/2000x50/";
+const CONCURRENCY: u64 = 16;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("unifetch-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn crawl(site: &TestServer, store: &str, out: &str, track: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unifetch"));
+    command
+        .args(["crawl", &site.url(SITE), "--store", store, "--out", out])
+        .args([
+            "--concurrency",
+            &CONCURRENCY.to_string(),
+            "-H",
+            &format!("X-Track: {track}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+async fn finish(child: Child) -> Output {
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn run(mut command: Command) -> Output {
+    finish(command.spawn().unwrap()).await
+}
+
+/// Waits until `path` holds at least `lines` lines.
+async fn wait_for_lines(path: &str, lines: usize) {
+    let started = Instant::now();
+    loop {
+        let count = std::fs::read_to_string(path).map_or(0, |text| text.lines().count());
+        if count >= lines {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "only {count} lines in {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let sent = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// The paths a whole crawl of `SITE` records, and how many requests it
+/// makes (a 301 costs two; robots.txt one).
+async fn expected(site: &TestServer) -> (BTreeSet<String>, u64) {
+    let sitemap: serde_json::Value = unifetch::Session::new()
+        .get(site.url(&format!("{SITE}sitemap.json")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fetched = sitemap["fetched"].as_array().unwrap();
+    let paths: BTreeSet<String> = fetched
+        .iter()
+        .map(|page| page["url"].as_str().unwrap().to_owned())
+        .collect();
+    let redirects = fetched.iter().filter(|page| page["status"] == 301).count() as u64;
+    let requests = paths.len() as u64 + redirects + 1;
+    (paths, requests)
+}
+
+async fn requests_seen(site: &TestServer, track: &str) -> u64 {
+    let stats: serde_json::Value = unifetch::Session::new()
+        .get(site.url(&format!("/track/{track}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["requests"].as_u64().unwrap()
+}
+
+/// The paths of the records `unifetch export` prints, asserting each once.
+async fn exported(store: &str) -> BTreeSet<String> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_unifetch"));
+    command.args(["export", "--store", store]).stdout(Stdio::piped());
+    let output = run(command).await;
+    assert!(output.status.success(), "{output:?}");
+    let mut paths = BTreeSet::new();
+    for line in String::from_utf8(output.stdout).unwrap().lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let url = url::Url::parse(record["url"].as_str().unwrap()).unwrap();
+        assert!(paths.insert(url.path().to_owned()), "{} exported twice", url.path());
+    }
+    paths
+}
+
+fn lines_parse(path: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap();
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("a torn line {line:?}: {e}"));
+    }
+    assert!(text.is_empty() || text.ends_with('\n'), "the file ends mid-line");
+    text.lines().count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crawl_killed_mid_way_resumes_to_exactly_the_site() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("kill");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    let track = format!("kill-{}", std::process::id());
+
+    let first = crawl(&site, &store, &out, &track).spawn().unwrap();
+    wait_for_lines(&out, 300).await;
+    signal(&first, "-KILL");
+    let killed = finish(first).await;
+    assert!(!killed.status.success());
+
+    let resumed = run(crawl(&site, &store, &out, &track)).await;
+    assert!(resumed.status.success(), "{resumed:?}");
+    let summary = String::from_utf8_lossy(&resumed.stdout);
+    assert!(summary.contains("resumed: done before"), "{summary}");
+
+    let (pages, requests) = expected(&site).await;
+    assert_eq!(
+        exported(&store).await,
+        pages,
+        "the records are the site's pages, each once"
+    );
+    let refetched = requests_seen(&site, &track).await - requests;
+    assert!(
+        refetched <= 2 * CONCURRENCY,
+        "{refetched} pages fetched twice (at most twice the concurrency)"
+    );
+    assert_eq!(
+        lines_parse(&out),
+        pages.len(),
+        "--out was appended to, every line whole"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_cleanly_and_the_crawl_resumes() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("term");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    let track = format!("term-{}", std::process::id());
+
+    let first = crawl(&site, &store, &out, &track).spawn().unwrap();
+    wait_for_lines(&out, 200).await;
+    signal(&first, "-TERM");
+    let started = Instant::now();
+    let stopped = finish(first).await;
+    assert_eq!(stopped.status.code(), Some(143), "{stopped:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "it exits promptly");
+    let written = lines_parse(&out);
+    let summary = String::from_utf8_lossy(&stopped.stdout);
+    let pages: usize = summary
+        .lines()
+        .find_map(|line| line.strip_prefix("pages").map(str::trim).and_then(|n| n.parse().ok()))
+        .expect("a pages row");
+    assert!(
+        summary.contains("stopped early") && summary.contains("yes"),
+        "{summary}"
+    );
+    assert_eq!(written, pages, "every recorded page is in --out, and only those");
+
+    let resumed = run(crawl(&site, &store, &out, &track)).await;
+    assert!(resumed.status.success(), "{resumed:?}");
+    let (pages, requests) = expected(&site).await;
+    assert_eq!(exported(&store).await, pages);
+    assert_eq!(
+        requests_seen(&site, &track).await,
+        requests,
+        "a clean stop fetches nothing twice"
+    );
+    assert_eq!(lines_parse(&out), pages.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_crawl_of_the_same_store_is_refused_while_the_first_runs() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("locked");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    let first = crawl(&site, &store, &out, "locked").spawn().unwrap();
+    wait_for_lines(&out, 50).await;
+    let second = run(crawl(&site, &store, &scratch.path("other.jsonl"), "locked")).await;
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("is in use by another crawl"), "{stderr}");
+    signal(&first, "-INT");
+    assert_eq!(finish(first).await.status.code(), Some(130));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_that_are_not_a_crawl_store_are_refused_and_left_alone() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("refused");
+    let corrupt = scratch.path("corrupt.db");
+    std::fs::write(
+        &corrupt,
+        b"SQLite format 3\0 but then nothing a database would hold".repeat(200),
+    )
+    .unwrap();
+    let foreign = scratch.path("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (7);")
+        .unwrap();
+    let newer = scratch.path("newer.db");
+    drop(unifetch::crawl::store::SqliteStore::open(&newer).unwrap());
+    // The store's thread lets go of the file soon after the drop.
+    let started = Instant::now();
+    while let Err(e) = rusqlite::Connection::open(&newer).and_then(|db| db.pragma_update(None, "user_version", 99)) {
+        assert!(started.elapsed() < Duration::from_secs(5), "{e}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    for (file, says) in [
+        (&corrupt, "is not a SQLite database (or it is corrupt)"),
+        (&foreign, "is a SQLite database of another program"),
+        (
+            &newer,
+            "holds a crawl of schema version 99; this unifetch reads version 1",
+        ),
+    ] {
+        let before = std::fs::read(file).unwrap();
+        let output = run(crawl(&site, file, &scratch.path("b.jsonl"), "refused")).await;
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{file}: {stderr}");
+        assert_eq!(std::fs::read(file).unwrap(), before, "{file} was changed");
+    }
+    assert!(Path::new(&foreign).exists());
+}
