@@ -4,7 +4,8 @@
 //! holds.
 //!
 //! With `--store FILE` the crawl lives in a SQLite file and the same
-//! command resumes it. SIGINT and SIGTERM stop cleanly (pages in flight
+//! command resumes it; with `--store redis://… --name NAME` any number of
+//! processes share it. SIGINT and SIGTERM stop cleanly (pages in flight
 //! finish, the rest goes back to the store) and the process exits 130 or
 //! 143; a second signal abandons the pages in flight at once. Records are
 //! written to `--out` one whole line per write, once the store has them.
@@ -19,7 +20,7 @@ use clap::Args;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::signal::unix::{signal, SignalKind};
-use unifetch::crawl::store::SqliteStore;
+use unifetch::crawl::store::{RedisStore, SqliteStore};
 use unifetch::crawl::{Crawl, Crawler, Summary};
 use unifetch::{Session, Timeout};
 
@@ -58,10 +59,19 @@ pub(crate) struct CrawlArgs {
     /// Total timeout per request, in seconds.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
-    /// Keep the crawl in this SQLite file: it survives a crash, and the
-    /// same command resumes it.
-    #[arg(long, value_name = "FILE")]
-    store: Option<PathBuf>,
+    /// Keep the crawl in a SQLite file (a path: it survives a crash, and
+    /// the same command resumes it), or in Redis
+    /// (`redis://HOST:PORT/DB`, with --name: any number of processes on any
+    /// machines share the crawl).
+    #[arg(long, value_name = "STORE")]
+    store: Option<String>,
+    /// The crawl's name in a Redis store: workers with the same name share it.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Seconds a page stays leased to a Redis worker before another one may
+    /// take it (when the first died).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    lease: f64,
     /// Send this header with every request (`Name: value`; repeatable).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
@@ -69,9 +79,12 @@ pub(crate) struct CrawlArgs {
 
 #[derive(Args)]
 pub(crate) struct ExportArgs {
-    /// The crawl's SQLite file.
-    #[arg(long, value_name = "FILE")]
-    store: PathBuf,
+    /// The crawl's store: a SQLite file, or `redis://HOST:PORT/DB` with --name.
+    #[arg(long, value_name = "STORE")]
+    store: String,
+    /// The crawl's name in a Redis store.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Write the records here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -83,7 +96,7 @@ const EXIT_SIGINT: u8 = 130;
 const EXIT_SIGTERM: u8 = 143;
 
 pub(crate) async fn run(args: CrawlArgs) -> ExitCode {
-    let crawl = match start(&args) {
+    let crawl = match start(&args).await {
         Ok(crawl) => crawl,
         Err(error) => {
             eprintln!("unifetch crawl: {error:#}");
@@ -134,8 +147,15 @@ pub(crate) async fn export(args: ExportArgs) -> ExitCode {
             }
         },
     };
-    let exported = match SqliteStore::open(&args.store) {
-        Ok(store) => store.export(out).await,
+    let exported = match Store::parse(&args.store, args.name.as_deref()) {
+        Ok(Store::Sqlite(path)) => match SqliteStore::open(path) {
+            Ok(store) => store.export(out).await,
+            Err(error) => Err(error),
+        },
+        Ok(Store::Redis { url, name }) => match RedisStore::connect(url, name).await {
+            Ok(store) => store.export(out).await,
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     match exported {
@@ -165,7 +185,25 @@ fn open_out(path: &PathBuf, append: bool) -> std::io::Result<File> {
     options.open(path)
 }
 
-fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
+/// Where `--store` says the crawl lives.
+enum Store<'a> {
+    Sqlite(&'a str),
+    Redis { url: &'a str, name: &'a str },
+}
+
+impl<'a> Store<'a> {
+    fn parse(store: &'a str, name: Option<&'a str>) -> unifetch::Result<Store<'a>> {
+        let redis = store.starts_with("redis://") || store.starts_with("rediss://");
+        match (redis, name) {
+            (false, None) => Ok(Store::Sqlite(store)),
+            (true, Some(name)) => Ok(Store::Redis { url: store, name }),
+            (true, None) => Err(unifetch::Error::store("a Redis store needs --name (the crawl's name)")),
+            (false, Some(_)) => Err(unifetch::Error::store("--name is for Redis stores (redis://…)")),
+        }
+    }
+}
+
+async fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
     let timeout = Timeout {
         total: Some(Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(30))),
         ..Timeout::default()
@@ -190,8 +228,19 @@ fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
     if let Some(max) = args.max_pages {
         crawler = crawler.max_pages(max);
     }
-    if let Some(path) = &args.store {
-        crawler = crawler.store(SqliteStore::open(path)?);
+    match args
+        .store
+        .as_deref()
+        .map(|store| Store::parse(store, args.name.as_deref()))
+        .transpose()?
+    {
+        None => {}
+        Some(Store::Sqlite(path)) => crawler = crawler.store(SqliteStore::open(path)?),
+        Some(Store::Redis { url, name }) => {
+            let lease = Duration::try_from_secs_f64(args.lease)
+                .map_err(|e| unifetch::Error::store(format!("--lease {}: {e}", args.lease)))?;
+            crawler = crawler.store(RedisStore::connect(url, name).await?.lease(lease));
+        }
     }
     crawler.crawl(&args.urls)
 }

@@ -21,6 +21,8 @@
 
 mod memory;
 // Native backends: like the transports, the only places that name a target.
+#[cfg(all(feature = "redis", not(target_family = "wasm")))]
+mod redis;
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 mod sqlite;
 
@@ -30,6 +32,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use self::memory::MemoryStore;
+#[cfg(all(feature = "redis", not(target_family = "wasm")))]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisStore;
 #[cfg(all(feature = "sqlite", not(target_family = "wasm")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use self::sqlite::SqliteStore;
