@@ -32,7 +32,7 @@ use web_time::{Instant, SystemTime, UNIX_EPOCH};
 use super::frontier::{Frontier, Next, Rules};
 use super::record::{Page, PageRecord, Summary};
 use super::seen::normalize;
-use super::store::{Counts, CrawlStore, Finished, HostSlot, Job, RobotsOutcome, StoredRobots, Taken};
+use super::store::{Counts, CrawlStore, Finished, HostSlot, Job, Recorded, RobotsOutcome, StoredRobots, Taken};
 use super::{html, OnPage, Scope, Settings};
 use crate::transport::BoxFuture;
 use crate::{ContentType, Error, Session};
@@ -131,7 +131,7 @@ enum Over {
 enum Reply {
     Opened(Result<(Counts, u64), Error>, u64),
     Taken(Result<Taken, Error>),
-    Finished(Result<u64, Error>, Vec<PageRecord>, u64),
+    Finished(Result<Recorded, Error>, Vec<Option<PageRecord>>, u64),
     Counted(Result<Counts, Error>),
     StoredRobots(Result<Option<StoredRobots>, Error>, String, Url),
     Slot(Result<HostSlot, Error>, Job),
@@ -240,7 +240,7 @@ impl Crawl {
         if !self.finishing.is_empty() {
             let pages = std::mem::take(&mut self.finishing);
             let submitted = pages.iter().map(|page| page.found.len() as u64).sum();
-            let records = pages.iter().filter_map(|page| page.record.clone()).collect();
+            let records = pages.iter().map(|page| page.record.clone()).collect();
             let finish = self.store.finish(pages);
             self.store_ops.push(Box::pin(
                 async move { Reply::Finished(finish.await, records, submitted) },
@@ -287,7 +287,7 @@ impl Crawl {
                         Some(slot) => self
                             .store_ops
                             .push(Box::pin(async move { Reply::Slot(slot.await, job) })),
-                        None => self.start_fetch(job),
+                        None => self.start_fetch_after(job, Duration::ZERO),
                     }
                 }
                 Next::Disallowed(job) => {
@@ -313,10 +313,21 @@ impl Crawl {
         }
     }
 
-    fn start_fetch(&mut self, job: Job) {
+    /// Fetches `job` once `after` has passed (a start reserved on a host
+    /// shared with other workers), or now.
+    fn start_fetch_after(&mut self, job: Job, after: Duration) {
         self.dispatched += 1;
         let fetch = fetch(self.session.clone(), job.url.clone(), self.settings.max_page_bytes);
-        self.in_flight.push(timed(Fetch::Page(job), fetch));
+        let fetched = timed(Fetch::Page(job), fetch);
+        if after.is_zero() {
+            self.in_flight.push(fetched);
+        } else {
+            let reserved = self.session.timer().sleep(after);
+            self.in_flight.push(Box::pin(async move {
+                reserved.await;
+                fetched.await
+            }));
+        }
     }
 
     fn fetch_robots(&mut self, host: String, url: Url) {
@@ -376,13 +387,18 @@ impl Crawl {
                     self.frontier.push(job);
                 }
             }
-            Reply::Finished(Ok(new), records, submitted) => {
+            Reply::Finished(Ok(recorded), records, submitted) => {
+                let new = recorded.new_links;
                 self.summary.duplicates += submitted - new;
                 if new > 0 {
                     self.store_drained = false;
                 }
                 self.counts.seen += new;
-                for record in records {
+                let kept = records
+                    .into_iter()
+                    .zip(recorded.kept.into_iter().chain(std::iter::repeat(true)))
+                    .filter_map(|(record, kept)| record.filter(|_| kept));
+                for record in kept {
                     self.summary.pages += 1;
                     self.summary.bytes += record.bytes;
                     match &record.error {
@@ -409,8 +425,8 @@ impl Crawl {
                     None => self.fetch_robots(host, url),
                 }
             }
-            Reply::Slot(Ok(HostSlot::Granted), job) => self.start_fetch(job),
-            Reply::Slot(Ok(HostSlot::Wait(wait)), job) => self.frontier.postpone(job, Instant::now() + wait),
+            Reply::Slot(Ok(HostSlot::Start(after)), job) => self.start_fetch_after(job, after),
+            Reply::Slot(Ok(HostSlot::Retry(after)), job) => self.frontier.postpone(job, Instant::now() + after),
             Reply::Done(Ok(())) => {}
             Reply::Taken(Err(error)) => {
                 self.taking = false;

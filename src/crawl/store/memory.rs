@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use url::Url;
 
-use super::{Counts, CrawlStore, Finished, Job, StoredRobots, Taken};
+use super::{Counts, CrawlStore, Finished, Job, Recorded, StoredRobots, Taken};
 use crate::crawl::UrlSet;
 use crate::transport::BoxFuture;
 use crate::Result;
@@ -96,9 +96,10 @@ impl CrawlStore for MemoryStore {
         Box::pin(std::future::ready(Ok(Taken { jobs, queued })))
     }
 
-    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<u64>> {
+    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<Recorded>> {
         let mut state = self.state();
         let mut new = 0;
+        let kept = vec![true; pages.len()];
         for page in pages {
             if let Some(url) = &page.redirected_to {
                 state.seen.insert(url);
@@ -107,7 +108,7 @@ impl CrawlStore for MemoryStore {
             state.leased = state.leased.saturating_sub(1);
             state.done += 1;
         }
-        Box::pin(std::future::ready(Ok(new)))
+        Box::pin(std::future::ready(Ok(Recorded { new_links: new, kept })))
     }
 
     fn give_back(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<()>> {

@@ -101,14 +101,25 @@ pub enum RobotsOutcome {
     Unreachable,
 }
 
-/// Whether a request to a host may start now, under politeness shared by
-/// every worker of a crawl.
+/// When a request to a host may start, under politeness shared by every
+/// worker of a crawl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostSlot {
-    /// Start now; [`CrawlStore::host_done`] when the request ends.
-    Granted,
-    /// Ask again after this long.
-    Wait(Duration),
+    /// Start after this long (zero: now): the start is reserved, first come
+    /// first served. [`CrawlStore::host_done`] when the request ends.
+    Start(Duration),
+    /// The host is at its limit of requests at once: ask again after this long.
+    Retry(Duration),
+}
+
+/// What [`CrawlStore::finish`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// How many of the found URLs were new (and queued).
+    pub new_links: u64,
+    /// For each page, in order: whether its record was kept (`false` when
+    /// another worker, whose lease had expired, recorded the page first).
+    pub kept: Vec<bool>,
 }
 
 /// A crawl's state, kept wherever the implementation keeps it.
@@ -125,9 +136,8 @@ pub trait CrawlStore: MaybeSend + MaybeSync + 'static {
     fn take(&self, max: usize) -> BoxFuture<'static, Result<Taken>>;
 
     /// Records finished pages: for each, its record is stored, its lease
-    /// released and its new links queued together. Returns how many of the
-    /// found URLs were new.
-    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<u64>>;
+    /// released and its new links queued together.
+    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<Recorded>>;
 
     /// Returns leased pages this worker will not fetch (a stopped crawl)
     /// to the queue.

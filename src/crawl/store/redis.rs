@@ -12,7 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 use url::Url;
 
-use super::{stable_fingerprint, Counts, CrawlStore, Finished, HostSlot, Job, StoredRobots, Taken};
+use super::{stable_fingerprint, Counts, CrawlStore, Finished, HostSlot, Job, Recorded, StoredRobots, Taken};
 use crate::transport::BoxFuture;
 use crate::{Error, Result};
 
@@ -67,9 +67,11 @@ return out
 /// Records finished pages. KEYS: seen, queue, seq, leases, leased,
 /// records, done. ARGV: per page: fp, url, record ('' for none),
 /// redirect fp ('' for none), found count, then (fp, url, depth)…
-/// Returns how many found URLs were new.
+/// Returns {how many found URLs were new, then 1 or 0 per page: whether its
+/// record was kept}.
 const FINISH: &str = r"
 local new = 0
+local kept = {}
 local i = 1
 while i <= #ARGV do
     local fp, url, record, redirected, found = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
@@ -82,6 +84,9 @@ while i <= #ARGV do
         if record ~= '' then
             redis.call('RPUSH', KEYS[6], record)
         end
+        table.insert(kept, 1)
+    else
+        table.insert(kept, 0)
     end
     if redirected ~= '' then
         redis.call('HSETNX', KEYS[1], redirected, 's')
@@ -95,7 +100,8 @@ while i <= #ARGV do
         i = i + 3
     end
 end
-return new
+table.insert(kept, 1, new)
+return kept
 ";
 
 /// Returns leased pages to the queue. KEYS: queue, leases, leased, seq.
@@ -133,28 +139,30 @@ return {
 }
 ";
 
-/// A request slot on a host, shared by every worker. KEYS: slots, next.
-/// ARGV: per_host, delay ms, token, lease ms. Returns 0 (granted) or the
-/// milliseconds to wait.
+/// A request start on a host, shared by every worker: reserved on the
+/// host's timeline (first come, first served) unless the host is at its
+/// limit of requests at once. KEYS: slots, next. ARGV: per_host, delay ms,
+/// token, lease ms. Returns the milliseconds until the reserved start (0:
+/// now), or -1 when the host is at its limit.
 const HOST_SLOT: &str = r"
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-    return 20
+    return -1
 end
-local next = tonumber(redis.call('GET', KEYS[2]) or '0')
-if next > now then
-    return next - now
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
+redis.call('ZADD', KEYS[1], start + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], start - now + tonumber(ARGV[4]))
 local delay = tonumber(ARGV[2])
 if delay > 0 then
-    redis.call('SET', KEYS[2], now + delay, 'PX', delay)
+    redis.call('SET', KEYS[2], start + delay, 'PX', start - now + delay)
 end
-return 0
+return start - now
 ";
+
+/// How long a worker waits before asking again for a host at its limit.
+const HOST_FULL_RETRY: Duration = Duration::from_millis(20);
 
 /// A crawl shared through Redis by any number of workers (processes, on
 /// any machines), each running the same crawl with the same store name.
@@ -435,7 +443,7 @@ impl CrawlStore for RedisStore {
         })
     }
 
-    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<u64>> {
+    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<Recorded>> {
         let k = &self.keys;
         let keys = vec![
             k.seen.clone(),
@@ -467,7 +475,13 @@ impl CrawlStore for RedisStore {
                 job_args(&mut args, job);
             }
         }
-        self.run(FINISH, keys, args)
+        let finishing = self.run::<Vec<u64>>(FINISH, keys, args);
+        Box::pin(async move {
+            let answer = finishing.await?;
+            let new_links = answer.first().copied().unwrap_or_default();
+            let kept = answer.iter().skip(1).map(|flag| *flag == 1).collect();
+            Ok(Recorded { new_links, kept })
+        })
     }
 
     fn give_back(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<()>> {
@@ -548,17 +562,16 @@ impl CrawlStore for RedisStore {
             token.clone().into_bytes(),
             self.lease.as_millis().to_string().into_bytes(),
         ];
-        let asking = self.run::<u64>(HOST_SLOT, keys, args);
+        let asking = self.run::<i64>(HOST_SLOT, keys, args);
         let (slots, host) = (self.slots.clone(), host.to_owned());
         Some(Box::pin(async move {
-            match asking.await? {
-                0 => {
-                    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-                    slots.entry(host).or_default().push(token);
-                    Ok(HostSlot::Granted)
-                }
-                wait => Ok(HostSlot::Wait(Duration::from_millis(wait))),
-            }
+            let wait = asking.await?;
+            let Ok(wait) = u64::try_from(wait) else {
+                return Ok(HostSlot::Retry(HOST_FULL_RETRY));
+            };
+            let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(host).or_default().push(token);
+            Ok(HostSlot::Start(Duration::from_millis(wait)))
         }))
     }
 

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use tokio::sync::oneshot;
 use url::Url;
 
-use super::{stable_fingerprint, Counts, CrawlStore, Finished, Job, RobotsOutcome, StoredRobots, Taken};
+use super::{stable_fingerprint, Counts, CrawlStore, Finished, Job, Recorded, RobotsOutcome, StoredRobots, Taken};
 use crate::transport::BoxFuture;
 use crate::{Error, Result};
 
@@ -80,7 +80,7 @@ type Reply<T> = oneshot::Sender<Result<T>>;
 enum Command {
     Add(Vec<Job>, Reply<u64>),
     Take(usize, Reply<Taken>),
-    Finish(Vec<Finished>, Reply<u64>),
+    Finish(Vec<Finished>, Reply<Recorded>),
     GiveBack(Vec<Job>, Reply<()>),
     Counts(Reply<Counts>),
     Robots(String, Reply<Option<StoredRobots>>),
@@ -139,7 +139,7 @@ impl CrawlStore for SqliteStore {
         self.ask(|reply| Command::Take(max, reply))
     }
 
-    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<u64>> {
+    fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<Recorded>> {
         self.ask(|reply| Command::Finish(pages, reply))
     }
 
@@ -360,6 +360,7 @@ impl State {
             }
             Command::Finish(pages, reply) => {
                 let mut new = 0;
+                let kept = vec![true; pages.len()];
                 for page in pages {
                     *seq += 1;
                     let record = page
@@ -388,7 +389,7 @@ impl State {
                     }
                     new += Self::queue(tx, seen, counts, seq, page.found)?;
                 }
-                pending.push(after_commit(reply, new));
+                pending.push(after_commit(reply, Recorded { new_links: new, kept }));
             }
             Command::GiveBack(jobs, reply) => {
                 let mut back = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE fp = ?2 AND state = ?3")?;
