@@ -247,3 +247,121 @@ async fn records_serialize_to_json_lines() {
         assert!(value.get(field).is_some(), "{field} missing from {line}");
     }
 }
+
+/// A site whose pages are found only through sitemaps: robots.txt names an
+/// index, which names a plain sitemap and a gzipped one.
+fn sitemap_site() -> axum::Router {
+    use axum::http::header::CONTENT_TYPE;
+    use std::io::Write;
+    let html = |body: &'static str| axum::response::Html(body);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        b"<urlset><url><loc>/from-gzip</loc></url><url><loc>http://example.invalid/elsewhere</loc></url></urlset>",
+    )
+    .unwrap();
+    let gzipped = gz.finish().unwrap();
+    axum::Router::new()
+        .route(
+            "/robots.txt",
+            // Sitemap lines are absolute URLs (the protocol's rule).
+            get(|headers: axum::http::HeaderMap| async move {
+                let host = headers[axum::http::header::HOST].to_str().unwrap().to_owned();
+                format!("User-agent: *\nDisallow: /private\nSitemap: http://{host}/sitemap-index.xml\n")
+            }),
+        )
+        .route("/", get(move || async move { html("<a href='/linked'>linked</a>") }))
+        .route("/linked", get(move || async move { html("linked") }))
+        .route(
+            "/listed",
+            get(move || async move { html("<a href='/listed-child'>child</a>") }),
+        )
+        .route("/listed-child", get(move || async move { html("child") }))
+        .route("/from-gzip", get(move || async move { html("gzip") }))
+        .route(
+            "/sitemap-index.xml",
+            get(|| async {
+                (
+                    [(CONTENT_TYPE, "application/xml")],
+                    "<?xml version='1.0'?><sitemapindex><sitemap><loc>/pages.xml</loc></sitemap>\
+                  <sitemap><loc>/pages.xml.gz</loc></sitemap><sitemap><loc>/missing.xml</loc></sitemap></sitemapindex>",
+                )
+            }),
+        )
+        .route(
+            "/pages.xml",
+            get(|| async {
+                (
+                    [(CONTENT_TYPE, "application/xml")],
+                    "<urlset><url><loc>/listed</loc></url><url><loc>/private/secret</loc></url></urlset>",
+                )
+            }),
+        )
+        .route(
+            "/pages.xml.gz",
+            get(move || {
+                let gzipped = gzipped.clone();
+                async move { ([(CONTENT_TYPE, "application/gzip")], gzipped) }
+            }),
+        )
+}
+
+#[tokio::test]
+async fn sitemaps_named_by_robots_txt_seed_the_crawl() {
+    let server = TestServer::start(sitemap_site()).await.unwrap();
+    let crawl = Crawler::new(server.session()).crawl(["/"]).unwrap();
+    let (records, summary) = collect(crawl).await;
+    let mut paths: Vec<(String, u32)> = records.iter().map(|r| (r.url.path().to_owned(), r.depth)).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ("/".to_owned(), 0),
+            ("/from-gzip".to_owned(), 0),
+            ("/linked".to_owned(), 1),
+            ("/listed".to_owned(), 0),
+            ("/listed-child".to_owned(), 1),
+        ],
+        "sitemap pages start at depth 0; robots.txt and the scope still apply"
+    );
+    assert_eq!(summary.sitemaps, 3, "the index and two sitemaps: {summary:?}");
+    assert_eq!(summary.sitemap_errors, 1, "/missing.xml is a 404");
+    assert_eq!(summary.disallowed, 1);
+
+    let without = Crawler::new(server.session()).sitemaps(false).crawl(["/"]).unwrap();
+    let (records, _) = collect(without).await;
+    assert_eq!(records.len(), 2, "only what links reach: {records:?}");
+}
+
+#[tokio::test]
+async fn robots_txt_is_fetched_again_once_it_expires() {
+    let fetched = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = fetched.clone();
+    let app = axum::Router::new()
+        .route(
+            "/robots.txt",
+            get(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { "User-agent: *\nDisallow:\n" }
+            }),
+        )
+        .route(
+            "/{n}",
+            get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                axum::response::Html(format!("<a href='/{}'>next</a>", n + 1))
+            }),
+        );
+    let server = TestServer::start(app).await.unwrap();
+    let crawl = Crawler::new(server.session())
+        .robots_ttl(Duration::from_millis(250))
+        .max_pages(8)
+        .crawl(["/0"])
+        .unwrap();
+    let (records, _) = collect(crawl).await;
+    assert_eq!(records.len(), 8);
+    let times = fetched.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        times >= 3,
+        "8 pages of 100 ms with a 250 ms TTL: robots.txt fetched {times} times"
+    );
+}

@@ -13,7 +13,7 @@
 //!                            └── timer: wake when the next host's delay is over
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,13 +33,15 @@ use super::frontier::{Frontier, Next, Rules};
 use super::record::{Page, PageRecord, Summary};
 use super::seen::normalize;
 use super::store::{Counts, CrawlStore, Finished, HostSlot, Job, Recorded, RobotsOutcome, StoredRobots, Taken};
-use super::{html, OnPage, Scope, Settings};
+use super::{html, sitemap, OnPage, Scope, Settings};
 use crate::transport::BoxFuture;
 use crate::{ContentType, Error, Session};
 
 /// How often a worker that has nothing to do asks whether other workers
 /// (sharing its store) still hold pages that may lead to more.
 const OTHERS_POLL: Duration = Duration::from_millis(250);
+/// The most sitemaps one crawl reads (the protocol's index limit).
+const MAX_SITEMAPS: usize = 50_000;
 
 /// A running crawl: a [`Stream`] of [`PageRecord`]s, in the order pages finish.
 ///
@@ -68,6 +70,8 @@ pub struct Crawl {
     counting: bool,
     /// The store said, while this worker was idle, that nothing is left.
     confirmed_empty: bool,
+    /// Sitemaps fetched or being fetched (each once).
+    sitemaps: HashSet<Url>,
     wake: Option<(Instant, BoxFuture<'static, ()>)>,
     recheck_at: Option<Instant>,
     ready: VecDeque<PageRecord>,
@@ -109,6 +113,7 @@ struct Fetched {
 enum Fetch {
     Page(Job),
     Robots(String),
+    Sitemap(Url),
 }
 
 struct Response {
@@ -130,6 +135,7 @@ enum Over {
 /// A store's answer, with what the crawl needs to act on it.
 enum Reply {
     Opened(Result<(Counts, u64), Error>, u64),
+    Added(Result<u64, Error>, u64),
     Taken(Result<Taken, Error>),
     Finished(Result<Recorded, Error>, Vec<Option<PageRecord>>, u64),
     Counted(Result<Counts, Error>),
@@ -169,6 +175,7 @@ impl Crawl {
             counts: Counts::default(),
             counting: false,
             confirmed_empty: false,
+            sitemaps: HashSet::new(),
             wake: None,
             recheck_at: None,
             ready: VecDeque::new(),
@@ -177,6 +184,13 @@ impl Crawl {
             dispatched: 0,
             stop: Arc::default(),
         };
+        if crawl.settings.sitemap_xml {
+            for seed in &seeds {
+                if let Ok(sitemap) = seed.join("/sitemap.xml") {
+                    crawl.fetch_sitemap(sitemap);
+                }
+            }
+        }
         let seeds: Vec<Job> = seeds.into_iter().filter_map(|url| crawl.in_scope(url, 0)).collect();
         let submitted = seeds.len() as u64;
         let before = crawl.store.counts();
@@ -335,6 +349,46 @@ impl Crawl {
         self.in_flight.push(timed(Fetch::Robots(host), fetch));
     }
 
+    /// Fetches the sitemap at `url` unless this crawl already did.
+    fn fetch_sitemap(&mut self, url: Url) {
+        if self.sitemaps.len() < MAX_SITEMAPS && self.sitemaps.insert(url.clone()) {
+            let fetch = fetch(self.session.clone(), url.clone(), sitemap::MAX_BYTES);
+            self.in_flight.push(timed(Fetch::Sitemap(url), fetch));
+        }
+    }
+
+    /// Queues what a fetched sitemap lists: more sitemaps, or pages at depth 0.
+    fn read_sitemap(&mut self, url: &Url, result: Result<Response, Error>) {
+        let read = match result {
+            Ok(response) if response.status.is_success() && !response.too_large => {
+                sitemap::parse(&response.body, &response.final_url)
+            }
+            Ok(response) => Err(format!("HTTP status {}", response.status)),
+            Err(error) => Err(format!("{error:#}")),
+        };
+        let Ok(sitemap) = read else {
+            self.summary.sitemap_errors += 1;
+            debug_event!(sitemap = %url, "the sitemap could not be read");
+            return;
+        };
+        self.summary.sitemaps += 1;
+        if sitemap.is_index {
+            for child in sitemap.locs {
+                self.fetch_sitemap(child);
+            }
+            return;
+        }
+        let jobs: Vec<Job> = sitemap
+            .locs
+            .into_iter()
+            .filter_map(|loc| self.in_scope(loc, 0))
+            .collect();
+        let submitted = jobs.len() as u64;
+        let add = self.store.add(jobs);
+        self.store_ops
+            .push(Box::pin(async move { Reply::Added(add.await, submitted) }));
+    }
+
     fn wake_at(&mut self, at: Instant, now: Instant) {
         if self.wake.as_ref().is_none_or(|(armed, _)| at < *armed) {
             let sleep = self.session.timer().sleep(at.saturating_duration_since(now));
@@ -378,6 +432,13 @@ impl Crawl {
                 self.summary.duplicates += submitted - new;
                 self.counts = before;
                 self.counts.queued += new;
+            }
+            Reply::Added(Ok(new), submitted) => {
+                self.summary.duplicates += submitted - new;
+                self.counts.seen += new;
+                if new > 0 {
+                    self.store_drained = false;
+                }
             }
             Reply::Taken(Ok(taken)) => {
                 self.taking = false;
@@ -437,6 +498,7 @@ impl Crawl {
                 failed(&mut self.summary, error);
             }
             Reply::Opened(Err(error), _)
+            | Reply::Added(Err(error), _)
             | Reply::Finished(Err(error), ..)
             | Reply::StoredRobots(Err(error), ..)
             | Reply::Slot(Err(error), _)
@@ -448,7 +510,26 @@ impl Crawl {
     /// for the store.
     fn finish(&mut self, fetched: Fetched) {
         let job = match fetched.what {
+            Fetch::Sitemap(url) => {
+                self.read_sitemap(&url, fetched.result);
+                return;
+            }
             Fetch::Robots(host) => {
+                // The worker that fetches a host's robots.txt reads its
+                // sitemaps: once per crawl, whatever the number of workers.
+                if self.settings.sitemaps {
+                    if let Ok(response) = &fetched.result {
+                        if response.status.is_success() {
+                            let rules = robotxt::Robots::from_access(
+                                robotxt::AccessResult::Successful(&response.body),
+                                &self.settings.robots_agent,
+                            );
+                            for sitemap in rules.sitemaps().to_vec() {
+                                self.fetch_sitemap(sitemap);
+                            }
+                        }
+                    }
+                }
                 let stored = StoredRobots {
                     outcome: robots_outcome(&fetched.result),
                     fetched_at_ms: unix_millis(),

@@ -46,6 +46,7 @@ mod html;
 mod record;
 mod scope;
 mod seen;
+mod sitemap;
 pub mod store;
 
 use std::fmt;
@@ -89,6 +90,8 @@ pub(crate) struct Settings {
     pub(crate) follow_links: bool,
     pub(crate) max_page_bytes: usize,
     pub(crate) robots_ttl: Duration,
+    pub(crate) sitemaps: bool,
+    pub(crate) sitemap_xml: bool,
 }
 
 impl Crawler {
@@ -111,6 +114,8 @@ impl Crawler {
                 follow_links: true,
                 max_page_bytes: 10 * 1024 * 1024,
                 robots_ttl: Duration::from_secs(24 * 60 * 60),
+                sitemaps: true,
+                sitemap_xml: false,
             },
             on_page: None,
             store: Arc::new(MemoryStore::default()),
@@ -175,6 +180,21 @@ impl Crawler {
     /// (default 24 hours, as Google documents).
     pub fn robots_ttl(mut self, ttl: Duration) -> Crawler {
         self.settings.robots_ttl = ttl;
+        self
+    }
+
+    /// Whether the sitemaps that robots.txt names (`Sitemap:` lines) seed
+    /// the crawl (default: yes, when robots.txt is obeyed). Sitemap indexes
+    /// and gzipped sitemaps are read too; the pages they list start at
+    /// depth 0, like the seeds, subject to the scope.
+    pub fn sitemaps(mut self, follow: bool) -> Crawler {
+        self.settings.sitemaps = follow;
+        self
+    }
+
+    /// Also reads `/sitemap.xml` of every seed's host (default: no).
+    pub fn sitemap_xml(mut self, read: bool) -> Crawler {
+        self.settings.sitemap_xml = read;
         self
     }
 

@@ -170,6 +170,10 @@ pub struct Summary {
     pub resumed_queued: u64,
     /// Workers sharing the crawl's store, this one included, as last known.
     pub workers: u64,
+    /// Sitemaps read (indexes included).
+    pub sitemaps: u64,
+    /// Sitemaps that could not be fetched or read.
+    pub sitemap_errors: u64,
     /// Why the store failed, if it did: the crawl then ends, what it
     /// recorded is kept.
     pub store_error: Option<String>,
