@@ -358,18 +358,22 @@ impl Crawl {
     }
 
     /// Queues what a fetched sitemap lists: more sitemaps, or pages at depth 0.
-    fn read_sitemap(&mut self, url: &Url, result: Result<Response, Error>) {
+    fn read_sitemap(&mut self, result: Result<Response, Error>) {
         let read = match result {
             Ok(response) if response.status.is_success() && !response.too_large => {
                 sitemap::parse(&response.body, &response.final_url)
+                    .map_err(|e| format!("{}: {e}", response.final_url))
             }
-            Ok(response) => Err(format!("HTTP status {}", response.status)),
+            Ok(response) => Err(format!("{}: HTTP status {}", response.final_url, response.status)),
             Err(error) => Err(format!("{error:#}")),
         };
-        let Ok(sitemap) = read else {
-            self.summary.sitemap_errors += 1;
-            debug_event!(sitemap = %url, "the sitemap could not be read");
-            return;
+        let sitemap = match read {
+            Ok(sitemap) => sitemap,
+            Err(_why) => {
+                self.summary.sitemap_errors += 1;
+                debug_event!(error = %_why, "a sitemap could not be read");
+                return;
+            }
         };
         self.summary.sitemaps += 1;
         if sitemap.is_index {
@@ -510,8 +514,8 @@ impl Crawl {
     /// for the store.
     fn finish(&mut self, fetched: Fetched) {
         let job = match fetched.what {
-            Fetch::Sitemap(url) => {
-                self.read_sitemap(&url, fetched.result);
+            Fetch::Sitemap(_) => {
+                self.read_sitemap(fetched.result);
                 return;
             }
             Fetch::Robots(host) => {
