@@ -113,7 +113,7 @@ struct Fetched {
 enum Fetch {
     Page(Job),
     Robots(String),
-    Sitemap(Url),
+    Sitemap,
 }
 
 struct Response {
@@ -353,7 +353,7 @@ impl Crawl {
     fn fetch_sitemap(&mut self, url: Url) {
         if self.sitemaps.len() < MAX_SITEMAPS && self.sitemaps.insert(url.clone()) {
             let fetch = fetch(self.session.clone(), url.clone(), sitemap::MAX_BYTES);
-            self.in_flight.push(timed(Fetch::Sitemap(url), fetch));
+            self.in_flight.push(timed(Fetch::Sitemap, fetch));
         }
     }
 
@@ -514,7 +514,7 @@ impl Crawl {
     /// for the store.
     fn finish(&mut self, fetched: Fetched) {
         let job = match fetched.what {
-            Fetch::Sitemap(_) => {
+            Fetch::Sitemap => {
                 self.read_sitemap(fetched.result);
                 return;
             }
