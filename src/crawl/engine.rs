@@ -40,6 +40,9 @@ use crate::{ContentType, Error, Session};
 /// How often a worker that has nothing to do asks whether other workers
 /// (sharing its store) still hold pages that may lead to more.
 const OTHERS_POLL: Duration = Duration::from_millis(250);
+/// Finished pages handed to the store at once at most, when more keep
+/// coming (otherwise they go as soon as nothing else is ready).
+const FLUSH_AT: usize = 256;
 /// The most sitemaps one crawl reads (the protocol's index limit).
 const MAX_SITEMAPS: usize = 50_000;
 
@@ -137,7 +140,7 @@ enum Reply {
     Opened(Result<(Counts, u64), Error>, u64),
     Added(Result<u64, Error>, u64),
     Taken(Result<Taken, Error>),
-    Finished(Result<Recorded, Error>, Vec<Option<PageRecord>>, u64),
+    Finished(Result<Recorded, Error>, u64),
     Counted(Result<Counts, Error>),
     StoredRobots(Result<Option<StoredRobots>, Error>, String, Url),
     Slot(Result<HostSlot, Error>, Job),
@@ -249,26 +252,32 @@ impl Crawl {
     }
 
     /// Hands the store what it is owed: finished pages, and when winding
-    /// down the pages leased but not started.
-    fn flush(&mut self) {
+    /// down the pages leased but not started. True if it sent anything.
+    fn flush(&mut self) -> bool {
+        let mut sent = false;
         if !self.finishing.is_empty() {
+            sent = true;
             let pages = std::mem::take(&mut self.finishing);
             let submitted = pages.iter().map(|page| page.found.len() as u64).sum();
-            let records = pages.iter().map(|page| page.record.clone()).collect();
+            if submitted > 0 {
+                // The store may have more to lease once it has these links.
+                self.store_drained = false;
+            }
             let finish = self.store.finish(pages);
-            self.store_ops.push(Box::pin(
-                async move { Reply::Finished(finish.await, records, submitted) },
-            ));
+            self.store_ops
+                .push(Box::pin(async move { Reply::Finished(finish.await, submitted) }));
         }
         if self.winding_down() && !self.given_back {
             self.given_back = true;
             let jobs = self.frontier.drain();
             if !jobs.is_empty() {
+                sent = true;
                 let give_back = self.store.give_back(jobs);
                 self.store_ops
                     .push(Box::pin(async move { Reply::Done(give_back.await) }));
             }
         }
+        sent
     }
 
     /// Leases more pages when the frontier runs low.
@@ -278,7 +287,7 @@ impl Crawl {
         }
         let ahead = self.store.lease_ahead(self.settings.concurrency);
         let want = ahead.saturating_sub(self.frontier.queued());
-        if want == 0 || (ahead != usize::MAX && self.frontier.queued() >= ahead / 2) {
+        if want == 0 {
             return;
         }
         self.taking = true;
@@ -361,8 +370,7 @@ impl Crawl {
     fn read_sitemap(&mut self, result: Result<Response, Error>) {
         let read = match result {
             Ok(response) if response.status.is_success() && !response.too_large => {
-                sitemap::parse(&response.body, &response.final_url)
-                    .map_err(|e| format!("{}: {e}", response.final_url))
+                sitemap::parse(&response.body, &response.final_url).map_err(|e| format!("{}: {e}", response.final_url))
             }
             Ok(response) => Err(format!("{}: HTTP status {}", response.final_url, response.status)),
             Err(error) => Err(format!("{error:#}")),
@@ -452,18 +460,14 @@ impl Crawl {
                     self.frontier.push(job);
                 }
             }
-            Reply::Finished(Ok(recorded), records, submitted) => {
+            Reply::Finished(Ok(recorded), submitted) => {
                 let new = recorded.new_links;
                 self.summary.duplicates += submitted - new;
                 if new > 0 {
                     self.store_drained = false;
                 }
                 self.counts.seen += new;
-                let kept = records
-                    .into_iter()
-                    .zip(recorded.kept.into_iter().chain(std::iter::repeat(true)))
-                    .filter_map(|(record, kept)| record.filter(|_| kept));
-                for record in kept {
+                for record in recorded.records {
                     self.summary.pages += 1;
                     self.summary.bytes += record.bytes;
                     match &record.error {
@@ -681,15 +685,22 @@ impl Stream for Crawl {
             if this.summary.finished {
                 return Poll::Ready(None);
             }
-            this.refill();
             this.dispatch();
-            this.flush();
+            this.refill();
+            if this.finishing.len() >= FLUSH_AT {
+                this.flush();
+            }
             if let Poll::Ready(Some(reply)) = this.store_ops.poll_next_unpin(cx) {
                 this.on_reply(reply);
                 continue;
             }
             if let Poll::Ready(Some(fetched)) = this.in_flight.poll_next_unpin(cx) {
                 this.finish(fetched);
+                continue;
+            }
+            // Nothing else is ready: what finished since the last flush goes
+            // to the store in one step (one round trip for many pages).
+            if this.flush() {
                 continue;
             }
             match this.over() {
@@ -715,7 +726,6 @@ impl Stream for Crawl {
         }
     }
 }
-
 impl std::fmt::Debug for Crawl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Crawl")

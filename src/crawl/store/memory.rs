@@ -99,7 +99,7 @@ impl CrawlStore for MemoryStore {
     fn finish(&self, pages: Vec<Finished>) -> BoxFuture<'static, Result<Recorded>> {
         let mut state = self.state();
         let mut new = 0;
-        let kept = vec![true; pages.len()];
+        let mut records = Vec::with_capacity(pages.len());
         for page in pages {
             if let Some(url) = &page.redirected_to {
                 state.seen.insert(url);
@@ -107,8 +107,12 @@ impl CrawlStore for MemoryStore {
             new += state.add(page.found);
             state.leased = state.leased.saturating_sub(1);
             state.done += 1;
+            records.extend(page.record);
         }
-        Box::pin(std::future::ready(Ok(Recorded { new_links: new, kept })))
+        Box::pin(std::future::ready(Ok(Recorded {
+            new_links: new,
+            records,
+        })))
     }
 
     fn give_back(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<()>> {

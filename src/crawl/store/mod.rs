@@ -113,13 +113,14 @@ pub enum HostSlot {
 }
 
 /// What [`CrawlStore::finish`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recorded {
     /// How many of the found URLs were new (and queued).
     pub new_links: u64,
-    /// For each page, in order: whether its record was kept (`false` when
-    /// another worker, whose lease had expired, recorded the page first).
-    pub kept: Vec<bool>,
+    /// The records stored, in order, handed back to be delivered: all of
+    /// them but those of pages another worker (whose lease had expired)
+    /// recorded first.
+    pub records: Vec<PageRecord>,
 }
 
 /// A crawl's state, kept wherever the implementation keeps it.

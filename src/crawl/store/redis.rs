@@ -479,8 +479,13 @@ impl CrawlStore for RedisStore {
         Box::pin(async move {
             let answer = finishing.await?;
             let new_links = answer.first().copied().unwrap_or_default();
-            let kept = answer.iter().skip(1).map(|flag| *flag == 1).collect();
-            Ok(Recorded { new_links, kept })
+            let kept = answer.iter().skip(1).map(|flag| *flag == 1);
+            let records = pages
+                .into_iter()
+                .zip(kept)
+                .filter_map(|(page, kept)| page.record.filter(|_| kept))
+                .collect();
+            Ok(Recorded { new_links, records })
         })
     }
 

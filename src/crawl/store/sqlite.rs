@@ -1,7 +1,7 @@
 //! [`SqliteStore`]: a crawl kept in one SQLite file (WAL, commits batched
 //! by time), so that it survives a crash and resumes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -24,16 +24,22 @@ const BATCH_TIME: Duration = Duration::from_millis(25);
 /// The most commands in one batch.
 const BATCH_SIZE: usize = 4096;
 
+// Rows are numbered in the order URLs are found, which is roughly the
+// order they are leased and finished: a batch's writes touch few pages.
 const SCHEMA: &str = "
     CREATE TABLE pages (
-        fp INTEGER PRIMARY KEY,       -- xxh3 of the normalized URL
+        id INTEGER PRIMARY KEY,       -- the order URLs were found in
+        fp INTEGER NOT NULL,          -- xxh3 of the normalized URL
         url TEXT NOT NULL,
         depth INTEGER NOT NULL,
-        state INTEGER NOT NULL,       -- 0 queued, 1 leased, 2 done, 3 seen (a redirect's end)
-        seq INTEGER NOT NULL,         -- order queued (or done)
-        record TEXT                   -- the page's record (JSON) once done
+        state INTEGER NOT NULL        -- 0 queued, 1 leased, 2 done, 3 seen (a redirect's end)
     );
-    CREATE INDEX pages_queue ON pages (state, depth, seq);
+    CREATE INDEX pages_queue ON pages (depth, id) WHERE state = 0;
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,       -- the order pages were recorded in
+        page INTEGER NOT NULL,        -- pages.id
+        json TEXT NOT NULL            -- the page's record
+    );
     CREATE TABLE robots (
         host TEXT PRIMARY KEY,
         outcome TEXT NOT NULL,        -- rules, unavailable, unreachable
@@ -131,6 +137,13 @@ impl SqliteStore {
 }
 
 impl CrawlStore for SqliteStore {
+    /// Plenty: a lease costs a round trip to the store's thread, and a
+    /// page leased but not fetched when the process dies is only queued
+    /// again, not fetched twice.
+    fn lease_ahead(&self, concurrency: usize) -> usize {
+        (concurrency * 8).max(256)
+    }
+
     fn add(&self, jobs: Vec<Job>) -> BoxFuture<'static, Result<u64>> {
         self.ask(|reply| Command::Add(jobs, reply))
     }
@@ -162,14 +175,39 @@ impl CrawlStore for SqliteStore {
     }
 }
 
-/// The connection and what is kept in memory beside it: the fingerprints
-/// seen (to skip duplicates without a query) and the counts.
+/// The connection and what is kept in memory beside it: the row of every
+/// fingerprint seen (duplicates are skipped without a query) and the counts.
 struct State {
     db: Connection,
     path: PathBuf,
-    seen: HashSet<u64>,
+    rows: Rows,
     counts: Counts,
-    seq: i64,
+}
+
+/// Fingerprint → row id, and the next row id.
+#[derive(Default)]
+struct Rows {
+    ids: HashMap<u64, i64>,
+    next: i64,
+}
+
+impl Rows {
+    /// The row of `url`, if it was seen.
+    fn of(&self, url: &Url) -> Option<i64> {
+        self.ids.get(&stable_fingerprint(url)).copied()
+    }
+
+    /// A new row id for `fp`, or `None` if it was seen.
+    fn insert(&mut self, fp: u64) -> Option<i64> {
+        match self.ids.entry(fp) {
+            std::collections::hash_map::Entry::Occupied(_) => None,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                self.next += 1;
+                slot.insert(self.next);
+                Some(self.next)
+            }
+        }
+    }
 }
 
 /// A reply that waits for the batch's commit.
@@ -199,18 +237,18 @@ impl State {
         let mut state = State {
             db,
             path: path.to_owned(),
-            seen: HashSet::new(),
+            rows: Rows::default(),
             counts: Counts {
                 workers: 1,
                 ..Counts::default()
             },
-            seq: 0,
         };
         state.check_schema()?;
         state
             .db
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| state.db.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|()| state.db.pragma_update(None, "cache_size", -32_768))
             .map_err(|e| state.fail("cannot configure", e))?;
         state.resume()?;
         Ok(state)
@@ -257,30 +295,30 @@ impl State {
         let loaded = (|| -> rusqlite::Result<()> {
             self.db
                 .execute("UPDATE pages SET state = ?1 WHERE state = ?2", params![QUEUED, LEASED])?;
-            let mut fps = self.db.prepare("SELECT fp, state FROM pages")?;
-            let mut rows = fps.query([])?;
+            let mut pages = self.db.prepare("SELECT id, fp, state FROM pages")?;
+            let mut rows = pages.query([])?;
             while let Some(row) = rows.next()? {
-                self.seen.insert(row.get::<_, i64>(0)? as u64);
-                match row.get::<_, i64>(1)? {
+                let id: i64 = row.get(0)?;
+                self.rows.ids.insert(row.get::<_, i64>(1)? as u64, id);
+                self.rows.next = self.rows.next.max(id);
+                match row.get::<_, i64>(2)? {
                     QUEUED => self.counts.queued += 1,
                     DONE => self.counts.done += 1,
                     _ => {}
                 }
             }
-            self.seq = self
-                .db
-                .query_row("SELECT coalesce(max(seq), 0) FROM pages", [], |row| row.get(0))?;
             Ok(())
         })();
         loaded.map_err(|e| self.fail("cannot resume", e))?;
-        self.counts.seen = self.seen.len() as u64;
+        self.counts.seen = self.rows.ids.len() as u64;
         Ok(())
     }
 
-    /// Runs commands until every handle is dropped. Writes are grouped in
-    /// one transaction for up to `BATCH_TIME`; their replies wait for the
-    /// commit. Reads and leases are answered at once (a lease lost in a
-    /// crash is only a page queued again).
+    /// Runs commands until every handle is dropped. Everything that comes
+    /// within `BATCH_TIME` of a batch's first command shares one
+    /// transaction; replies to writes wait for its commit. Reads and leases
+    /// are answered at once (a lease lost in a crash is only a page queued
+    /// again).
     fn serve(mut self, inbox: &mpsc::Receiver<Command>) {
         while let Ok(first) = inbox.recv() {
             let started = Instant::now();
@@ -290,20 +328,11 @@ impl State {
                 let mut next = Some(first);
                 let mut handled = 0;
                 while let Some(command) = next.take() {
-                    Self::apply(
-                        &tx,
-                        &mut self.seen,
-                        &mut self.counts,
-                        &mut self.seq,
-                        command,
-                        &mut pending,
-                    )?;
+                    Self::apply(&tx, &mut self.rows, &mut self.counts, command, &mut pending)?;
                     handled += 1;
                     let left = BATCH_TIME.saturating_sub(started.elapsed());
-                    if handled < BATCH_SIZE && !pending.is_empty() && !left.is_zero() {
+                    if handled < BATCH_SIZE && !left.is_zero() {
                         next = inbox.recv_timeout(left).ok();
-                    } else if handled < BATCH_SIZE {
-                        next = inbox.try_recv().ok();
                     }
                 }
                 tx.commit()
@@ -311,7 +340,7 @@ impl State {
             let error = outcome.err().map(|e| self.fail("cannot write", e));
             if error.is_some() {
                 // The transaction was rolled back: reload what memory says.
-                self.seen.clear();
+                self.rows = Rows::default();
                 self.counts = Counts {
                     workers: 1,
                     ..Counts::default()
@@ -326,75 +355,73 @@ impl State {
 
     fn apply(
         tx: &Transaction<'_>,
-        seen: &mut HashSet<u64>,
+        rows: &mut Rows,
         counts: &mut Counts,
-        seq: &mut i64,
         command: Command,
         pending: &mut Vec<Pending>,
     ) -> rusqlite::Result<()> {
         match command {
             Command::Add(jobs, reply) => {
-                let new = Self::queue(tx, seen, counts, seq, jobs)?;
+                let new = Self::queue(tx, rows, counts, jobs)?;
                 pending.push(after_commit(reply, new));
             }
-            Command::Take(max, reply) => {
-                let mut select = tx
-                    .prepare_cached("SELECT fp, url, depth FROM pages WHERE state = ?1 ORDER BY depth, seq LIMIT ?2")?;
-                let rows = select
-                    .query_map(params![QUEUED, max.min(i64::MAX as usize) as i64], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                let mut lease = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE fp = ?2")?;
-                let mut jobs = Vec::with_capacity(rows.len());
-                for (fp, url, depth) in rows {
-                    lease.execute(params![LEASED, fp])?;
-                    if let Ok(url) = Url::parse(&url) {
-                        jobs.push(Job { url, depth });
-                    }
+            Command::Take(max, reply) => match Self::take(tx, counts, max) {
+                Ok(taken) => {
+                    let _ = reply.send(Ok(taken));
                 }
-                counts.queued -= jobs.len() as u64;
-                counts.leased += jobs.len() as u64;
-                let queued = counts.queued;
-                let _ = reply.send(Ok(Taken { jobs, queued }));
-            }
+                Err(e) => {
+                    let _ = reply.send(Err(Error::store(format!("leasing pages failed: {e}"))));
+                    return Err(e);
+                }
+            },
             Command::Finish(pages, reply) => {
                 let mut new = 0;
-                let kept = vec![true; pages.len()];
+                let mut records = Vec::with_capacity(pages.len());
                 for page in pages {
-                    *seq += 1;
-                    let record = page
-                        .record
-                        .as_ref()
-                        .map(|record| serde_json::to_string(record).unwrap_or_default());
-                    tx.prepare_cached("UPDATE pages SET state = ?1, seq = ?2, record = ?3 WHERE fp = ?4")?
-                        .execute(params![DONE, *seq, record, fingerprint(&page.job.url)])?;
+                    if let Some(id) = rows.of(&page.job.url) {
+                        tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2")?
+                            .execute(params![DONE, id])?;
+                        if let Some(record) = &page.record {
+                            let json = serde_json::to_string(record).unwrap_or_default();
+                            tx.prepare_cached("INSERT INTO records (page, json) VALUES (?1, ?2)")?
+                                .execute(params![id, json])?;
+                        }
+                    }
                     counts.leased = counts.leased.saturating_sub(1);
                     counts.done += 1;
                     if let Some(url) = page.redirected_to {
                         let fp = stable_fingerprint(&url);
-                        if seen.insert(fp) {
+                        if let Some(id) = rows.insert(fp) {
                             counts.seen += 1;
                             tx.prepare_cached(
-                                "INSERT INTO pages (fp, url, depth, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                "INSERT INTO pages (id, fp, url, depth, state) VALUES (?1, ?2, ?3, ?4, ?5)",
                             )?
                             .execute(params![
+                                id,
                                 fp as i64,
                                 url.as_str(),
                                 page.job.depth,
-                                SEEN,
-                                *seq
+                                SEEN
                             ])?;
                         }
                     }
-                    new += Self::queue(tx, seen, counts, seq, page.found)?;
+                    new += Self::queue(tx, rows, counts, page.found)?;
+                    records.extend(page.record);
                 }
-                pending.push(after_commit(reply, Recorded { new_links: new, kept }));
+                pending.push(after_commit(
+                    reply,
+                    Recorded {
+                        new_links: new,
+                        records,
+                    },
+                ));
             }
             Command::GiveBack(jobs, reply) => {
-                let mut back = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE fp = ?2 AND state = ?3")?;
+                let mut back = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2 AND state = ?3")?;
                 for job in &jobs {
-                    back.execute(params![QUEUED, fingerprint(&job.url), LEASED])?;
+                    if let Some(id) = rows.of(&job.url) {
+                        back.execute(params![QUEUED, id, LEASED])?;
+                    }
                 }
                 counts.leased = counts.leased.saturating_sub(jobs.len() as u64);
                 counts.queued += jobs.len() as u64;
@@ -404,21 +431,9 @@ impl State {
                 let _ = reply.send(Ok(*counts));
             }
             Command::Robots(host, reply) => {
-                let stored = tx
-                    .prepare_cached("SELECT outcome, body, fetched_at_ms FROM robots WHERE host = ?1")?
-                    .query_row(params![host], |row| {
-                        let outcome = match row.get::<_, String>(0)?.as_str() {
-                            "rules" => RobotsOutcome::Rules(row.get::<_, Option<Vec<u8>>>(1)?.unwrap_or_default()),
-                            "unavailable" => RobotsOutcome::Unavailable,
-                            _ => RobotsOutcome::Unreachable,
-                        };
-                        Ok(StoredRobots {
-                            outcome,
-                            fetched_at_ms: row.get::<_, i64>(2)? as u64,
-                        })
-                    })
-                    .optional()?;
-                let _ = reply.send(Ok(stored));
+                let stored = Self::robots(tx, &host)
+                    .map_err(|e| Error::store(format!("reading robots.txt of {host} failed: {e}")));
+                let _ = reply.send(stored);
             }
             Command::SaveRobots(host, robots, reply) => {
                 let (outcome, body) = match robots.outcome {
@@ -432,45 +447,84 @@ impl State {
                 .execute(params![host, outcome, body, robots.fetched_at_ms as i64])?;
                 pending.push(after_commit(reply, ()));
             }
-            Command::Export(mut out, reply) => {
-                let mut select = tx.prepare_cached("SELECT record FROM pages WHERE record IS NOT NULL ORDER BY seq")?;
-                let mut rows = select.query([])?;
-                let mut written = 0;
-                let mut failure = None;
-                while let Some(row) = rows.next()? {
-                    let line: String = row.get(0)?;
-                    if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n")) {
-                        failure = Some(e);
-                        break;
-                    }
-                    written += 1;
-                }
-                let result = match failure.or_else(|| out.flush().err()) {
-                    None => Ok(written),
-                    Some(e) => Err(Error::store(format!("writing the export failed: {e}"))),
-                };
-                let _ = reply.send(result);
+            Command::Export(out, reply) => {
+                let _ = reply.send(Self::export(tx, out));
             }
         }
         Ok(())
     }
 
+    /// Leases up to `max` queued pages, shallowest first.
+    fn take(tx: &Transaction<'_>, counts: &mut Counts, max: usize) -> rusqlite::Result<Taken> {
+        let mut select =
+            tx.prepare_cached("SELECT id, url, depth FROM pages WHERE state = ?1 ORDER BY depth, id LIMIT ?2")?;
+        let taken = select
+            .query_map(params![QUEUED, max.min(i64::MAX as usize) as i64], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut lease = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2")?;
+        let mut jobs = Vec::with_capacity(taken.len());
+        for (id, url, depth) in taken {
+            lease.execute(params![LEASED, id])?;
+            if let Ok(url) = Url::parse(&url) {
+                jobs.push(Job { url, depth });
+            }
+        }
+        counts.queued -= jobs.len() as u64;
+        counts.leased += jobs.len() as u64;
+        Ok(Taken {
+            jobs,
+            queued: counts.queued,
+        })
+    }
+
+    /// The robots.txt kept for `host`.
+    fn robots(tx: &Transaction<'_>, host: &str) -> rusqlite::Result<Option<StoredRobots>> {
+        tx.prepare_cached("SELECT outcome, body, fetched_at_ms FROM robots WHERE host = ?1")?
+            .query_row(params![host], |row| {
+                let outcome = match row.get::<_, String>(0)?.as_str() {
+                    "rules" => RobotsOutcome::Rules(row.get::<_, Option<Vec<u8>>>(1)?.unwrap_or_default()),
+                    "unavailable" => RobotsOutcome::Unavailable,
+                    _ => RobotsOutcome::Unreachable,
+                };
+                Ok(StoredRobots {
+                    outcome,
+                    fetched_at_ms: row.get::<_, i64>(2)? as u64,
+                })
+            })
+            .optional()
+    }
+
+    /// Writes every record to `out`, one JSON line each, in recording order.
+    fn export(tx: &Transaction<'_>, mut out: Box<dyn Write + Send>) -> Result<u64> {
+        let read = |e: rusqlite::Error| Error::store(format!("reading the records failed: {e}"));
+        let write = |e: std::io::Error| Error::store(format!("writing the export failed: {e}"));
+        let mut select = tx
+            .prepare_cached("SELECT json FROM records ORDER BY id")
+            .map_err(read)?;
+        let mut rows = select.query([]).map_err(read)?;
+        let mut written = 0;
+        while let Some(row) = rows.next().map_err(read)? {
+            let line: String = row.get(0).map_err(read)?;
+            out.write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(write)?;
+            written += 1;
+        }
+        out.flush().map_err(write)?;
+        Ok(written)
+    }
+
     /// Inserts the jobs never seen; returns how many.
-    fn queue(
-        tx: &Transaction<'_>,
-        seen: &mut HashSet<u64>,
-        counts: &mut Counts,
-        seq: &mut i64,
-        jobs: Vec<Job>,
-    ) -> rusqlite::Result<u64> {
+    fn queue(tx: &Transaction<'_>, rows: &mut Rows, counts: &mut Counts, jobs: Vec<Job>) -> rusqlite::Result<u64> {
         let mut insert =
-            tx.prepare_cached("INSERT INTO pages (fp, url, depth, state, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            tx.prepare_cached("INSERT INTO pages (id, fp, url, depth, state) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut new = 0;
         for job in jobs {
             let fp = stable_fingerprint(&job.url);
-            if seen.insert(fp) {
-                *seq += 1;
-                insert.execute(params![fp as i64, job.url.as_str(), job.depth, QUEUED, *seq])?;
+            if let Some(id) = rows.insert(fp) {
+                insert.execute(params![id, fp as i64, job.url.as_str(), job.depth, QUEUED])?;
                 new += 1;
             }
         }
@@ -489,10 +543,6 @@ fn describe(path: &Path, what: &str, e: &rusqlite::Error) -> Error {
         )),
         _ => Error::store(format!("{}: {what}: {e}", path.display())),
     }
-}
-
-fn fingerprint(url: &Url) -> i64 {
-    stable_fingerprint(url) as i64
 }
 
 /// Sends `value` once the batch is committed (or its error).
