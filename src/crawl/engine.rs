@@ -66,8 +66,6 @@ pub struct Crawl {
     taking: bool,
     /// The last `take` found nothing: none until more is added.
     store_drained: bool,
-    /// Pages leased but not started were given back (a stop).
-    given_back: bool,
     /// The store's last counts and when to ask again while others work.
     counts: Counts,
     counting: bool,
@@ -174,7 +172,6 @@ impl Crawl {
             finishing: Vec::new(),
             taking: false,
             store_drained: false,
-            given_back: false,
             counts: Counts::default(),
             counting: false,
             confirmed_empty: false,
@@ -267,8 +264,9 @@ impl Crawl {
             self.store_ops
                 .push(Box::pin(async move { Reply::Finished(finish.await, submitted) }));
         }
-        if self.winding_down() && !self.given_back {
-            self.given_back = true;
+        // Pages leased but not started go back, including those that a
+        // lease or a postponed start brings in after the stop.
+        if self.winding_down() && self.frontier.queued() > 0 {
             let jobs = self.frontier.drain();
             if !jobs.is_empty() {
                 sent = true;
@@ -493,6 +491,12 @@ impl Crawl {
                     Some((robots, expires)) => self.frontier.robots_known(&host, robots, Some(expires)),
                     None => self.fetch_robots(host, url),
                 }
+            }
+            Reply::Slot(Ok(HostSlot::Start(_)), job) if self.winding_down() => {
+                if let Some(done) = self.store.host_done(&crate::limit::host_key(&job.url)) {
+                    self.store_ops.push(Box::pin(async move { Reply::Done(done.await) }));
+                }
+                self.frontier.postpone(job, Instant::now());
             }
             Reply::Slot(Ok(HostSlot::Start(after)), job) => self.start_fetch_after(job, after),
             Reply::Slot(Ok(HostSlot::Retry(after)), job) => self.frontier.postpone(job, Instant::now() + after),
