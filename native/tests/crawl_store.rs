@@ -141,3 +141,31 @@ async fn files_that_are_not_a_crawl_store_are_refused_and_left_alone() {
     }
     assert!(Path::new(&foreign).exists());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_abandons_the_pages_in_flight_and_the_store_stays_usable() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("twice");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    // Three seconds a page: after the first signal the crawl would wait for them.
+    let child = crawl_of(&site, "/web/200x3000/", &store, &out, "twice")
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    signal(&child, "-INT");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = Instant::now();
+    signal(&child, "-INT");
+    let output = finish(child).await;
+    assert!(
+        second.elapsed() < Duration::from_secs(2),
+        "the second signal ends it at once"
+    );
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("abandoned the pages in flight"));
+    lines_parse(&out);
+    assert!(
+        exported(&store).await.is_empty(),
+        "nothing was recorded, and the store opens"
+    );
+}

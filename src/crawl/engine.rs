@@ -13,7 +13,7 @@
 //!                            └── timer: wake when the next host's delay is over
 //! ```
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::frontier::{Frontier, Next, Rules};
 use super::record::{Page, PageRecord, Summary};
-use super::seen::normalize;
+use super::seen::{normalize, UrlSet};
 use super::store::{Counts, CrawlStore, Finished, HostSlot, Job, Recorded, RobotsOutcome, StoredRobots, Taken};
 use super::{html, sitemap, OnPage, Scope, Settings};
 use crate::transport::BoxFuture;
@@ -72,7 +72,7 @@ pub struct Crawl {
     /// The store said, while this worker was idle, that nothing is left.
     confirmed_empty: bool,
     /// Sitemaps fetched or being fetched (each once).
-    sitemaps: HashSet<Url>,
+    sitemaps: UrlSet,
     wake: Option<(Instant, BoxFuture<'static, ()>)>,
     recheck_at: Option<Instant>,
     ready: VecDeque<PageRecord>,
@@ -175,7 +175,7 @@ impl Crawl {
             counts: Counts::default(),
             counting: false,
             confirmed_empty: false,
-            sitemaps: HashSet::new(),
+            sitemaps: UrlSet::default(),
             wake: None,
             recheck_at: None,
             ready: VecDeque::new(),
@@ -358,7 +358,7 @@ impl Crawl {
 
     /// Fetches the sitemap at `url` unless this crawl already did.
     fn fetch_sitemap(&mut self, url: Url) {
-        if self.sitemaps.len() < MAX_SITEMAPS && self.sitemaps.insert(url.clone()) {
+        if self.sitemaps.len() < MAX_SITEMAPS && self.sitemaps.insert(&url) {
             let fetch = fetch(self.session.clone(), url.clone(), sitemap::MAX_BYTES);
             self.in_flight.push(timed(Fetch::Sitemap, fetch));
         }

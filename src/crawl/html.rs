@@ -86,16 +86,23 @@ impl Reader {
     }
 }
 
+/// Runs html5gum's tokenizer over `input`, handing every event to
+/// `on_event`. Pages and sitemaps share this one instance of the tokenizer
+/// (each emitter type would compile all of it again).
+pub(crate) fn tokenize(input: &[u8], on_event: &mut dyn FnMut(CallbackEvent<'_>)) {
+    let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| -> Option<()> {
+        on_event(event);
+        None
+    });
+    emitter.naively_switch_states(true);
+    Tokenizer::new_with_emitter(input, emitter).for_each(drop);
+}
+
 /// Parses `html` served from `page`. Malformed HTML never fails: what could
 /// be read is returned.
 pub(crate) fn parse(html: &[u8], page: &Url) -> HtmlFacts {
     let mut reader = Reader::default();
-    let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| -> Option<()> {
-        reader.event(event);
-        None
-    });
-    emitter.naively_switch_states(true);
-    Tokenizer::new_with_emitter(html, emitter).for_each(drop);
+    tokenize(html, &mut |event| reader.event(event));
 
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let base_url = reader

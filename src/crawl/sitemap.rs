@@ -4,8 +4,7 @@
 //! (entities decoded, `<![CDATA[…]]>` handled). Gzipped sitemaps are
 //! inflated with a size cap when the `decompress` feature is on.
 
-use html5gum::emitters::callback::{CallbackEmitter, CallbackEvent};
-use html5gum::{Span, Tokenizer};
+use html5gum::emitters::callback::CallbackEvent;
 use url::Url;
 
 /// The most a sitemap may hold once inflated (the protocol's 50 MB).
@@ -66,12 +65,7 @@ pub(crate) fn parse(body: &[u8], url: &Url) -> Result<Sitemap, String> {
         body
     };
     let mut reader = Reader::default();
-    let mut emitter = CallbackEmitter::new(|event: CallbackEvent<'_>, _: Span<()>| -> Option<()> {
-        reader.event(event);
-        None
-    });
-    emitter.naively_switch_states(true);
-    Tokenizer::new_with_emitter(xml, emitter).for_each(drop);
+    super::html::tokenize(xml, &mut |event| reader.event(event));
     let locs = reader
         .locs
         .iter()

@@ -1,6 +1,6 @@
 //! [`MemoryStore`]: the crawl's state in this process, the default.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use url::Url;
@@ -30,8 +30,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     seen: UrlSet,
-    /// Queued URLs by depth: the shallowest go first.
-    queue: BTreeMap<u32, VecDeque<Url>>,
+    /// Queued URLs by depth (the index): the shallowest go first.
+    queue: Vec<VecDeque<Url>>,
     queued: u64,
     leased: u64,
     done: u64,
@@ -39,11 +39,19 @@ struct State {
 }
 
 impl State {
+    fn at_depth(&mut self, depth: u32) -> &mut VecDeque<Url> {
+        let depth = depth as usize;
+        if self.queue.len() <= depth {
+            self.queue.resize_with(depth + 1, VecDeque::new);
+        }
+        &mut self.queue[depth]
+    }
+
     fn add(&mut self, jobs: impl IntoIterator<Item = Job>) -> u64 {
         let mut new = 0;
         for job in jobs {
             if self.seen.insert(&job.url) {
-                self.queue.entry(job.depth).or_default().push_back(job.url);
+                self.at_depth(job.depth).push_back(job.url);
                 self.queued += 1;
                 new += 1;
             }
@@ -73,20 +81,15 @@ impl CrawlStore for MemoryStore {
     fn take(&self, max: usize) -> BoxFuture<'static, Result<Taken>> {
         let mut state = self.state();
         let mut jobs = Vec::new();
-        while jobs.len() < max {
-            let Some(mut shallowest) = state.queue.first_entry() else {
-                break;
-            };
-            let depth = *shallowest.key();
-            let urls = shallowest.get_mut();
+        for (depth, urls) in state.queue.iter_mut().enumerate() {
             while jobs.len() < max {
                 match urls.pop_front() {
-                    Some(url) => jobs.push(Job { url, depth }),
+                    Some(url) => jobs.push(Job {
+                        url,
+                        depth: depth as u32,
+                    }),
                     None => break,
                 }
-            }
-            if urls.is_empty() {
-                shallowest.remove();
             }
         }
         let taken = jobs.len() as u64;
@@ -120,7 +123,7 @@ impl CrawlStore for MemoryStore {
         state.leased = state.leased.saturating_sub(jobs.len() as u64);
         state.queued += jobs.len() as u64;
         for job in jobs.into_iter().rev() {
-            state.queue.entry(job.depth).or_default().push_front(job.url);
+            state.at_depth(job.depth).push_front(job.url);
         }
         Box::pin(std::future::ready(Ok(())))
     }

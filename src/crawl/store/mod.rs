@@ -28,7 +28,6 @@ mod sqlite;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use self::memory::MemoryStore;
@@ -43,7 +42,7 @@ use crate::transport::{BoxFuture, MaybeSend, MaybeSync};
 use crate::Result;
 
 /// A page to fetch and how deep it was found (seeds are 0).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     /// The normalized URL ([`normalize`](super::normalize)).
     pub url: Url,
@@ -66,7 +65,7 @@ pub struct Finished {
 }
 
 /// What a store holds, over every worker of the crawl.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Pages waiting to be fetched.
     pub queued: u64,
@@ -82,7 +81,7 @@ pub struct Counts {
 
 /// A host's robots.txt as fetched, kept so that it is fetched once per
 /// host (and per expiry) by every worker and every resumed run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRobots {
     /// How the fetch went.
     pub outcome: RobotsOutcome,
@@ -91,7 +90,7 @@ pub struct StoredRobots {
 }
 
 /// How fetching a robots.txt went (RFC 9309).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RobotsOutcome {
     /// A 2xx: the file's contents.
     Rules(Vec<u8>),

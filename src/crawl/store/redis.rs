@@ -12,7 +12,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 use url::Url;
 
-use super::{stable_fingerprint, Counts, CrawlStore, Finished, HostSlot, Job, Recorded, StoredRobots, Taken};
+use super::{
+    stable_fingerprint, Counts, CrawlStore, Finished, HostSlot, Job, Recorded, RobotsOutcome, StoredRobots, Taken,
+};
 use crate::transport::BoxFuture;
 use crate::{Error, Result};
 
@@ -392,6 +394,36 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// A stored robots.txt as kept in Redis: when (8 bytes, little-endian ms),
+/// how (`r`ules, `u`navailable, unreac`h`able), then the file.
+fn robots_to_bytes(robots: &StoredRobots) -> Vec<u8> {
+    let mut bytes = robots.fetched_at_ms.to_le_bytes().to_vec();
+    match &robots.outcome {
+        RobotsOutcome::Rules(body) => {
+            bytes.push(b'r');
+            bytes.extend_from_slice(body);
+        }
+        RobotsOutcome::Unavailable => bytes.push(b'u'),
+        RobotsOutcome::Unreachable => bytes.push(b'h'),
+    }
+    bytes
+}
+
+fn robots_from_bytes(bytes: &[u8]) -> Option<StoredRobots> {
+    let (when, rest) = bytes.split_first_chunk::<8>()?;
+    let (kind, body) = rest.split_first()?;
+    let outcome = match kind {
+        b'r' => RobotsOutcome::Rules(body.to_vec()),
+        b'u' => RobotsOutcome::Unavailable,
+        b'h' => RobotsOutcome::Unreachable,
+        _ => return None,
+    };
+    Some(StoredRobots {
+        outcome,
+        fetched_at_ms: u64::from_le_bytes(*when),
+    })
+}
+
 /// `job` as the three script arguments fp, url, depth.
 fn job_args(args: &mut Vec<Vec<u8>>, job: &Job) {
     args.push(stable_fingerprint(&job.url).to_le_bytes().to_vec());
@@ -538,12 +570,12 @@ impl CrawlStore for RedisStore {
                     .await
             }
         });
-        Box::pin(async move { Ok(reading.await?.and_then(|json| serde_json::from_slice(&json).ok())) })
+        Box::pin(async move { Ok(reading.await?.and_then(|bytes| robots_from_bytes(&bytes))) })
     }
 
     fn save_robots(&self, host: &str, robots: StoredRobots) -> BoxFuture<'static, Result<()>> {
         let (key, host) = (self.keys.robots.clone(), host.to_owned());
-        let json = serde_json::to_vec(&robots).unwrap_or_default();
+        let json = robots_to_bytes(&robots);
         self.retrying(move |mut connection| {
             let (key, host, json) = (key.clone(), host.clone(), json.clone());
             async move {
