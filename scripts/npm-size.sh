@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 pkg=target/npm/unifetch
 
 # The budgets: today's sizes with a little room, so that growth is a choice.
-# (Issue 13's targets are 60,000 and 120,000 bytes.)
-declare -A budget=([unifetch]=155000 [unifetch/crawl]=275000)
+# (Issue 13's targets are 60,000 and 120,000 bytes.) The crawl entry's grew
+# from 275,000 with the crawl store, robots.txt expiry and sitemaps: about
+# 10 KB gzipped.
+declare -A budget=([unifetch]=155000 [unifetch/crawl]=285000)
 
 raw() { cat "$@" | wc -c; }
 gz() { cat "$@" | gzip -9 | wc -c; }
