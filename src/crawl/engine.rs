@@ -283,9 +283,12 @@ impl Crawl {
         if self.taking || self.store_drained || self.winding_down() {
             return;
         }
+        // Leases come in batches of at least half the window (one round
+        // trip for many pages) once the frontier holds the concurrency.
         let ahead = self.store.lease_ahead(self.settings.concurrency);
-        let want = ahead.saturating_sub(self.frontier.queued());
-        if want == 0 {
+        let queued = self.frontier.queued();
+        let want = ahead.saturating_sub(queued);
+        if want == 0 || (queued >= self.settings.concurrency && want < ahead / 2) {
             return;
         }
         self.taking = true;
