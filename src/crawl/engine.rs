@@ -40,9 +40,6 @@ use crate::{ContentType, Error, Session};
 /// How often a worker that has nothing to do asks whether other workers
 /// (sharing its store) still hold pages that may lead to more.
 const OTHERS_POLL: Duration = Duration::from_millis(250);
-/// Finished pages handed to the store at once at most, when more keep
-/// coming (otherwise they go as soon as nothing else is ready).
-const FLUSH_AT: usize = 256;
 /// The most sitemaps one crawl reads (the protocol's index limit).
 const MAX_SITEMAPS: usize = 50_000;
 
@@ -694,7 +691,9 @@ impl Stream for Crawl {
             }
             this.dispatch();
             this.refill();
-            if this.finishing.len() >= FLUSH_AT {
+            // At most `concurrency` finished pages wait to be sent: a
+            // worker that dies loses no more than that and its fetches.
+            if this.finishing.len() >= this.settings.concurrency {
                 this.flush();
             }
             if let Poll::Ready(Some(reply)) = this.store_ops.poll_next_unpin(cx) {

@@ -119,6 +119,18 @@ pub async fn requests_seen(site: &TestServer, track: &str) -> u64 {
     tracked(site, track).await["requests"].as_u64().unwrap()
 }
 
+/// How many more times than once the pages of `pages` were requested
+/// (each page counts once however it is spelled: a refetched redirect's
+/// landing page is not counted again).
+pub fn refetched_pages(stats: &serde_json::Value, pages: &BTreeSet<String>) -> u64 {
+    let counts = stats["paths"].as_object().unwrap();
+    pages
+        .iter()
+        .filter_map(|page| counts.get(page).and_then(serde_json::Value::as_u64))
+        .map(|times| times.saturating_sub(1))
+        .sum()
+}
+
 /// What the site's counters say of the requests tracked under `track`.
 pub async fn tracked(site: &TestServer, track: &str) -> serde_json::Value {
     unifetch::Session::new()
