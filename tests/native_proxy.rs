@@ -58,14 +58,7 @@ async fn wrong_credentials_are_refused_by_the_proxy() {
 async fn https_is_tunnelled_with_connect() {
     let proxy = Tinyproxy::start();
     let pki = Pki::new();
-    let addr = serve(
-        &pki,
-        ServerOptions {
-            require_client_certificate: false,
-            tls12_only: false,
-        },
-    )
-    .await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = Session::builder()
         .proxy(Proxy::all(proxy.url()).unwrap())
         .tls_root_certificates(pki.ca_pem.clone())
@@ -156,14 +149,7 @@ async fn an_https_proxy_carries_plain_http_over_tls() {
 async fn an_https_proxy_tunnels_https_tls_inside_tls() {
     let pki = Pki::new();
     let proxy = HttpsProxy::start(&pki);
-    let addr = serve(
-        &pki,
-        ServerOptions {
-            require_client_certificate: false,
-            tls12_only: false,
-        },
-    )
-    .await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = Session::builder()
         .proxy(Proxy::all(proxy.url()).unwrap())
         .tls_root_certificates(pki.ca_pem.clone())

@@ -93,14 +93,7 @@ async fn socks5_tries_each_address_until_the_proxy_reaches_one() {
 async fn https_goes_through_socks_with_tls_end_to_end() {
     let proxy = Microsocks::start();
     let pki = Pki::new();
-    let addr = serve(
-        &pki,
-        ServerOptions {
-            require_client_certificate: false,
-            tls12_only: false,
-        },
-    )
-    .await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = Session::builder()
         .proxy(Proxy::https(proxy.url("socks5h", PASSWORD)).unwrap())
         .tls_root_certificates(pki.ca_pem.clone())

@@ -10,11 +10,6 @@ use std::net::SocketAddr;
 use support::tls::{serve, Pki, ServerOptions};
 use unifetch::{Phase, Retry, Session, TlsVersion, Version};
 
-const PLAIN: ServerOptions = ServerOptions {
-    require_client_certificate: false,
-    tls12_only: false,
-};
-
 fn builder() -> unifetch::SessionBuilder {
     Session::builder().retry(Retry::none())
 }
@@ -32,7 +27,7 @@ async fn get(session: &Session, addr: SocketAddr) -> unifetch::Result<unifetch::
 #[tokio::test]
 async fn an_unknown_authority_is_refused_with_a_tls_error() {
     let pki = Pki::new();
-    let addr = serve(&pki, PLAIN).await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let err = builder()
         .build()
         .unwrap()
@@ -49,7 +44,7 @@ async fn an_unknown_authority_is_refused_with_a_tls_error() {
 #[tokio::test]
 async fn a_custom_root_is_trusted_and_http2_is_negotiated() {
     let pki = Pki::new();
-    let addr = serve(&pki, PLAIN).await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = trusting(&pki).build().unwrap();
     for host in [format!("https://{addr}"), format!("https://localhost:{}", addr.port())] {
         let response = session.get(format!("{host}/get")).send().await.unwrap();
@@ -61,7 +56,7 @@ async fn a_custom_root_is_trusted_and_http2_is_negotiated() {
 #[tokio::test]
 async fn only_the_given_roots_when_built_in_ones_are_off() {
     let pki = Pki::new();
-    let addr = serve(&pki, PLAIN).await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = builder()
         .tls_built_in_roots(false)
         .tls_root_certificates(pki.ca_pem.clone())
@@ -75,7 +70,7 @@ async fn only_the_given_roots_when_built_in_ones_are_off() {
 #[tokio::test]
 async fn the_explicit_opt_out_accepts_any_certificate() {
     let pki = Pki::new();
-    let addr = serve(&pki, PLAIN).await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = builder().danger_accept_invalid_certs(true).build().unwrap();
     let response = get(&session, addr).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -133,21 +128,21 @@ async fn a_self_signed_certificate_trusted_directly_passes_for_its_own_names() {
     // `openssl req -x509` marks the certificate as a CA, which webpki
     // refuses as a server's (`CaUsedAsEndEntity`); curl accepts it.
     let pki = Pki::openssl_self_signed("IP:127.0.0.1");
-    let addr = serve(&pki, PLAIN).await;
+    let addr = serve(&pki, ServerOptions::default()).await;
     let session = trusting(&pki).build().unwrap();
     let response = get(&session, addr).await.expect("trusted directly");
     assert_eq!(response.status(), 200);
 
     // Still checked: the name (a certificate for another address is refused).
     let other = Pki::openssl_self_signed("IP:127.0.0.2");
-    let addr = serve(&other, PLAIN).await;
+    let addr = serve(&other, ServerOptions::default()).await;
     let err = get(&trusting(&other).build().unwrap(), addr).await.unwrap_err();
     assert_eq!(err.phase(), Some(Phase::Tls), "{err}");
     assert!(format!("{err:#}").contains("NotValidForName"), "{err:#}");
 
     // And its validity: an expired one is refused, trusted or not.
     let expired = Pki::expired_self_signed();
-    let expired_addr = serve(&expired, PLAIN).await;
+    let expired_addr = serve(&expired, ServerOptions::default()).await;
     let err = get(&trusting(&expired).build().unwrap(), expired_addr)
         .await
         .unwrap_err();

@@ -55,14 +55,7 @@ async fn trust_env_reads_http_proxy_and_no_proxy() {
 
     // HTTPS has no HTTPS_PROXY here, so it takes ALL_PROXY's SOCKS proxy.
     let pki = Pki::new();
-    let tls_site = serve(
-        &pki,
-        ServerOptions {
-            require_client_certificate: false,
-            tls12_only: false,
-        },
-    )
-    .await;
+    let tls_site = serve(&pki, ServerOptions::default()).await;
     let trusting_tls = Session::builder()
         .trust_env(true)
         .tls_root_certificates(pki.ca_pem.clone())

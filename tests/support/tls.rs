@@ -104,7 +104,9 @@ impl Pki {
     }
 }
 
-/// How the test server speaks TLS.
+/// How the test server speaks TLS (default: TLS 1.2 and 1.3, no client
+/// certificate asked for).
+#[derive(Default)]
 pub struct ServerOptions {
     pub require_client_certificate: bool,
     pub tls12_only: bool,

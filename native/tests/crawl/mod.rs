@@ -97,14 +97,7 @@ pub async fn expected(site: &TestServer) -> (BTreeSet<String>, u64) {
 
 /// The same for the site at `path`.
 pub async fn expected_of(site: &TestServer, path: &str) -> (BTreeSet<String>, u64) {
-    let sitemap: serde_json::Value = unifetch::Session::new()
-        .get(site.url(&format!("{path}sitemap.json")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sitemap = get_json(site, &format!("{path}sitemap.json")).await;
     let fetched = sitemap["fetched"].as_array().unwrap();
     let paths: BTreeSet<String> = fetched
         .iter()
@@ -133,14 +126,13 @@ pub fn refetched_pages(stats: &serde_json::Value, pages: &BTreeSet<String>) -> u
 
 /// What the site's counters say of the requests tracked under `track`.
 pub async fn tracked(site: &TestServer, track: &str) -> serde_json::Value {
-    unifetch::Session::new()
-        .get(site.url(&format!("/track/{track}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(site, &format!("/track/{track}")).await
+}
+
+/// The site's JSON at `path`.
+async fn get_json(site: &TestServer, path: &str) -> serde_json::Value {
+    let response = unifetch::Session::new().get(site.url(path)).send().await.unwrap();
+    response.json().await.unwrap()
 }
 
 /// The paths of the records `unifetch export` prints, asserting each once.

@@ -18,6 +18,22 @@ use super::{
 use crate::transport::BoxFuture;
 use crate::{Error, Result};
 
+/// The start of TAKE and COUNTS: the server's time in ms as `now`, this
+/// worker (ARGV[WORKER]) marked active, and expired leases back in the
+/// queue. KEYS: queue, leases, leased, seq, workers.
+const RECLAIM: &str = r"
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZADD', KEYS[5], now, ARGV[WORKER])
+for _, url in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+    local depth = redis.call('HGET', KEYS[3], url) or '0'
+    redis.call('ZREM', KEYS[2], url)
+    redis.call('HDEL', KEYS[3], url)
+    local seq = redis.call('INCR', KEYS[4])
+    redis.call('ZADD', KEYS[1], tonumber(depth) * DEPTH_SCALE + seq, url)
+end
+";
+
 /// Depths and queue order share one sorted-set score: `depth * 2^32 + seq`.
 const DEPTH_SCALE: &str = "4294967296";
 /// A worker counts as active while it spoke to the store this recently.
@@ -40,16 +56,7 @@ return new
 /// for ARGV[2] ms to worker ARGV[3]. KEYS: queue, leases, leased, seq,
 /// workers. Returns {queued left, url, depth, url, depth…}.
 const TAKE: &str = r"
-local now = redis.call('TIME')
-now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[5], now, ARGV[3])
-for _, url in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-    local depth = redis.call('HGET', KEYS[3], url) or '0'
-    redis.call('ZREM', KEYS[2], url)
-    redis.call('HDEL', KEYS[3], url)
-    local seq = redis.call('INCR', KEYS[4])
-    redis.call('ZADD', KEYS[1], tonumber(depth) * DEPTH_SCALE + seq, url)
-end
+RECLAIM(3)
 local out = {0}
 local max = tonumber(ARGV[1])
 if max > 0 then
@@ -122,16 +129,7 @@ return 0
 /// Counts, after expired leases went back to the queue. KEYS: queue,
 /// leases, leased, seq, workers, seen, done. ARGV: worker, active ms.
 const COUNTS: &str = r"
-local now = redis.call('TIME')
-now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('ZADD', KEYS[5], now, ARGV[1])
-for _, url in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-    local depth = redis.call('HGET', KEYS[3], url) or '0'
-    redis.call('ZREM', KEYS[2], url)
-    redis.call('HDEL', KEYS[3], url)
-    local seq = redis.call('INCR', KEYS[4])
-    redis.call('ZADD', KEYS[1], tonumber(depth) * DEPTH_SCALE + seq, url)
-end
+RECLAIM(1)
 return {
     redis.call('ZCARD', KEYS[1]),
     redis.call('ZCARD', KEYS[2]),
@@ -244,8 +242,14 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// `source` with `RECLAIM(n)` spelled out (the worker in ARGV[n]) and the
+/// depth scale in place.
 fn script(source: &str) -> Script {
-    Script::new(&source.replace("DEPTH_SCALE", DEPTH_SCALE))
+    let mut lua = source.to_owned();
+    for n in 1..=3 {
+        lua = lua.replace(&format!("RECLAIM({n})"), &RECLAIM.replace("WORKER", &n.to_string()));
+    }
+    Script::new(&lua.replace("DEPTH_SCALE", DEPTH_SCALE))
 }
 
 impl RedisStore {
@@ -510,8 +514,8 @@ impl CrawlStore for RedisStore {
         let finishing = self.run::<Vec<u64>>(FINISH, keys, args);
         Box::pin(async move {
             let answer = finishing.await?;
-            let new_links = answer.first().copied().unwrap_or_default();
-            let kept = answer.iter().skip(1).map(|flag| *flag == 1);
+            let (new_links, flags) = answer.split_first().map_or((0, &[][..]), |(new, flags)| (*new, flags));
+            let kept = flags.iter().map(|flag| *flag == 1);
             let records = pages
                 .into_iter()
                 .zip(kept)
