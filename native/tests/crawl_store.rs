@@ -171,3 +171,24 @@ async fn a_second_signal_abandons_the_pages_in_flight_and_the_store_stays_usable
         "nothing was recorded, and the store opens"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_say_what_is_wrong() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("usage");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    let mut bad_header = crawl_of(&site, "/web/10/", &store, &out, "usage");
+    bad_header.args(["-H", "no colon here"]);
+    let mut stray_name = crawl_of(&site, "/web/10/", &store, &out, "usage");
+    stray_name.args(["--name", "docs"]);
+    for (command, says) in [
+        (bad_header, "--header \"no colon here\" is not `Name: value`"),
+        (stray_name, "--name is for Redis stores"),
+    ] {
+        let output = run(command).await;
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    assert!(!Path::new(&store).exists(), "nothing was created");
+}

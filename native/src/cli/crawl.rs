@@ -99,7 +99,7 @@ pub(crate) async fn run(args: CrawlArgs) -> ExitCode {
     let crawl = match start(&args).await {
         Ok(crawl) => crawl,
         Err(error) => {
-            eprintln!("unifetch crawl: {error:#}");
+            eprintln!("unifetch crawl: {error}");
             return ExitCode::from(EXIT_INVALID);
         }
     };
@@ -149,14 +149,14 @@ pub(crate) async fn export(args: ExportArgs) -> ExitCode {
     };
     let exported = match Store::parse(&args.store, args.name.as_deref()) {
         Ok(Store::Sqlite(path)) => match SqliteStore::open(path) {
-            Ok(store) => store.export(out).await,
-            Err(error) => Err(error),
+            Ok(store) => store.export(out).await.map_err(|e| format!("{e:#}")),
+            Err(error) => Err(format!("{error:#}")),
         },
         Ok(Store::Redis { url, name }) => match RedisStore::connect(url, name).await {
-            Ok(store) => store.export(out).await,
-            Err(error) => Err(error),
+            Ok(store) => store.export(out).await.map_err(|e| format!("{e:#}")),
+            Err(error) => Err(format!("{error:#}")),
         },
-        Err(error) => Err(error),
+        Err(usage) => Err(usage),
     };
     match exported {
         Ok(records) => {
@@ -166,7 +166,7 @@ pub(crate) async fn export(args: ExportArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("unifetch export: {error:#}");
+            eprintln!("unifetch export: {error}");
             ExitCode::from(EXIT_INVALID)
         }
     }
@@ -192,18 +192,22 @@ enum Store<'a> {
 }
 
 impl<'a> Store<'a> {
-    fn parse(store: &'a str, name: Option<&'a str>) -> unifetch::Result<Store<'a>> {
+    /// The store named by `--store` (and `--name`), or a usage error.
+    fn parse(store: &'a str, name: Option<&'a str>) -> Result<Store<'a>, String> {
         let redis = store.starts_with("redis://") || store.starts_with("rediss://");
         match (redis, name) {
             (false, None) => Ok(Store::Sqlite(store)),
             (true, Some(name)) => Ok(Store::Redis { url: store, name }),
-            (true, None) => Err(unifetch::Error::store("a Redis store needs --name (the crawl's name)")),
-            (false, Some(_)) => Err(unifetch::Error::store("--name is for Redis stores (redis://…)")),
+            (true, None) => Err("a Redis store needs --name (the crawl's name)".to_owned()),
+            (false, Some(_)) => Err("--name is for Redis stores (redis://…)".to_owned()),
         }
     }
 }
 
-async fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
+/// The crawl the arguments describe, or why not (a usage error, or the
+/// library's error in full).
+async fn start(args: &CrawlArgs) -> Result<Crawl, String> {
+    let failed = |error: unifetch::Error| format!("{error:#}");
     let timeout = Timeout {
         total: Some(Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(30))),
         ..Timeout::default()
@@ -211,13 +215,11 @@ async fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
     let mut session = Session::builder().header("User-Agent", CRAWLER_AGENT).timeout(timeout);
     for header in &args.headers {
         let Some((name, value)) = header.split_once(':') else {
-            return Err(unifetch::Error::store(format!(
-                "--header {header:?} is not `Name: value`"
-            )));
+            return Err(format!("--header {header:?} is not `Name: value`"));
         };
         session = session.header(name.trim(), value.trim());
     }
-    let mut crawler = Crawler::new(session.build()?)
+    let mut crawler = Crawler::new(session.build().map_err(failed)?)
         .concurrency(args.concurrency)
         .per_host(args.per_host)
         .delay(Duration::from_millis(args.delay))
@@ -235,14 +237,14 @@ async fn start(args: &CrawlArgs) -> unifetch::Result<Crawl> {
         .transpose()?
     {
         None => {}
-        Some(Store::Sqlite(path)) => crawler = crawler.store(SqliteStore::open(path)?),
+        Some(Store::Sqlite(path)) => crawler = crawler.store(SqliteStore::open(path).map_err(failed)?),
         Some(Store::Redis { url, name }) => {
-            let lease = Duration::try_from_secs_f64(args.lease)
-                .map_err(|e| unifetch::Error::store(format!("--lease {}: {e}", args.lease)))?;
-            crawler = crawler.store(RedisStore::connect(url, name).await?.lease(lease));
+            let lease = Duration::try_from_secs_f64(args.lease).map_err(|e| format!("--lease {}: {e}", args.lease))?;
+            let store = RedisStore::connect(url, name).await.map_err(failed)?;
+            crawler = crawler.store(store.lease(lease));
         }
     }
-    crawler.crawl(&args.urls)
+    crawler.crawl(&args.urls).map_err(failed)
 }
 
 /// How a driven crawl ended.
