@@ -79,8 +79,12 @@ step "wasm32-unknown-unknown: the conformance suite in Node, Chromium and a work
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER WASM_BINDGEN_TEST_TIMEOUT=300
 CHROMEDRIVER=$(command -v chromedriver)
+# Chromium leaves a profile (~46 MB) in TMPDIR each time ChromeDriver stops
+# it: the browser runs keep theirs in one directory, emptied at each run.
+browser_tmp="$PWD/target/tmp/browsers"
+rm -rf "$browser_tmp" && mkdir -p "$browser_tmp"
 cargo test --locked --target wasm32-unknown-unknown --test wasm_node -- --nocapture
-cargo test --locked --target wasm32-unknown-unknown --no-default-features --features crawl \
+TMPDIR="$browser_tmp" cargo test --locked --target wasm32-unknown-unknown --no-default-features --features crawl \
     --test wasm_browser --test wasm_worker -- --nocapture
 
 step "wasm32-wasip2: the conformance suite under wasmtime with wasi:http; the core's unit tests with no feature"
@@ -95,6 +99,7 @@ fetched=$(unifetch-wasi-runner target/wasm32-wasip2/release/examples/wasi_fetch.
 grep -q '"from": "wasi"' <<<"$fetched" || { echo "wasi_fetch printed: $fetched"; exit 1; }
 
 step "npm package: node:test on the packed tarball, tsc, the browser demo under Playwright"
-bash scripts/test-npm.sh
+TMPDIR="$browser_tmp" bash scripts/test-npm.sh
+rm -rf "$browser_tmp"
 
 step "all tests passed"
