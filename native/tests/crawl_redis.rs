@@ -112,7 +112,7 @@ async fn three_workers_share_one_crawl_and_outlive_one_killed() {
     let refetched = refetched_pages(&stats, &pages);
     assert!(
         refetched <= 2 * WORKER_CONCURRENCY,
-        "{refetched} pages fetched twice (the killed worker had at most its concurrency in flight and as many finished but not yet sent)"
+        "{refetched} pages fetched twice (the killed worker held at most twice its concurrency of pages in flight or finished and not yet stored)"
     );
     let host = stats["hosts"].as_object().unwrap().values().next().unwrap().clone();
     assert!(
@@ -183,4 +183,47 @@ async fn losing_redis_mid_crawl_stops_the_worker_after_its_retry_budget() {
         "the worker stops after its retry budget, not never"
     );
     assert!(summary.finished && summary.pages < 2000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leases_of_pages_slower_than_the_lease_are_renewed_not_handed_on() {
+    // Every page takes 600 ms; a lease lasts 200 ms. Two workers in this
+    // process share the crawl: without renewal each page would be handed
+    // to the other worker while it is still being fetched.
+    const SLOW_SITE: &str = "/web/12x600/";
+    let site = TestServer::site().await.unwrap();
+    let redis = RedisServer::start();
+    let track = format!("renewed-{}", std::process::id());
+    let worker = || async {
+        let store = unifetch::crawl::store::RedisStore::connect(&redis.url(), "renewed")
+            .await
+            .unwrap()
+            .lease(Duration::from_millis(200));
+        let session = unifetch::Session::builder()
+            .header("X-Track", track.as_str())
+            .build()
+            .unwrap();
+        let mut crawl = unifetch::crawl::Crawler::new(session)
+            .concurrency(4)
+            .store(store)
+            .crawl([site.url(SLOW_SITE)])
+            .unwrap();
+        let mut records = 0;
+        while crawl.next().await.is_some() {
+            records += 1;
+        }
+        (records, crawl.summary())
+    };
+    let ((first, first_summary), (second, second_summary)) = tokio::join!(worker(), worker());
+    assert!(first_summary.store_error.is_none() && second_summary.store_error.is_none());
+
+    let (pages, _) = expected_of(&site, SLOW_SITE).await;
+    assert_eq!(first + second, pages.len(), "each page recorded once");
+    let stats = tracked(&site, &track).await;
+    assert_eq!(
+        refetched_pages(&stats, &pages),
+        0,
+        "no page fetched twice: {}",
+        stats["paths"]
+    );
 }

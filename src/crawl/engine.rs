@@ -59,6 +59,8 @@ pub struct Crawl {
     store_ops: FuturesUnordered<BoxFuture<'static, Reply>>,
     /// Finished pages not yet handed to the store.
     finishing: Vec<Finished>,
+    /// Finished pages handed to the store and not yet acknowledged.
+    unacknowledged: usize,
     /// A `take` is pending.
     taking: bool,
     /// The last `take` found nothing: none until more is added.
@@ -135,7 +137,8 @@ enum Reply {
     Opened(Result<(Counts, u64), Error>, u64),
     Added(Result<u64, Error>, u64),
     Taken(Result<Taken, Error>),
-    Finished(Result<Recorded, Error>, u64),
+    /// The store's answer, how many pages it was about, how many links they found.
+    Finished(Result<Recorded, Error>, usize, u64),
     Counted(Result<Counts, Error>),
     StoredRobots(Result<Option<StoredRobots>, Error>, String, Url),
     Slot(Result<HostSlot, Error>, Job),
@@ -167,6 +170,7 @@ impl Crawl {
             in_flight: FuturesUnordered::new(),
             store_ops: FuturesUnordered::new(),
             finishing: Vec::new(),
+            unacknowledged: 0,
             taking: false,
             store_drained: false,
             counts: Counts::default(),
@@ -237,6 +241,15 @@ impl Crawl {
         self.stop.stopped.load(Ordering::Acquire)
     }
 
+    /// Whether the store lags behind the fetches: finished pages it has not
+    /// acknowledged, with those in flight, reach twice the concurrency. New
+    /// fetches wait then, so a worker that dies has fetched in vain at most
+    /// that many pages, and a slow store bounds the memory finished pages hold.
+    fn store_behind(&self) -> bool {
+        let unsaved = self.in_flight.len() + self.finishing.len() + self.unacknowledged;
+        unsaved >= 2 * self.settings.concurrency
+    }
+
     fn out_of_pages(&self) -> bool {
         self.settings.max_pages.is_some_and(|max| self.dispatched >= max)
     }
@@ -252,6 +265,8 @@ impl Crawl {
         if !self.finishing.is_empty() {
             sent = true;
             let pages = std::mem::take(&mut self.finishing);
+            self.unacknowledged += pages.len();
+            let count = pages.len();
             let submitted = pages.iter().map(|page| page.found.len() as u64).sum();
             if submitted > 0 {
                 // The store may have more to lease once it has these links.
@@ -259,7 +274,7 @@ impl Crawl {
             }
             let finish = self.store.finish(pages);
             self.store_ops
-                .push(Box::pin(async move { Reply::Finished(finish.await, submitted) }));
+                .push(Box::pin(async move { Reply::Finished(finish.await, count, submitted) }));
         }
         // Pages leased but not started go back, including those that a
         // lease or a postponed start brings in after the stop.
@@ -299,7 +314,7 @@ impl Crawl {
         if self.winding_down() {
             return;
         }
-        while self.in_flight.len() < self.settings.concurrency && !self.out_of_pages() {
+        while self.in_flight.len() < self.settings.concurrency && !self.out_of_pages() && !self.store_behind() {
             let now = Instant::now();
             match self.frontier.next(now) {
                 Next::Page(job) => {
@@ -458,7 +473,8 @@ impl Crawl {
                     self.frontier.push(job);
                 }
             }
-            Reply::Finished(Ok(recorded), submitted) => {
+            Reply::Finished(Ok(recorded), count, submitted) => {
+                self.unacknowledged -= count;
                 let new = recorded.new_links;
                 self.summary.duplicates += submitted - new;
                 if new > 0 {
@@ -509,9 +525,12 @@ impl Crawl {
                 self.counting = false;
                 failed(&mut self.summary, error);
             }
+            Reply::Finished(Err(error), count, _) => {
+                self.unacknowledged -= count;
+                failed(&mut self.summary, error);
+            }
             Reply::Opened(Err(error), _)
             | Reply::Added(Err(error), _)
-            | Reply::Finished(Err(error), ..)
             | Reply::StoredRobots(Err(error), ..)
             | Reply::Slot(Err(error), _)
             | Reply::Done(Err(error)) => failed(&mut self.summary, error),

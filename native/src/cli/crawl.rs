@@ -11,8 +11,8 @@
 //! written to `--out` one whole line per write, once the store has them.
 
 use std::fs::{File, OpenOptions};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -96,27 +96,22 @@ const EXIT_SIGINT: u8 = 130;
 const EXIT_SIGTERM: u8 = 143;
 
 pub(crate) async fn run(args: CrawlArgs) -> ExitCode {
-    let crawl = match start(&args).await {
-        Ok(crawl) => crawl,
+    let (crawl, file_store) = match start(&args).await {
+        Ok(started) => started,
         Err(error) => {
             eprintln!("unifetch crawl: {error}");
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let out = match args
-        .out
-        .as_ref()
-        .map(|path| open_out(path, args.store.is_some()))
-        .transpose()
-    {
-        Ok(out) => out,
-        Err(error) => {
-            eprintln!(
-                "unifetch crawl: cannot write {}: {error}",
-                args.out.unwrap_or_default().display()
-            );
-            return ExitCode::from(EXIT_INVALID);
-        }
+    let out = match &args.out {
+        None => None,
+        Some(path) => match open_out(path, args.store.is_some(), file_store).await {
+            Ok(out) => Some(out),
+            Err(error) => {
+                eprintln!("unifetch crawl: cannot write {}: {error}", path.display());
+                return ExitCode::from(EXIT_INVALID);
+            }
+        },
     };
     let driven = drive(crawl, out, "crawl").await;
     if driven.abandoned {
@@ -173,16 +168,53 @@ pub(crate) async fn export(args: ExportArgs) -> ExitCode {
 }
 
 /// The `--out` file: truncated, or appended to when the crawl resumes
-/// from a store (the earlier run's lines are its records).
-fn open_out(path: &PathBuf, append: bool) -> std::io::Result<File> {
+/// from a store (the earlier run's lines are its records). With a crawl
+/// file, a torn last line is cut and the records the store holds beyond
+/// the file's lines are added first: a process killed after its store
+/// committed records, before it wrote them, leaves them out.
+async fn open_out(path: &Path, append: bool, store: Option<SqliteStore>) -> Result<File, String> {
     let mut options = OpenOptions::new();
     options.create(true);
     if append {
-        options.append(true);
+        options.read(true).append(true);
     } else {
         options.write(true).truncate(true);
     }
-    options.open(path)
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let Some(store) = store else { return Ok(file) };
+    let lines = whole_lines(&file).map_err(|e| e.to_string())?;
+    let copy = file.try_clone().map_err(|e| e.to_string())?;
+    store
+        .export_after(lines, std::io::BufWriter::new(copy))
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(file)
+}
+
+/// How many whole lines `file` holds, once a torn last line (a write cut
+/// short by a kill) is cut off.
+fn whole_lines(file: &File) -> std::io::Result<u64> {
+    let mut lines = 0;
+    let mut whole = 0;
+    let mut read = 0;
+    let mut reader = std::io::BufReader::new(file);
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            break;
+        }
+        if let Some(last) = buffer.iter().rposition(|&byte| byte == b'\n') {
+            lines += buffer.iter().filter(|&&byte| byte == b'\n').count() as u64;
+            whole = read + last as u64 + 1;
+        }
+        read += buffer.len() as u64;
+        let used = buffer.len();
+        reader.consume(used);
+    }
+    if whole < read {
+        file.set_len(whole)?;
+    }
+    Ok(lines)
 }
 
 /// Where `--store` says the crawl lives.
@@ -204,9 +236,9 @@ impl<'a> Store<'a> {
     }
 }
 
-/// The crawl the arguments describe, or why not (a usage error, or the
-/// library's error in full).
-async fn start(args: &CrawlArgs) -> Result<Crawl, String> {
+/// The crawl the arguments describe (with its crawl file, if it has one),
+/// or why not (a usage error, or the library's error in full).
+async fn start(args: &CrawlArgs) -> Result<(Crawl, Option<SqliteStore>), String> {
     let failed = |error: unifetch::Error| format!("{error:#}");
     let timeout = Timeout {
         total: Some(Duration::try_from_secs_f64(args.timeout).unwrap_or(Duration::from_secs(30))),
@@ -230,6 +262,7 @@ async fn start(args: &CrawlArgs) -> Result<Crawl, String> {
     if let Some(max) = args.max_pages {
         crawler = crawler.max_pages(max);
     }
+    let mut file_store = None;
     match args
         .store
         .as_deref()
@@ -237,14 +270,18 @@ async fn start(args: &CrawlArgs) -> Result<Crawl, String> {
         .transpose()?
     {
         None => {}
-        Some(Store::Sqlite(path)) => crawler = crawler.store(SqliteStore::open(path).map_err(failed)?),
+        Some(Store::Sqlite(path)) => {
+            let store = SqliteStore::open(path).map_err(failed)?;
+            file_store = Some(store.clone());
+            crawler = crawler.store(store);
+        }
         Some(Store::Redis { url, name }) => {
             let lease = Duration::try_from_secs_f64(args.lease).map_err(|e| format!("--lease {}: {e}", args.lease))?;
             let store = RedisStore::connect(url, name).await.map_err(failed)?;
             crawler = crawler.store(store.lease(lease));
         }
     }
-    crawler.crawl(&args.urls).map_err(failed)
+    Ok((crawler.crawl(&args.urls).map_err(failed)?, file_store))
 }
 
 /// How a driven crawl ended.
@@ -427,5 +464,27 @@ pub(crate) fn print_summary(title: &str, summary: &Summary) {
     println!("{}", "─".repeat(width + 14));
     for (name, value) in rows {
         println!("{name:<width$}  {value:>12}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_line_is_cut_and_whole_lines_counted() {
+        let path = std::env::temp_dir().join(format!("unifetch-torn-{}.jsonl", std::process::id()));
+        for (text, lines, kept) in [
+            ("{\"a\":1}\n{\"b\":2}\n{\"c\"", 2, "{\"a\":1}\n{\"b\":2}\n"),
+            ("{\"a\":1}\n", 1, "{\"a\":1}\n"),
+            ("{\"torn", 0, ""),
+            ("", 0, ""),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let file = OpenOptions::new().read(true).append(true).open(&path).unwrap();
+            assert_eq!(whole_lines(&file).unwrap(), lines, "{text:?}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), kept);
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 }

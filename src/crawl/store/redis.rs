@@ -2,10 +2,10 @@
 //! machines, through Redis (the `redis` crate, a connection manager, and
 //! Lua scripts so that every step is atomic on the server).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -161,6 +161,30 @@ end
 return start - now
 ";
 
+/// Extends the leases a live worker holds: its pages (KEYS[1], the leases)
+/// and its request starts on hosts (KEYS[2…], each host's slots), never
+/// creating one that already expired. ARGV: lease ms, page count, pages…,
+/// then per host: token count, tokens…
+const RENEW: &str = r"
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local lease = tonumber(ARGV[1])
+local i = 2
+for k = 1, #KEYS do
+    local count = tonumber(ARGV[i])
+    i = i + 1
+    for _ = 1, count do
+        redis.call('ZADD', KEYS[k], 'XX', now + lease, ARGV[i])
+        i = i + 1
+    end
+    local ttl = redis.call('PTTL', KEYS[k])
+    if k > 1 and ttl >= 0 and ttl < lease then
+        redis.call('PEXPIRE', KEYS[k], lease)
+    end
+end
+return 0
+";
+
 /// How long a worker waits before asking again for a host at its limit.
 const HOST_FULL_RETRY: Duration = Duration::from_millis(20);
 
@@ -170,8 +194,10 @@ const HOST_FULL_RETRY: Duration = Duration::from_millis(20);
 /// - One frontier (a sorted set: shallowest first), one seen set (a hash
 ///   keyed by a 64-bit xxh3 of the normalized URL, never the URL), one
 ///   list of records (each URL recorded once).
-/// - Pages are leased for a time (`lease`, default 60 s); a page leased by
-///   a worker that died goes back to the queue when its lease expires.
+/// - Pages are leased for a time (`lease`, default 60 s) that a live
+///   worker renews every third of it, so a slow page is never fetched
+///   twice; a page leased by a worker that died goes back to the queue
+///   when its lease expires.
 ///   Every step is a Lua script, so two workers never take the same page.
 /// - robots.txt is fetched once per host for every worker, and politeness
 ///   (`per_host` and `delay`) holds across all workers together, on the
@@ -195,9 +221,29 @@ pub struct RedisStore {
     worker: Arc<str>,
     lease: Duration,
     retry_budget: Duration,
-    /// Slots this worker holds per host (their tokens).
-    slots: Arc<Mutex<HashMap<String, Vec<String>>>>,
+    held: Arc<Held>,
+    /// The task that renews the leases in `held` has started.
+    renewing: Arc<AtomicBool>,
     tokens: Arc<AtomicU64>,
+}
+
+/// What this worker holds leased, to renew while it lives.
+#[derive(Default)]
+struct Held {
+    /// Pages taken and not yet finished or given back.
+    pages: Mutex<HashSet<String>>,
+    /// Request starts reserved per host (their tokens).
+    slots: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl Held {
+    fn pages(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Vec<String>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 struct Keys {
@@ -277,7 +323,8 @@ impl RedisStore {
             worker: worker.into(),
             lease: Duration::from_secs(60),
             retry_budget: Duration::from_secs(30),
-            slots: Arc::default(),
+            held: Arc::default(),
+            renewing: Arc::default(),
             tokens: Arc::default(),
         })
     }
@@ -331,6 +378,35 @@ impl RedisStore {
         out.flush()
             .map_err(|e| Error::store(format!("writing the export failed: {e}")))?;
         Ok(written)
+    }
+
+    /// The task that renews this worker's leases every third of the lease
+    /// time until every handle on the store is dropped; `None` once started.
+    fn start_renewing(&self) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        if self.renewing.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let held: Weak<Held> = Arc::downgrade(&self.held);
+        let (mut connection, keys, lease) = (self.connection.clone(), self.keys.clone(), self.lease);
+        let script = script(RENEW);
+        Some(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let Some(held) = held.upgrade() else { return };
+                let mut invocation = script.prepare_invoke();
+                invocation.key(&keys.leases).arg(lease.as_millis() as u64);
+                let pages: Vec<String> = held.pages().iter().cloned().collect();
+                invocation.arg(pages.len()).arg(pages);
+                for (host, tokens) in held.slots().iter().filter(|(_, tokens)| !tokens.is_empty()) {
+                    invocation.key(format!("{}host:{host}:slots", keys.prefix));
+                    invocation.arg(tokens.len()).arg(tokens.as_slice());
+                }
+                drop(held);
+                // A failure is retried at the next turn; the crawl's own
+                // steps report an unreachable Redis.
+                let _ = invocation.invoke_async::<i64>(&mut connection).await;
+            }
+        })
     }
 
     /// Runs `step` on the connection, retrying with backoff (100 ms
@@ -460,7 +536,11 @@ impl CrawlStore for RedisStore {
             self.worker.as_bytes().to_vec(),
         ];
         let taking = self.run::<Vec<redis::Value>>(TAKE, keys, args);
+        let (held, renewal) = (self.held.clone(), self.start_renewing());
         Box::pin(async move {
+            if let Some(renewal) = renewal {
+                tokio::spawn(renewal);
+            }
             let values = taking.await?;
             let number = |value: &redis::Value| redis::from_redis_value::<u64>(value.clone()).unwrap_or_default();
             let queued = values.first().map(number).unwrap_or_default();
@@ -475,6 +555,7 @@ impl CrawlStore for RedisStore {
                     });
                 }
             }
+            held.pages().extend(jobs.iter().map(|job| job.url.as_str().to_owned()));
             Ok(Taken { jobs, queued })
         })
     }
@@ -512,8 +593,14 @@ impl CrawlStore for RedisStore {
             }
         }
         let finishing = self.run::<Vec<u64>>(FINISH, keys, args);
+        let held = self.held.clone();
         Box::pin(async move {
             let answer = finishing.await?;
+            let mut pages_held = held.pages();
+            for page in &pages {
+                pages_held.remove(page.job.url.as_str());
+            }
+            drop(pages_held);
             let (new_links, flags) = answer.split_first().map_or((0, &[][..]), |(new, flags)| (*new, flags));
             let kept = flags.iter().map(|flag| *flag == 1);
             let records = pages
@@ -534,7 +621,15 @@ impl CrawlStore for RedisStore {
             args.push(job.depth.to_string().into_bytes());
         }
         let giving = self.run::<i64>(GIVE_BACK, keys, args);
-        Box::pin(async move { giving.await.map(drop) })
+        let held = self.held.clone();
+        Box::pin(async move {
+            giving.await?;
+            let mut pages_held = held.pages();
+            for job in &jobs {
+                pages_held.remove(job.url.as_str());
+            }
+            Ok(())
+        })
     }
 
     fn counts(&self) -> BoxFuture<'static, Result<Counts>> {
@@ -604,23 +699,19 @@ impl CrawlStore for RedisStore {
             self.lease.as_millis().to_string().into_bytes(),
         ];
         let asking = self.run::<i64>(HOST_SLOT, keys, args);
-        let (slots, host) = (self.slots.clone(), host.to_owned());
+        let (held, host) = (self.held.clone(), host.to_owned());
         Some(Box::pin(async move {
             let wait = asking.await?;
             let Ok(wait) = u64::try_from(wait) else {
                 return Ok(HostSlot::Retry(HOST_FULL_RETRY));
             };
-            let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-            slots.entry(host).or_default().push(token);
+            held.slots().entry(host).or_default().push(token);
             Ok(HostSlot::Start(Duration::from_millis(wait)))
         }))
     }
 
     fn host_done(&self, host: &str) -> Option<BoxFuture<'static, Result<()>>> {
-        let token = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            slots.get_mut(host).and_then(Vec::pop)
-        }?;
+        let token = self.held.slots().get_mut(host).and_then(Vec::pop)?;
         let key = format!("{}host:{host}:slots", self.keys.prefix);
         Some(self.retrying(move |mut connection| {
             let (key, token) = (key.clone(), token.clone());

@@ -1,11 +1,11 @@
-//! [`SqliteStore`]: a crawl kept in one SQLite file (WAL, commits batched
-//! by time), so that it survives a crash and resumes.
+//! [`SqliteStore`]: a crawl kept in one SQLite file (WAL, group commits),
+//! so that it survives a crash and resumes.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction};
 use tokio::sync::oneshot;
@@ -19,9 +19,7 @@ use crate::{Error, Result};
 const APPLICATION_ID: i32 = 0x5546_4352;
 /// `PRAGMA user_version`: the schema this code reads and writes.
 const SCHEMA_VERSION: i32 = 1;
-/// How long a batch of writes may wait for company before it is committed.
-const BATCH_TIME: Duration = Duration::from_millis(25);
-/// The most commands in one batch.
+/// The most commands in one transaction.
 const BATCH_SIZE: usize = 4096;
 
 // Rows are numbered in the order URLs are found, which is roughly the
@@ -57,11 +55,13 @@ const SEEN: i64 = 3;
 /// A crawl kept in a SQLite file (bundled SQLite, WAL).
 ///
 /// A finished page's record is committed in the same transaction that
-/// marks its URL done and queues the links it found; commits are batched
-/// by time (25 ms), and a record comes out of the crawl only once it is
-/// committed. Opening the file again resumes the crawl: pages that were
-/// leased (in flight when the process died) are queued again, so a crash
-/// fetches again at most those, about twice the concurrency.
+/// marks its URL done and queues the links it found; the writes that
+/// arrive while one commit syncs share the next (group commit), and a
+/// record comes out of the crawl only once it is on disk. Opening the file
+/// again resumes the crawl: pages that were leased are queued again. The
+/// crawl holds at most twice its concurrency of pages fetched and not yet
+/// committed (in flight, or finished and on their way), so a crash (kill -9,
+/// power loss) fetches again at most that many, however fast it ran.
 ///
 /// One crawl process holds the file at a time; a second one gets a clear
 /// error. A file that is not a crawl store, or one of another schema
@@ -91,7 +91,8 @@ enum Command {
     Counts(Reply<Counts>),
     Robots(String, Reply<Option<StoredRobots>>),
     SaveRobots(String, StoredRobots, Reply<()>),
-    Export(Box<dyn Write + Send>, Reply<u64>),
+    /// Writes the records after the first `u64` to the writer.
+    Export(u64, Box<dyn Write + Send>, Reply<u64>),
 }
 
 impl SqliteStore {
@@ -121,7 +122,14 @@ impl SqliteStore {
     /// [`PageRecord`](crate::crawl::PageRecord)), each URL once, in the
     /// order they were recorded. Returns how many.
     pub fn export(&self, out: impl Write + Send + 'static) -> BoxFuture<'static, Result<u64>> {
-        self.ask(|reply| Command::Export(Box::new(out), reply))
+        self.export_after(0, out)
+    }
+
+    /// The same for the records after the first `skip`: what a copy of
+    /// the records that stopped at `skip` lines (its process was killed
+    /// after the store had its next records) misses.
+    pub fn export_after(&self, skip: u64, out: impl Write + Send + 'static) -> BoxFuture<'static, Result<u64>> {
+        self.ask(|reply| Command::Export(skip, Box::new(out), reply))
     }
 
     fn ask<T: Send + 'static>(&self, command: impl FnOnce(Reply<T>) -> Command) -> BoxFuture<'static, Result<T>> {
@@ -314,14 +322,14 @@ impl State {
         Ok(())
     }
 
-    /// Runs commands until every handle is dropped. Everything that comes
-    /// within `BATCH_TIME` of a batch's first command shares one
-    /// transaction; replies to writes wait for its commit. Reads and leases
-    /// are answered at once (a lease lost in a crash is only a page queued
-    /// again).
+    /// Runs commands until every handle is dropped, in group commits: one
+    /// transaction takes the command that woke the writer and every command
+    /// that arrived meanwhile, and replies to writes wait for its commit
+    /// (synchronous FULL: on disk). Batches grow with the load, as commands
+    /// queue up while a commit syncs. Reads and leases are answered at once
+    /// (a lease lost in a crash is only a page queued again).
     fn serve(mut self, inbox: &mpsc::Receiver<Command>) {
         while let Ok(first) = inbox.recv() {
-            let started = Instant::now();
             let mut pending: Vec<Pending> = Vec::new();
             let outcome = (|| -> rusqlite::Result<()> {
                 let tx = self.db.unchecked_transaction()?;
@@ -330,9 +338,8 @@ impl State {
                 while let Some(command) = next.take() {
                     Self::apply(&tx, &mut self.rows, &mut self.counts, command, &mut pending)?;
                     handled += 1;
-                    let left = BATCH_TIME.saturating_sub(started.elapsed());
-                    if handled < BATCH_SIZE && !left.is_zero() {
-                        next = inbox.recv_timeout(left).ok();
+                    if handled < BATCH_SIZE {
+                        next = inbox.try_recv().ok();
                     }
                 }
                 tx.commit()
@@ -447,8 +454,8 @@ impl State {
                 .execute(params![host, outcome, body, robots.fetched_at_ms as i64])?;
                 pending.push(after_commit(reply, ()));
             }
-            Command::Export(out, reply) => {
-                let _ = reply.send(Self::export(tx, out));
+            Command::Export(skip, out, reply) => {
+                let _ = reply.send(Self::export(tx, skip, out));
             }
         }
         Ok(())
@@ -496,14 +503,15 @@ impl State {
             .optional()
     }
 
-    /// Writes every record to `out`, one JSON line each, in recording order.
-    fn export(tx: &Transaction<'_>, mut out: Box<dyn Write + Send>) -> Result<u64> {
+    /// Writes the records after the first `skip` to `out`, one JSON line
+    /// each, in recording order.
+    fn export(tx: &Transaction<'_>, skip: u64, mut out: Box<dyn Write + Send>) -> Result<u64> {
         let read = |e: rusqlite::Error| Error::store(format!("reading the records failed: {e}"));
         let write = |e: std::io::Error| Error::store(format!("writing the export failed: {e}"));
         let mut select = tx
-            .prepare_cached("SELECT json FROM records ORDER BY id")
+            .prepare_cached("SELECT json FROM records ORDER BY id LIMIT -1 OFFSET ?1")
             .map_err(read)?;
-        let mut rows = select.query([]).map_err(read)?;
+        let mut rows = select.query([skip as i64]).map_err(read)?;
         let mut written = 0;
         while let Some(row) = rows.next().map_err(read)? {
             let line: String = row.get(0).map_err(read)?;
