@@ -70,6 +70,7 @@ mod request_builder;
 mod response;
 pub mod retry;
 mod session;
+pub mod testing;
 mod timeout;
 mod tls;
 #[cfg(feature = "tracing")]

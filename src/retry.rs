@@ -20,7 +20,7 @@ use http::header::{HeaderMap, RETRY_AFTER};
 use http::{Method, StatusCode};
 use url::Url;
 
-use crate::transport::{MaybeSend, MaybeSync};
+use crate::transport::{MaybeSend, MaybeSync, Timer};
 use crate::Error;
 
 /// A retry callback: `Send + Sync` natively, anything on wasm.
@@ -316,6 +316,8 @@ pub(crate) struct Attempts {
     policy: Retry,
     attempt: u32,
     started: web_time::Instant,
+    /// The session's clock: budgets and `Retry-After` dates are read on it.
+    timer: Arc<dyn Timer>,
     rng: u64,
     /// Whether the request body can be sent again.
     replayable: bool,
@@ -332,7 +334,7 @@ pub(crate) enum Next {
 }
 
 impl Attempts {
-    pub(crate) fn new(policy: Retry, replayable: bool) -> Attempts {
+    pub(crate) fn new(policy: Retry, replayable: bool, timer: Arc<dyn Timer>) -> Attempts {
         let seed = policy.seed.unwrap_or_else(|| {
             web_time::SystemTime::now()
                 .duration_since(web_time::UNIX_EPOCH)
@@ -341,7 +343,8 @@ impl Attempts {
         Attempts {
             policy,
             attempt: 1,
-            started: web_time::Instant::now(),
+            started: timer.now(),
+            timer,
             rng: seed | 1,
             replayable,
         }
@@ -363,7 +366,7 @@ impl Attempts {
             return Next::Done;
         }
         let delay = if self.policy.retry_after_statuses.contains(&status) {
-            match retry_after(headers) {
+            match retry_after(headers, self.timer.wall_clock()) {
                 Some(wait) if wait > self.policy.max_retry_after => return Next::Done,
                 Some(wait) => Some(wait),
                 None => None,
@@ -398,7 +401,8 @@ impl Attempts {
             }
         });
         if let Some(budget) = self.policy.budget {
-            if self.started.elapsed() + delay > budget {
+            let spent = self.timer.now().saturating_duration_since(self.started);
+            if spent + delay > budget {
                 return Next::Done;
             }
         }
@@ -428,14 +432,14 @@ impl Attempts {
 }
 
 /// `Retry-After` as a wait: delay-seconds or an HTTP-date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+fn retry_after(headers: &HeaderMap, now: web_time::SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     let at = at.duration_since(std::time::UNIX_EPOCH).ok()?;
-    let now = web_time::SystemTime::now().duration_since(web_time::UNIX_EPOCH).ok()?;
+    let now = now.duration_since(web_time::UNIX_EPOCH).ok()?;
     Some(at.saturating_sub(now))
 }
 
@@ -443,6 +447,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    fn clock() -> Arc<dyn Timer> {
+        Arc::new(crate::testing::ManualClock::new())
+    }
 
     fn url() -> Url {
         "http://a.test/".parse().unwrap()
@@ -460,7 +468,7 @@ mod tests {
     #[test]
     fn jitter_stays_within_the_backoff_and_repeats_with_a_seed() {
         let draw = |seed| {
-            let mut attempts = Attempts::new(Retry::default().max_attempts(10).jitter_seed(seed), true);
+            let mut attempts = Attempts::new(Retry::default().max_attempts(10).jitter_seed(seed), true, clock());
             (0..5)
                 .map(|_| {
                     match attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &HeaderMap::new()) {
@@ -479,7 +487,7 @@ mod tests {
 
     #[test]
     fn only_idempotent_methods_and_listed_statuses_are_retried() {
-        let mut attempts = Attempts::new(Retry::default(), true);
+        let mut attempts = Attempts::new(Retry::default(), true, clock());
         let headers = HeaderMap::new();
         assert!(matches!(
             attempts.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
@@ -493,7 +501,7 @@ mod tests {
             attempts.after_status(&Method::PUT, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
         ));
-        let mut any = Attempts::new(Retry::default().any_method(true), true);
+        let mut any = Attempts::new(Retry::default().any_method(true), true, clock());
         assert!(matches!(
             any.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
@@ -508,7 +516,7 @@ mod tests {
             .backoff(|n| Duration::from_millis(100 * u64::from(n)));
         let waits: Vec<_> = (1..=4).map(|n| policy.wait_before(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 250, 250]);
-        let mut attempts = Attempts::new(policy, true);
+        let mut attempts = Attempts::new(policy, true, clock());
         let headers = HeaderMap::new();
         let first = attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers);
         assert!(matches!(first, Next::RetryAfter(wait) if wait == Duration::from_millis(100)));
@@ -521,7 +529,7 @@ mod tests {
         let policy = Retry::default()
             .methods([Method::POST])
             .retry_after_statuses([StatusCode::SERVICE_UNAVAILABLE]);
-        let mut attempts = Attempts::new(policy, true);
+        let mut attempts = Attempts::new(policy, true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::Done
@@ -541,23 +549,23 @@ mod tests {
     fn retry_after_seconds_and_dates_are_honoured_up_to_the_cap() {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
-        let mut attempts = Attempts::new(Retry::default(), true);
+        let mut attempts = Attempts::new(Retry::default(), true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::TOO_MANY_REQUESTS, &headers),
             Next::RetryAfter(wait) if wait == Duration::from_secs(2)
         ));
-        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        let manual = crate::testing::ManualClock::new();
+        let later = manual.wall_clock() + Duration::from_secs(30);
         headers.insert(
             RETRY_AFTER,
             HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
         );
         assert_eq!(
-            retry_after(&headers).map(|d| d.as_secs() / 10),
-            Some(2),
-            "about 29-30 s"
+            retry_after(&headers, manual.wall_clock()),
+            Some(Duration::from_secs(30)),
         );
         headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
-        let mut attempts = Attempts::new(Retry::default(), true);
+        let mut attempts = Attempts::new(Retry::default(), true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::Done
@@ -566,14 +574,14 @@ mod tests {
 
     #[test]
     fn a_streamed_body_is_not_retried() {
-        let mut attempts = Attempts::new(Retry::default(), false);
+        let mut attempts = Attempts::new(Retry::default(), false, clock());
         let next = attempts.after_status(&Method::PUT, &url(), StatusCode::BAD_GATEWAY, &HeaderMap::new());
         assert!(matches!(next, Next::NotReplayable));
     }
 
     #[test]
     fn attempts_and_budget_run_out() {
-        let mut attempts = Attempts::new(Retry::default().max_attempts(2).jitter(false), true);
+        let mut attempts = Attempts::new(Retry::default().max_attempts(2).jitter(false), true, clock());
         let headers = HeaderMap::new();
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
@@ -583,7 +591,11 @@ mod tests {
             attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
             Next::Done
         ));
-        let mut tight = Attempts::new(Retry::default().jitter(false).budget(Duration::from_millis(100)), true);
+        let mut tight = Attempts::new(
+            Retry::default().jitter(false).budget(Duration::from_millis(100)),
+            true,
+            clock(),
+        );
         assert!(matches!(
             tight.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
             Next::Done

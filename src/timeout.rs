@@ -102,7 +102,7 @@ impl Deadline {
             sleep: limit.map(|limit| timer.sleep(limit)),
             kind,
             limit: limit.unwrap_or_default(),
-            ends: limit.map(|limit| web_time::Instant::now() + limit),
+            ends: limit.map(|limit| timer.now() + limit),
             fired: false,
         }
     }
@@ -120,7 +120,8 @@ impl Deadline {
         limit: Option<Duration>,
         ends: Option<web_time::Instant>,
     ) -> Deadline {
-        let left = ends.map(|ends| ends.saturating_duration_since(web_time::Instant::now()));
+        let now = timer.now();
+        let left = ends.map(|ends| ends.saturating_duration_since(now));
         Deadline {
             sleep: left.map(|left| timer.sleep(left)),
             kind,

@@ -91,6 +91,9 @@ struct Exchange<'a> {
     hooks: Hooks,
     /// Which phase the exchange is in, for the message of a `total` timeout.
     progress: Progress,
+    /// The errors of the attempts that were retried: kept here, not in the
+    /// attempts' future, so that a `total` timeout that ends it keeps them.
+    previous: Vec<Error>,
     /// The request's span, until the end of its body.
     #[cfg(feature = "tracing")]
     span: tracing::Span,
@@ -178,6 +181,7 @@ impl<'a> Exchange<'a> {
                 None => defaults.hooks.clone(),
             },
             progress: Progress::default(),
+            previous: Vec::new(),
             #[cfg(feature = "tracing")]
             span,
         }
@@ -208,7 +212,13 @@ impl<'a> Exchange<'a> {
         match outcome {
             Ok(Attempted::Received(received)) => Ok(self.response_from(received, total)),
             Ok(Attempted::Response(response)) => Ok(response),
-            Err(error) => Err(self.hooks.run_before_error(error.with_url(&self.url)).await),
+            Err(error) => {
+                let error = match std::mem::take(&mut self.previous) {
+                    previous if previous.is_empty() => error,
+                    previous => error.with_previous_attempts(previous),
+                };
+                Err(self.hooks.run_before_error(error.with_url(&self.url)).await)
+            }
         }
     }
 
@@ -216,8 +226,7 @@ impl<'a> Exchange<'a> {
     /// `before_retry` hook) gives up; `total_ends` is when `total` fires.
     async fn attempts(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
         let replayable = self.body.as_ref().is_some_and(|body| body.try_clone().is_some());
-        let mut attempts = Attempts::new(self.retry.clone(), replayable);
-        let mut previous: Vec<Error> = Vec::new();
+        let mut attempts = Attempts::new(self.retry.clone(), replayable, self.client.timer.clone());
         loop {
             let outcome = self
                 .traced_attempt(total_ends, attempts.attempt().saturating_sub(1))
@@ -229,17 +238,20 @@ impl<'a> Exchange<'a> {
                 Err(error) => attempts.after_error(&self.method, &self.url, error),
             };
             let wait = match next {
-                Next::Done => return outcome.map_err(|e| e.with_previous_attempts(previous)),
+                Next::Done => return outcome.map_err(|e| e.with_previous_attempts(std::mem::take(&mut self.previous))),
                 Next::NotReplayable => {
                     let why = "the request body is a stream and cannot be sent again";
-                    return outcome.map_err(|e| e.with_previous_attempts(previous).not_retried(why));
+                    return outcome.map_err(|e| {
+                        e.with_previous_attempts(std::mem::take(&mut self.previous))
+                            .not_retried(why)
+                    });
                 }
                 Next::RetryAfter(wait) => wait,
             };
             let outcome = outcome.map_err(|e| e.with_url(&self.url));
             if !self.hooks.has_before_retry() {
                 if let Err(error) = outcome {
-                    previous.push(error);
+                    self.previous.push(error);
                 }
                 self.client.timer.sleep(wait).await;
                 continue;
@@ -254,10 +266,10 @@ impl<'a> Exchange<'a> {
             if self.retry_stopped(&failed, attempts.attempt() - 1, wait).await? {
                 return failed
                     .map(Attempted::Response)
-                    .map_err(|e| e.with_previous_attempts(previous));
+                    .map_err(|e| e.with_previous_attempts(std::mem::take(&mut self.previous)));
             }
             if let Err(error) = failed {
-                previous.push(error);
+                self.previous.push(error);
             }
         }
     }

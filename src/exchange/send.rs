@@ -31,14 +31,14 @@ impl Exchange<'_> {
         #[cfg(feature = "tracing")]
         self.progress.restart(!self.span.is_disabled());
         self.progress.set(Phase::Pool);
-        let waiting_since = web_time::Instant::now();
+        let waiting_since = client.timer.now();
         let mut connect = Deadline::new(&*client.timer, TimeoutKind::Connect, timeout.connect);
         let permit = connect
             .race_with(|| Phase::Pool, async { Ok(client.limiter.acquire(&hop.url).await) })
             .await?;
         let connect_left = timeout
             .connect
-            .map(|limit| limit.saturating_sub(waiting_since.elapsed()));
+            .map(|limit| limit.saturating_sub(client.timer.now().saturating_duration_since(waiting_since)));
 
         let sent = Arc::new(SentSignal::default());
         let mut headers = self.hop_headers(hop);

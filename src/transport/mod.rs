@@ -367,13 +367,25 @@ pub trait Transport: MaybeSend + MaybeSync + 'static {
     }
 }
 
-/// Sleeps for a duration. The core's only notion of time.
+/// The core's only notion of time: sleeping, and reading the clock that
+/// sleeps run on (deadlines, retry budgets, `Retry-After` dates).
 ///
-/// Durations only: the portable core never reads a clock that panics in the
-/// browser.
+/// The defaults read the platform's clocks through `web-time`, which work
+/// in browsers too. A test clock ([`ManualClock`](crate::testing::ManualClock))
+/// overrides all three so that time moves only when the test says.
 pub trait Timer: MaybeSend + MaybeSync + 'static {
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+
+    /// Now, on the clock that [`sleep`](Self::sleep) follows.
+    fn now(&self) -> web_time::Instant {
+        web_time::Instant::now()
+    }
+
+    /// The calendar time, for dates such as `Retry-After`'s.
+    fn wall_clock(&self) -> web_time::SystemTime {
+        web_time::SystemTime::now()
+    }
 }
 
 /// The transport [`Session::new`](crate::Session::new) uses on this target.

@@ -112,13 +112,15 @@ mod limits;
 mod redirects;
 mod requests;
 mod retries;
+mod scripted;
 mod timeouts;
 
 // Each harness names scenarios as `conformance::name`; a test binary that
 // runs only some of them leaves the other re-exports unused.
 #[allow(unused_imports)]
 pub use self::{
-    cookies::*, crawl::*, encodings::*, hooks::*, limits::*, redirects::*, requests::*, retries::*, timeouts::*,
+    cookies::*, crawl::*, encodings::*, hooks::*, limits::*, redirects::*, requests::*, retries::*, scripted::*,
+    timeouts::*,
 };
 
 /// Calls `$harness!(name, name, …)` with every scenario of this module.
@@ -183,6 +185,20 @@ macro_rules! all_scenarios {
             before_error_sees_the_final_error,
             a_buffered_response_frees_its_slot,
             a_failing_hook_ends_the_exchange,
+            scripted_retries_wait_their_backoff_and_retry_after,
+            scripted_retry_after_dates_use_the_wall_clock,
+            scripted_the_retry_budget_stops_the_retries,
+            scripted_total_covers_attempts_and_backoff,
+            scripted_sock_read_ends_a_stalled_head_and_a_stalled_body,
+            scripted_a_slow_drip_breaks_total_not_sock_read,
+            scripted_a_slow_connect_times_out_and_is_retried,
+            scripted_connect_counts_the_wait_for_a_slot,
+            scripted_redirects_drop_credentials_across_origins,
+            scripted_redirects_carry_cookies_per_origin,
+            scripted_redirects_keep_or_drop_the_body_by_status,
+            scripted_a_retry_after_a_redirect,
+            scripted_redirect_chains_end_at_the_limit_and_loops_at_once,
+            scripted_cut_and_oversized_bodies_are_errors,
         );
     };
 }

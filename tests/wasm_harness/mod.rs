@@ -45,6 +45,10 @@ pub const BROWSER_SKIPS: &[(&str, &str)] = &[
         "decompression_can_be_turned_off",
         "fetch always decodes compressed bodies",
     ),
+    (
+        "scripted_redirects_carry_cookies_per_origin",
+        "the browser build has no cookie jar of its own: the browser's applies",
+    ),
 ];
 
 /// What Node (its `node:http`, under the Node transport) cannot do, and why.
