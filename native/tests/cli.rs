@@ -242,3 +242,76 @@ async fn decompression_and_body_limits_can_be_set() {
         "{limited:?}"
     );
 }
+
+/// A decompression bomb (256 MiB of zeros, 256 KiB on the wire) under the
+/// default 1 GiB limit is printed as it is decoded: the process never
+/// holds more than a few MiB of it (its resident memory, sampled every few
+/// milliseconds from /proc, stays far below the body's size).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decompression_bomb_streams_through_in_bounded_memory() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/bomb?mb=256");
+    let peak = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+            .args(["get", &url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status_file = format!("/proc/{}/status", child.id());
+        let mut peak_kib = 0u64;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                return peak_kib;
+            }
+            let rss = std::fs::read_to_string(&status_file).unwrap_or_default();
+            let kib = rss
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0);
+            peak_kib = peak_kib.max(kib);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        peak > 0 && peak < 64 * 1024,
+        "peak resident memory {peak} KiB for a 256 MiB body"
+    );
+}
+
+/// Broken servers through the CLI: a non-zero exit, one line on stderr
+/// saying where it broke, and on stdout only what really came.
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_servers_exit_non_zero_with_one_line_saying_where() {
+    let site = TestServer::site().await.unwrap();
+    let info: serde_json::Value = site
+        .session()
+        .get("/fault/raw")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let raw = info["base"].as_str().unwrap();
+    for (case, says, body_shown) in [
+        ("reset-before-head", "headers error", ""),
+        ("huge-header", "message head is too large", ""),
+        ("reset-mid-body", "body error", "0123456789"),
+        ("chunked-cut", "body error", "hello"),
+        ("lying-encoding", "cannot decode the response body", ""),
+        ("endless-body", "larger than the limit of 1000000 bytes", "eeee"),
+    ] {
+        let output = run(strings(&["get", &format!("{raw}/{case}"), "--max-body", "1000000"])).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{case}: {output:?}");
+        assert_eq!(stderr.lines().count(), 1, "{case}: {stderr}");
+        assert!(stderr.contains(says), "{case}: {stderr}");
+        let printed = stdout(&output);
+        assert!(printed.contains(body_shown), "{case}: {printed:.200}");
+    }
+}

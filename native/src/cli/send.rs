@@ -192,7 +192,11 @@ fn with_scheme(url: &str) -> String {
     }
 }
 
-async fn print_response(response: Response, verbose: bool) -> ExitCode {
+/// The most of a JSON body held to pretty-print it; a longer one is
+/// printed as it comes.
+const PRETTY_LIMIT: usize = 8 << 20;
+
+async fn print_response(mut response: Response, verbose: bool) -> ExitCode {
     let status = response.status();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{:?} {}", response.version(), status);
@@ -209,21 +213,8 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
         );
     }
     let is_json = response.content_type().is_some_and(|ct| ct.is_json());
-    let body = match response.bytes().await {
-        Ok(body) => body,
-        Err(error) => return Failure::from(error).report(),
-    };
-    let mut out = std::io::stdout().lock();
-    match is_json
-        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
-        .flatten()
-    {
-        Some(json) => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
-        }
-        None => {
-            let _ = out.write_all(&body);
-        }
+    if let Err(error) = print_body(&mut response, is_json).await {
+        return Failure::from(error).report();
     }
     if status.is_client_error() {
         ExitCode::from(EXIT_CLIENT_ERROR)
@@ -232,4 +223,39 @@ async fn print_response(response: Response, verbose: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes the body to stdout as it arrives, in constant memory: a JSON
+/// body up to [`PRETTY_LIMIT`] is held and pretty-printed, anything else
+/// (or more) streams through. A body cut short is an error after the bytes
+/// that came; a closed stdout (`| head`) ends the reading quietly.
+async fn print_body(response: &mut Response, is_json: bool) -> unifetch::Result<()> {
+    let mut held = Vec::new();
+    let mut streaming = !is_json;
+    while let Some(chunk) = response.chunk().await? {
+        let open = if streaming {
+            write_out(&chunk)
+        } else if held.len() + chunk.len() > PRETTY_LIMIT {
+            streaming = true;
+            write_out(&std::mem::take(&mut held)) && write_out(&chunk)
+        } else {
+            held.extend_from_slice(&chunk);
+            true
+        };
+        if !open {
+            return Ok(());
+        }
+    }
+    if !streaming {
+        match serde_json::from_slice::<serde_json::Value>(&held) {
+            Ok(json) => write_out(format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default()).as_bytes()),
+            Err(_) => write_out(&held),
+        };
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to stdout; false once stdout is closed.
+fn write_out(bytes: &[u8]) -> bool {
+    std::io::stdout().lock().write_all(bytes).is_ok()
 }

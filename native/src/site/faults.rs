@@ -83,3 +83,16 @@ pub(crate) async fn truncated(Query(q): Query<Fault>) -> Response {
         .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     response
 }
+
+/// `/fault/raw`: where the fault server for broken HTTP itself listens
+/// (see [`super::raw`]), started with the first call.
+pub(crate) async fn raw(server: std::sync::Arc<tokio::sync::OnceCell<std::net::SocketAddr>>) -> Response {
+    match server.get_or_try_init(super::raw::start).await {
+        Ok(addr) => axum::Json(serde_json::json!({
+            "base": format!("http://{addr}"),
+            "cases": super::raw::CASES.iter().map(|(name, what)| serde_json::json!({"case": name, "sends": what})).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}

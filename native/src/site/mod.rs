@@ -15,6 +15,7 @@ mod faults;
 mod flaky;
 mod novel;
 pub mod pyjson;
+pub mod raw;
 mod redirects;
 mod streams;
 mod track;
@@ -49,6 +50,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
     let novel = config.novel;
     let attempts = novel::Attempts::default();
     let counters = flaky::Counters::default();
+    let raw_server = std::sync::Arc::new(tokio::sync::OnceCell::new());
     Router::new()
         .route("/", get(index))
         .route("/get", get(echo::get))
@@ -89,6 +91,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/fault/stall-body", get(faults::stall_body))
         .route("/fault/reset", get(faults::reset))
         .route("/fault/truncated", get(faults::truncated))
+        .route("/fault/raw", get(move || faults::raw(raw_server.clone())))
         .route(
             "/api/pc/getCatalog",
             get(move |q| async move { novel::catalog(novel, q) }),
