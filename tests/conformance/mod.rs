@@ -150,6 +150,7 @@ macro_rules! all_scenarios {
             connection_refused_is_a_connect_error,
             malformed_input_is_a_builder_error,
             broken_bodies_are_body_errors,
+            broken_http_is_an_error_never_a_short_success,
             invalid_json_is_a_decode_error,
             redirects_are_followed,
             novel_catalog_then_chapters,

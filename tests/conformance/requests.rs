@@ -464,3 +464,51 @@ pub async fn multipart_bodies_are_sent(site: &Site) -> Outcome {
     );
     Ok(())
 }
+
+/// HTTP broken below what a proper server sends (the site's raw fault
+/// server): every break is an error (a body error once the head came),
+/// never a success with the bytes that made it; a `100 Continue` first and
+/// a body longer than its `Content-Length` still give the right response.
+pub async fn broken_http_is_an_error_never_a_short_success(site: &Site) -> Outcome {
+    let session = Session::builder().max_body_size(1 << 20).build()?;
+    let info: Value = session
+        .get(format!("{}/fault/raw", site.base))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let raw = info["base"].as_str().ok_or(Failure(format!("no base in {info}")))?;
+    for case in ["reset-before-head", "reset-mid-head", "huge-header"] {
+        let outcome = session.get(format!("{raw}/{case}")).send().await;
+        ensure!(outcome.is_err(), "{case}: a response came");
+    }
+    for case in ["reset-mid-body", "chunked-cut", "chunked-malformed", "endless-body"] {
+        let outcome = async { session.get(format!("{raw}/{case}")).send().await?.bytes().await }.await;
+        match outcome {
+            Ok(bytes) => return Err(Failure(format!("{case}: {} bytes and no error", bytes.len()))),
+            Err(err) => ensure!(err.is_body(), "{case}: not a body error: {err:#}"),
+        }
+    }
+    let text = session
+        .get(format!("{raw}/continue-first"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(text == "after", "continue-first: {text:?}");
+    // Bytes past `Content-Length`: ignored (hyper, fetch) or an error
+    // (Node's parser, wasmtime's wasi-http), never part of the body.
+    let longer = async {
+        session
+            .get(format!("{raw}/length-shorter-than-body"))
+            .send()
+            .await?
+            .text()
+            .await
+    }
+    .await;
+    if let Ok(text) = longer {
+        ensure!(text == "first", "length-shorter-than-body: {text:?}");
+    }
+    Ok(())
+}

@@ -261,7 +261,7 @@ fn there_and_back(set_cookie: bool) -> Result<(Rig, Vec<SeenRequest>), Failure> 
             Reply::status(302).header("Location", "http://a.test/end"),
             Reply::status(200).body("end"),
         ],
-        |b| b.cookie_store(true),
+        |b| b.cookie_store(set_cookie),
     )?;
     let text = rig.run(async {
         let response = rig
