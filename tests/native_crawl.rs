@@ -367,3 +367,69 @@ async fn robots_txt_is_fetched_again_once_it_expires() {
         "8 pages of 100 ms with a 250 ms TTL: robots.txt fetched {times} times"
     );
 }
+
+/// The site's crawler traps: the crawl ends (under a watchdog) with one
+/// record per page saying what happened: an endless calendar cut at the
+/// depth limit, an endless redirect chain a redirect error, a 50 MB page a
+/// `too_large` error once 10 MiB were read, binary bytes labelled HTML a
+/// page with no links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawler_traps_end_with_a_record_for_each_page() {
+    let crawl = Crawler::new(site().session_for_tests())
+        .max_depth(8)
+        .crawl(["/trap/"])
+        .unwrap();
+    let (records, summary) = tokio::time::timeout(Duration::from_secs(60), collect(crawl))
+        .await
+        .expect("the crawl of the traps ends");
+    let by_path = |path: &str| records.iter().find(|record| record.url.path() == path);
+    let months = records
+        .iter()
+        .filter(|record| record.url.path().starts_with("/trap/calendar/"))
+        .count();
+    // Depth 1 is January; each level adds the month before and the one after.
+    assert_eq!(months, 1 + 2 * 7, "calendar pages within depth 8");
+
+    let chain = by_path("/trap/redirects/0").expect("the redirect chain's record");
+    assert_eq!(chain.error.as_deref(), Some("redirect"), "{chain:?}");
+    let huge = by_path("/trap/huge.html").expect("the huge page's record");
+    assert_eq!(huge.error.as_deref(), Some("too_large"), "{huge:?}");
+    let binary = by_path("/trap/binary.html").expect("the binary page's record");
+    assert!(binary.is_ok() && binary.links.is_empty(), "{binary:?}");
+    assert!(by_path("/trap/ok").is_some_and(|ok| ok.is_ok()));
+    assert_eq!(summary.pages as usize, records.len());
+    assert!(records.len() <= 1 + 4 + 15, "{} records", records.len());
+}
+
+/// robots.txt that is huge (its rules first, then 1 MiB of comments) is
+/// read up to its cap and obeyed; one that is binary garbage forbids
+/// nothing and breaks nothing.
+#[tokio::test]
+async fn huge_and_binary_robots_txt_are_read_safely() {
+    let page = || async { axum::response::Html("<a href='/private/x'>x</a> <a href='/open'>open</a>") };
+    let huge = format!("User-agent: *\nDisallow: /private/\n{}", "# padding\n".repeat(100_000));
+    let app = axum::Router::new()
+        .route("/robots.txt", get(move || async move { huge }))
+        .route("/", get(page))
+        .route("/open", get(page))
+        .route("/private/x", get(page));
+    let server = TestServer::start(app).await.unwrap();
+    let (records, summary) = collect(Crawler::new(server.session()).crawl(["/"]).unwrap()).await;
+    let paths: Vec<&str> = records.iter().map(|record| record.url.path()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    assert!(paths.contains(&"/open") && !paths.contains(&"/private/x"), "{paths:?}");
+    assert_eq!(summary.disallowed, 1);
+
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|n| (n.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let app = axum::Router::new()
+        .route("/robots.txt", get(move || async move { garbage }))
+        .route("/", get(page))
+        .route("/open", get(page))
+        .route("/private/x", get(page));
+    let server = TestServer::start(app).await.unwrap();
+    let (records, summary) = collect(Crawler::new(server.session()).crawl(["/"]).unwrap()).await;
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(summary.disallowed, 0);
+}

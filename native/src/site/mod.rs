@@ -19,6 +19,7 @@ pub mod raw;
 mod redirects;
 mod streams;
 mod track;
+mod traps;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -108,6 +109,12 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/web/{spec}/landing/{n}", get(web::landing))
         .route("/web/{spec}/data/{file}", get(web::data))
         .route("/web/{spec}/sitemap.json", get(web::sitemap))
+        .route("/trap/", get(traps::index))
+        .route("/trap/ok", get(traps::ok))
+        .route("/trap/calendar/{year}/{month}", get(traps::calendar))
+        .route("/trap/redirects/{n}", get(traps::redirects))
+        .route("/trap/huge.html", get(traps::huge))
+        .route("/trap/binary.html", get(traps::binary))
         .route("/track/{key}", get(track::report))
         .layer(middleware::from_fn_with_state(tracker.clone(), track::middleware))
         .layer(middleware::from_fn(cors))
