@@ -153,3 +153,84 @@ mod tests {
         assert!(ContentType::parse("application/xhtml+xml").unwrap().is_html());
     }
 }
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// `Content-Type` values: arbitrary text and near misses of real ones.
+    fn content_type() -> impl Strategy<Value = String> {
+        let charset = prop::sample::select(vec![
+            "utf-8",
+            "UTF-8",
+            "\"utf-8\"",
+            "latin1",
+            "shift_jis",
+            "utf-16le",
+            "klingon",
+            "",
+        ]);
+        prop_oneof![
+            any::<String>(),
+            "[a-zA-Z+*/;= \"-]{0,24}",
+            ("[a-z]{1,8}/[a-z+.-]{1,12}", charset)
+                .prop_map(|(essence, charset)| format!("{essence}; charset={charset}")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn parsing_never_panics_and_reparses_the_same(value in content_type()) {
+            if let Some(parsed) = ContentType::parse(&value) {
+                let essence = parsed.essence();
+                prop_assert!(essence.contains('/'), "{essence}");
+                prop_assert_eq!(essence, essence.to_ascii_lowercase());
+                if let Some(charset) = parsed.charset() {
+                    prop_assert_eq!(charset, charset.to_ascii_lowercase());
+                }
+                let again = ContentType::parse(&parsed.to_string());
+                prop_assert_eq!(again.as_ref(), Some(&parsed));
+                prop_assert_eq!((parsed.is_json(), parsed.is_html()), (again.as_ref().unwrap().is_json(), again.unwrap().is_html()));
+            }
+        }
+
+        #[test]
+        fn any_body_decodes_to_text_of_bounded_length(
+            value in prop::option::of(content_type()),
+            body in prop::collection::vec(any::<u8>(), 0..256),
+            default in prop::sample::select(vec!["utf-8", "windows-1252", "gb18030", "iso-2022-jp", "big5", "nonsense"]),
+        ) {
+            let encoding = TextEncoding::sniff(value.as_deref(), &body, default);
+            prop_assert!([0, 2, 3].contains(&encoding.bom_len()) && encoding.bom_len() <= body.len());
+            let text = encoding.decode(&body);
+            // At worst every byte is a replacement character (3 bytes of UTF-8).
+            prop_assert!(text.len() <= 3 * body.len(), "{} bytes from {}", text.len(), body.len());
+        }
+
+        #[test]
+        fn utf8_declared_as_utf8_is_unchanged(
+            text in any::<String>(),
+            declared in prop::sample::select(vec!["text/html; charset=utf-8", "text/plain;charset=\"UTF-8\"", "application/json; charset=utf8"]),
+            with_bom in any::<bool>(),
+        ) {
+            let text = text.trim_start_matches('\u{feff}');
+            let body = if with_bom { format!("\u{feff}{text}") } else { text.to_owned() };
+            let encoding = TextEncoding::sniff(Some(declared), body.as_bytes(), "windows-1252");
+            prop_assert_eq!(encoding.decode(body.as_bytes()), text);
+            let undeclared = TextEncoding::sniff(None, body.as_bytes(), "utf-8");
+            prop_assert_eq!(undeclared.decode(body.as_bytes()), text);
+        }
+    }
+}

@@ -87,3 +87,72 @@ mod tests {
         assert!(!value.is_sensitive());
     }
 }
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// RFC 9110's `token`, the bytes of a header name.
+    fn is_tchar(byte: u8) -> bool {
+        byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+    }
+
+    /// A field value's bytes: visible ASCII, space, tab and obs-text.
+    fn is_value_byte(byte: u8) -> bool {
+        byte == b'\t' || (byte >= 0x20 && byte != 0x7f)
+    }
+
+    fn name() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..24),
+            "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24}".prop_map(String::into_bytes),
+            prop::sample::select(vec!["Authorization", "proxy-authorization", "COOKIE", "set-cookie"])
+                .prop_map(|name| name.as_bytes().to_vec()),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        let valid = prop_oneof![Just(b'\t'), 0x20u8..0x7f, 0x80u8..=0xff];
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..48),
+            prop::collection::vec(valid, 0..48),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn invalid_bytes_are_errors_and_valid_ones_round_trip(name in name(), value in value()) {
+            let valid = !name.is_empty() && name.iter().all(|b| is_tchar(*b)) && value.iter().all(|b| is_value_byte(*b));
+            match pair(&name[..], &value[..]) {
+                Ok((parsed_name, parsed_value)) => {
+                    prop_assert!(valid, "accepted {name:?}: {value:?}");
+                    prop_assert_eq!(parsed_name.as_str().as_bytes(), name.to_ascii_lowercase());
+                    prop_assert_eq!(parsed_value.as_bytes(), &value[..]);
+                    prop_assert_eq!(parsed_value.is_sensitive(), is_sensitive(&parsed_name));
+                }
+                Err(error) => {
+                    prop_assert!(!valid, "refused {name:?}: {value:?}");
+                    prop_assert!(error.is_builder());
+                }
+            }
+        }
+
+        #[test]
+        fn line_breaks_never_pass(prefix in "[ -~]{0,16}", suffix in "[ -~]{0,16}", line_break in prop::sample::select(vec!["\r", "\n", "\r\n", "\0"])) {
+            let value = format!("{prefix}{line_break}{suffix}");
+            prop_assert!(pair("x-injected", value).is_err());
+        }
+    }
+}

@@ -367,3 +367,59 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[a-z&=+%#? é钢铁]{0,8}"]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn query_pairs_round_trip_after_the_url_own(
+            existing in prop::sample::select(vec!["", "?", "?a=1", "?x=%E9&y", "?q=caf%C3%A9+au+lait"]),
+            pairs in prop::collection::vec((text(), text()), 0..5),
+        ) {
+            let url = format!("http://127.0.0.1/path{existing}");
+            let request = Session::new().get(&url).query(&pairs).build().unwrap();
+            let before: Vec<(String, String)> = url::Url::parse(&url).unwrap().query_pairs().into_owned().collect();
+            let after: Vec<(String, String)> = url::form_urlencoded::parse(request.url().query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+            prop_assert_eq!(after, [before, pairs].concat());
+            prop_assert_eq!(request.url().fragment(), None);
+        }
+
+        #[test]
+        fn maps_and_structs_encode_like_pairs(key in text(), value in text(), number in any::<i64>()) {
+            #[derive(Serialize)]
+            struct Search<'a> {
+                q: &'a str,
+                n: i64,
+            }
+            let session = Session::new();
+            let from_struct = session.get("http://127.0.0.1/").query(&Search { q: &value, n: number }).build().unwrap();
+            let pairs = [("q", value.clone()), ("n", number.to_string())];
+            let from_pairs = session.get("http://127.0.0.1/").query(&pairs).build().unwrap();
+            prop_assert_eq!(from_struct.url(), from_pairs.url());
+            let map = std::collections::BTreeMap::from([(key.clone(), value.clone())]);
+            let from_map = session.get("http://127.0.0.1/").query(&map).build().unwrap();
+            let decoded: Vec<(String, String)> = from_map.url().query_pairs().into_owned().collect();
+            prop_assert_eq!(decoded, vec![(key, value)]);
+        }
+    }
+}

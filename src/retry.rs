@@ -555,7 +555,8 @@ mod tests {
             Next::RetryAfter(wait) if wait == Duration::from_secs(2)
         ));
         let manual = crate::testing::ManualClock::new();
-        let later = manual.wall_clock() + Duration::from_secs(30);
+        let now = manual.wall_clock().duration_since(web_time::UNIX_EPOCH).unwrap();
+        let later = std::time::UNIX_EPOCH + now + Duration::from_secs(30);
         headers.insert(
             RETRY_AFTER,
             HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),

@@ -57,6 +57,10 @@ impl Reader {
             }
             CallbackEvent::AttributeName { name } => {
                 self.in_href = name == b"href" && self.href.is_none() && matches!(self.tag, Tag::Link | Tag::Base);
+                if self.in_href {
+                    // An empty value (`href=""`, `href`) comes with no value event.
+                    self.href = Some(Vec::new());
+                }
             }
             CallbackEvent::AttributeValue { value } if self.in_href => {
                 self.href = Some(value.to_vec());
@@ -148,6 +152,13 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_href_is_the_page_itself_and_still_the_first() {
+        let page: Url = "http://a.test/dir/page.html".parse().unwrap();
+        let facts = parse(br#"<a href="" href="/second">x</a><a href>y</a>"#, &page);
+        assert_eq!(facts.links, [page.clone(), page]);
+    }
+
+    #[test]
     fn broken_html_gives_what_it_can() {
         let page: Url = "http://a.test/".parse().unwrap();
         let facts = parse(b"<a href='one'>1</a><a href=\"two", &page);
@@ -167,5 +178,99 @@ mod tests {
         assert_eq!(facts.title.as_deref(), Some("Café <1> \u{263A}"));
         let links: Vec<&str> = facts.links.iter().map(Url::as_str).collect();
         assert_eq!(links, ["http://a.test/q?x=1&y=2"]);
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn page() -> Url {
+        "https://a.test/dir/page.html?q=1".parse().unwrap()
+    }
+
+    /// Arbitrary text, as the tokenizer hands it back: HTML turns `\r` into
+    /// `\n` and NUL into U+FFFD, so neither is generated.
+    fn href() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[a-z./?#=&%: é-]{0,16}",
+            prop::sample::select(vec![
+                "//b.test/x",
+                "mailto:a@b.test",
+                "javascript:void(0)",
+                "http://[bad",
+                " /abs "
+            ])
+            .prop_map(str::to_owned),
+        ]
+        .prop_map(|text| text.replace(['\r', '\0'], ""))
+    }
+
+    /// `text` as a double-quoted attribute value.
+    fn attribute(text: &str) -> String {
+        text.replace('&', "&amp;").replace('"', "&quot;")
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_bytes_parse_without_panicking(html in prop::collection::vec(any::<u8>(), 0..512)) {
+            let facts = parse(&html, &page());
+            if let Some(title) = facts.title {
+                prop_assert!(!title.is_empty() && title.trim() == title && !title.contains("  "));
+                prop_assert!(title.chars().all(|c| c == ' ' || !c.is_whitespace()));
+            }
+        }
+
+        #[test]
+        fn markup_like_bytes_parse_without_panicking(html in "(<[a-z/!?]{0,5}( href(=\"?[a-z/:&;#]{0,6})?)?>?|[^<]{0,4}|<!\\[CDATA\\[|-->|&[a-z#0-9]{0,5};?){0,24}") {
+            let facts = parse(html.as_bytes(), &page());
+            // What the parser keeps is the resolution of some `href` in the text.
+            prop_assert!(facts.links.len() <= html.matches("href").count());
+        }
+
+        #[test]
+        fn links_are_the_hrefs_resolved_in_order(
+            tags in prop::collection::vec((prop::sample::select(vec!["a", "area", "A", "link", "img", "base"]), href()), 0..8),
+            noise in "[a-z &;é]{0,8}",
+        ) {
+            let mut html = String::from("<!doctype html><title>t</title>");
+            for (tag, href) in &tags {
+                html.push_str(&format!("<{tag} class=x href=\"{}\" href=\"/second\">{noise}</{tag}>", attribute(href)));
+            }
+            let base = tags
+                .iter()
+                .find(|(tag, _)| *tag == "base")
+                .and_then(|(_, href)| page().join(href.trim()).ok())
+                .unwrap_or_else(page);
+            let expected: Vec<Url> = tags
+                .iter()
+                .filter(|(tag, _)| matches!(*tag, "a" | "area" | "A"))
+                .filter_map(|(_, href)| base.join(href.trim()).ok())
+                .collect();
+            let facts = parse(html.as_bytes(), &page());
+            prop_assert_eq!(facts.links, expected);
+            prop_assert_eq!(facts.title.as_deref(), Some("t"));
+        }
+
+        #[test]
+        fn relative_links_stay_on_the_page_origin(path in "[a-z0-9._~/?=&%-]{0,24}".prop_filter("scheme-relative", |p| !p.starts_with("//"))) {
+            let html = format!("<a href=\"{}\">x</a>", attribute(&path));
+            let facts = parse(html.as_bytes(), &page());
+            prop_assert_eq!(facts.links.len(), 1);
+            prop_assert_eq!(facts.links[0].origin(), page().origin());
+        }
     }
 }

@@ -148,3 +148,99 @@ mod tests {
         assert!(error.contains("larger than"), "{error}");
     }
 }
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn base() -> Url {
+        "https://a.test/maps/sitemap.xml".parse().unwrap()
+    }
+
+    /// `<loc>` texts: arbitrary, URL-like, and other schemes (which are dropped).
+    fn loc() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "(https?://[a-z.]{1,8})?/?[a-z./?#=&%é-]{0,16}",
+            prop::sample::select(vec!["ftp://a.test/x", "mailto:a@b.test", "  /spaced  ", "http://[bad"])
+                .prop_map(str::to_owned),
+        ]
+        .prop_map(|text| text.replace(['\r', '\0'], ""))
+    }
+
+    fn xml(is_index: bool, locs: &[String]) -> String {
+        let (root, entry) = if is_index {
+            ("sitemapindex", "sitemap")
+        } else {
+            ("urlset", "url")
+        };
+        let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">");
+        for loc in locs {
+            let escaped = loc.replace('&', "&amp;").replace('<', "&lt;");
+            xml.push_str(&format!(
+                "<{entry}><loc>{escaped}</loc><lastmod>2026-01-01</lastmod></{entry}>"
+            ));
+        }
+        xml.push_str(&format!("</{root}>"));
+        xml
+    }
+
+    #[cfg(feature = "decompress")]
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_bytes_give_only_http_locs(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(sitemap) = parse(&body, &base()) {
+                prop_assert!(sitemap.locs.iter().all(|loc| matches!(loc.scheme(), "http" | "https")));
+            }
+        }
+
+        #[test]
+        fn gzip_looking_bytes_never_panic(tail in prop::collection::vec(any::<u8>(), 0..256), header in prop::sample::select(vec![&b"\x1f\x8b"[..], b"\x1f\x8b\x08", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", b"\x1f\x8b\x08\x1f"])) {
+            let body = [header, &tail[..]].concat();
+            if let Ok(sitemap) = parse(&body, &base()) {
+                prop_assert!(sitemap.locs.iter().all(|loc| matches!(loc.scheme(), "http" | "https")));
+            }
+        }
+
+        #[test]
+        fn locs_are_read_resolved_and_filtered(is_index in any::<bool>(), locs in prop::collection::vec(loc(), 0..8)) {
+            let xml = xml(is_index, &locs);
+            let sitemap = parse(xml.as_bytes(), &base()).unwrap();
+            let expected: Vec<Url> = locs
+                .iter()
+                .filter_map(|loc| base().join(loc.trim()).ok())
+                .filter(|loc| matches!(loc.scheme(), "http" | "https"))
+                .collect();
+            prop_assert_eq!(sitemap.is_index, is_index);
+            prop_assert_eq!(&sitemap.locs, &expected);
+            #[cfg(feature = "decompress")]
+            {
+                // Gzipped, in one member or cut in two, it reads the same.
+                let bytes = xml.as_bytes();
+                prop_assert_eq!(&parse(&gzip(bytes), &base()).unwrap(), &sitemap);
+                let (one, two) = bytes.split_at(bytes.len() / 2);
+                let members = [gzip(one), gzip(two)].concat();
+                prop_assert_eq!(&parse(&members, &base()).unwrap(), &sitemap);
+            }
+        }
+    }
+}

@@ -130,13 +130,15 @@ impl Decoder {
         let state = match coding {
             Coding::Gzip => State::GzipHeader { first: true },
             Coding::Deflate => State::DeflateStart,
-            Coding::Brotli => State::Brotli(Box::new(brotli_decompressor::BrotliState::new(
+            // Strict: RFC 7932's windows (16 MiB at most), not "large
+            // window" brotli, whose 1 GiB ring buffer 8 bytes can ask for.
+            Coding::Brotli => State::Brotli(Box::new(brotli_decompressor::BrotliState::new_strict(
                 Alloc::default(),
                 Alloc::default(),
                 Alloc::default(),
             ))),
             Coding::Zstd => State::Zstd {
-                decoder: Box::new(ruzstd::decoding::FrameDecoder::new()),
+                decoder: Box::new(zstd_decoder()),
                 in_frame: false,
             },
         };
@@ -331,10 +333,14 @@ fn zstd(
         return Ok(Step::WAIT);
     }
     if !*in_frame {
-        *decoder = ruzstd::decoding::FrameDecoder::new();
+        *decoder = zstd_decoder();
         *in_frame = true;
     }
-    let (read, written) = decoder.decode_from_to(&input.bytes, out).map_err(invalid)?;
+    let before = decoder.bytes_read_from_source();
+    let (_, written) = decoder.decode_from_to(&input.bytes, out).map_err(invalid)?;
+    // Not the count `decode_from_to` returns: waiting for a frame's
+    // checksum, it says 4 bytes were read even when fewer were there.
+    let read = (decoder.bytes_read_from_source() - before) as usize;
     input.bytes.advance(read);
     Ok(Step::made(written, read > 0 || written > 0))
 }
@@ -372,6 +378,15 @@ fn gzip_header_len(input: &[u8]) -> Result<Option<usize>, DecodeError> {
         at += 2;
     }
     Ok((input.len() >= at).then_some(at))
+}
+
+/// A zstd frame decoder that refuses windows over 8 MiB, the most an HTTP
+/// `zstd` content coding may use (RFC 9659): a larger one is an error
+/// before its window is allocated.
+fn zstd_decoder() -> ruzstd::decoding::FrameDecoder {
+    let mut decoder = ruzstd::decoding::FrameDecoder::new();
+    decoder.set_max_window_size(8 << 20);
+    decoder
 }
 
 #[cfg(test)]
@@ -448,6 +463,42 @@ mod tests {
     }
 
     #[test]
+    fn a_zstd_checksum_may_arrive_in_pieces() {
+        let zstd = ruzstd::encoding::compress_to_vec(&b"checked"[..], ruzstd::encoding::CompressionLevel::Fastest);
+        for piece in 1..zstd.len() {
+            assert_eq!(
+                decode(Coding::Zstd, &zstd, piece).unwrap(),
+                b"checked",
+                "pieces of {piece}"
+            );
+        }
+        assert!(
+            decode(Coding::Zstd, &zstd[..zstd.len() - 2], 100).is_err(),
+            "a cut checksum"
+        );
+    }
+
+    #[test]
+    fn large_window_brotli_is_refused_before_its_window_is_allocated() {
+        // A large-window header asking for 2^30 bytes (found by the fuzzer).
+        let mut decoder = Decoder::new(Coding::Brotli);
+        decoder.push(b"\x11\x9e");
+        assert!(decoder.pull().is_err());
+    }
+
+    #[test]
+    fn zstd_windows_over_8_mib_are_refused() {
+        // A frame header whose window descriptor asks for 64 MiB, then an
+        // empty last raw block.
+        let frame = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 16 << 3, 0x01, 0x00, 0x00];
+        let error = decode(Coding::Zstd, &frame, 64).unwrap_err();
+        assert!(error.to_string().contains("window"), "{error}");
+        // The same frame with an 8 MiB window is an empty body.
+        let frame = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 13 << 3, 0x01, 0x00, 0x00];
+        assert_eq!(decode(Coding::Zstd, &frame, 64).unwrap(), b"");
+    }
+
+    #[test]
     fn an_empty_body_is_empty_whatever_its_encoding() {
         for coding in [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd] {
             assert_eq!(decode(coding, b"", 10).unwrap(), b"");
@@ -464,5 +515,143 @@ mod tests {
         assert!(decode(Coding::Gzip, &corrupt, 100).is_err());
         assert!(decode(Coding::Gzip, b"definitely not gzip", 100).is_err());
         assert!(decode(Coding::Brotli, b"\xff\xff\xff\xff not brotli", 100).is_err());
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use std::io::Write;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn coding() -> impl Strategy<Value = Coding> {
+        prop::sample::select(vec![Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd])
+    }
+
+    /// Decodes `compressed` fed in pieces of the given sizes (cycled),
+    /// checking on the way that every pulled chunk is at most [`STEP`] and
+    /// that the decoder never asks for input after the end of it.
+    fn decode(coding: Coding, compressed: &[u8], pieces: &[usize]) -> Result<Vec<u8>, DecodeError> {
+        let mut decoder = Decoder::new(coding);
+        let mut out = Vec::new();
+        let (mut at, mut sizes, mut ended) = (0, pieces.iter().cycle(), false);
+        loop {
+            match decoder.pull()? {
+                None => return Ok(out),
+                Some(bytes) if !bytes.is_empty() => {
+                    assert!(bytes.len() <= STEP, "a chunk of {} bytes", bytes.len());
+                    out.extend_from_slice(&bytes);
+                }
+                Some(_) => {
+                    assert!(!ended, "asked for more input after the end");
+                    if at < compressed.len() {
+                        let size = sizes.next().copied().unwrap_or(compressed.len()).max(1);
+                        let end = (at + size).min(compressed.len());
+                        decoder.push(&compressed[at..end]);
+                        at = end;
+                    } else {
+                        decoder.end_input();
+                        ended = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn compress(coding: Coding, data: &[u8], zlib: bool) -> Vec<u8> {
+        let level = flate2::Compression::fast();
+        match coding {
+            Coding::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
+                encoder.write_all(data).unwrap();
+                encoder.finish().unwrap()
+            }
+            Coding::Deflate if zlib => {
+                let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), level);
+                encoder.write_all(data).unwrap();
+                encoder.finish().unwrap()
+            }
+            Coding::Deflate => {
+                let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), level);
+                encoder.write_all(data).unwrap();
+                encoder.finish().unwrap()
+            }
+            Coding::Brotli => {
+                let mut out = Vec::new();
+                {
+                    let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 1, 18);
+                    encoder.write_all(data).unwrap();
+                }
+                out
+            }
+            Coding::Zstd => ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest),
+        }
+    }
+
+    /// Bodies from empty to a few hundred KiB (a random piece repeated, so
+    /// that one body decodes in many steps).
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        (prop::collection::vec(any::<u8>(), 0..2048), 1usize..200).prop_map(|(piece, times)| piece.repeat(times))
+    }
+
+    fn pieces() -> impl Strategy<Value = Vec<usize>> {
+        prop::collection::vec(prop_oneof![1usize..16, 16usize..70_000], 1..4)
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_input_decodes_or_fails_without_panicking(coding in coding(), input in prop::collection::vec(any::<u8>(), 0..1024), pieces in pieces()) {
+            let _ = decode(coding, &input, &pieces);
+        }
+
+        #[test]
+        fn a_valid_header_then_garbage_fails_without_panicking(coding in coding(), garbage in prop::collection::vec(any::<u8>(), 0..512), pieces in pieces()) {
+            let header: &[u8] = match coding {
+                Coding::Gzip => b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff",
+                Coding::Deflate => b"\x78\x9c",
+                Coding::Brotli => b"\x1b",
+                Coding::Zstd => b"\x28\xb5\x2f\xfd",
+            };
+            let _ = decode(coding, &[header, &garbage[..]].concat(), &pieces);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(48))]
+
+        #[test]
+        fn compressed_bodies_come_back(coding in coding(), body in body(), zlib in any::<bool>(), pieces in pieces()) {
+            let compressed = compress(coding, &body, zlib);
+            let decoded = decode(coding, &compressed, &pieces).unwrap();
+            prop_assert!(decoded == body, "{:?}: {} bytes back, {} sent", coding, decoded.len(), body.len());
+        }
+
+        #[test]
+        fn concatenated_members_and_frames_come_back(coding in prop::sample::select(vec![Coding::Gzip, Coding::Zstd]), one in body(), two in body(), pieces in pieces()) {
+            let compressed = [compress(coding, &one, false), compress(coding, &two, false)].concat();
+            let decoded = decode(coding, &compressed, &pieces).unwrap();
+            prop_assert!(decoded == [one, two].concat(), "{:?}", coding);
+        }
+
+        #[test]
+        fn a_cut_body_is_an_error_never_a_short_success(coding in coding(), body in body(), zlib in any::<bool>(), cut in any::<prop::sample::Index>(), pieces in pieces()) {
+            let compressed = compress(coding, &body, zlib);
+            let cut = cut.index(compressed.len());
+            prop_assume!(cut > 0);
+            let decoded = decode(coding, &compressed[..cut], &pieces);
+            prop_assert!(decoded.is_err(), "{:?} cut at {} of {}: {} of {} bytes", coding, cut, compressed.len(), decoded.map_or(0, |d| d.len()), body.len());
+        }
     }
 }

@@ -20,18 +20,37 @@ impl Items {
     }
 
     fn add(&mut self, item: &str) -> Result<(), String> {
-        // The first separator wins, as in httpie: `a=b:c` is a field.
+        // As in httpie, `\` makes the `:` or `=` after it literal (`a\=b=c`
+        // is the field `a=b`), and the first separator wins, the longest at
+        // one place: `a=b:c` is a field.
+        let mut chars: Vec<(char, bool)> = Vec::with_capacity(item.len());
+        let mut rest = item.chars();
+        while let Some(c) = rest.next() {
+            if c != '\\' {
+                chars.push((c, false));
+                continue;
+            }
+            match rest.next() {
+                Some(next @ (':' | '=')) => chars.push((next, true)),
+                Some(next) => chars.extend([('\\', false), (next, false)]),
+                None => chars.push(('\\', false)),
+            }
+        }
         let separators = [":=", "==", "=", ":"];
-        let found = separators
-            .iter()
-            .filter_map(|sep| item.find(sep).map(|at| (at, *sep)))
-            .min_by_key(|(at, sep)| (*at, std::cmp::Reverse(sep.len())));
+        let unescaped_at = |at: usize, sep: &str| sep.chars().zip(at..).all(|(s, i)| chars.get(i) == Some(&(s, false)));
+        let found = (0..chars.len()).find_map(|at| {
+            separators
+                .into_iter()
+                .find(|sep| unescaped_at(at, sep))
+                .map(|sep| (at, sep))
+        });
         let Some((at, separator)) = found else {
             return Err(format!(
                 "{item:?} is not a request item (name==value, field=value, field:=json, Header:value)"
             ));
         };
-        let (name, value) = (item[..at].to_owned(), item[at + separator.len()..].to_owned());
+        let text = |chars: &[(char, bool)]| chars.iter().map(|(c, _)| c).collect::<String>();
+        let (name, value) = (text(&chars[..at]), text(&chars[at + separator.len()..]));
         if name.is_empty() {
             return Err(format!("{item:?} has no name"));
         }
@@ -91,5 +110,118 @@ mod tests {
         assert!(Items::parse(&["nothing".into()]).is_err());
         assert!(Items::parse(&["n:={oops".into()]).is_err());
         assert!(Items::parse(&["=value".into()]).is_err());
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Text rich in separators, backslashes and non-ASCII.
+    fn tricky() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[a-zé钢:=\\\\ \\[\\]{}\"0-9]{0,12}"]
+    }
+
+    /// `text` with its separators escaped the httpie way.
+    fn escape(text: &str) -> String {
+        text.chars()
+            .flat_map(|c| match c {
+                ':' | '=' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect()
+    }
+
+    /// `text` without the backslashes httpie's escaping cannot write: one
+    /// just before a separator (or ending a name) would read as an escape.
+    fn escapable(text: String, is_name: bool) -> String {
+        let mut kept: Vec<char> = Vec::with_capacity(text.len());
+        for c in text.chars().rev() {
+            let next = kept.last().copied();
+            if c == '\\' && (matches!(next, Some(':' | '=')) || (is_name && next.is_none())) {
+                continue;
+            }
+            kept.push(c);
+        }
+        kept.into_iter().rev().collect()
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        tricky()
+            .prop_map(|name| escapable(name, true))
+            .prop_filter("empty", |name| !name.is_empty())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_items_parse_or_fail_without_panicking(items in prop::collection::vec(tricky(), 0..6)) {
+            if let Ok(parsed) = Items::parse(&items) {
+                prop_assert_eq!(parsed.query.len() + parsed.headers.len() + parsed.fields.len(), items.len());
+                let names = parsed.query.iter().chain(&parsed.headers).map(|(name, _)| name);
+                prop_assert!(names.chain(parsed.fields.iter().map(|(name, _)| name)).all(|name| !name.is_empty()));
+            }
+        }
+
+        #[test]
+        fn an_escaped_field_round_trips(
+            name in name(),
+            value in tricky().prop_map(|value| escapable(value, false)),
+            separator in prop::sample::select(vec!["=", "==", ":"]),
+        ) {
+            let item = format!("{}{separator}{}", escape(&name), escape(&value));
+            let parsed = Items::parse(&[item]).unwrap();
+            match separator {
+                "=" => prop_assert_eq!(parsed.fields, vec![(name, Value::String(value))]),
+                "==" => prop_assert_eq!(parsed.query, vec![(name, value)]),
+                _ => prop_assert_eq!(parsed.headers, vec![(name, value.trim_start().to_owned())]),
+            }
+        }
+
+        #[test]
+        fn a_json_field_round_trips(name in name(), value in any::<i64>().prop_map(Value::from)) {
+            let item = format!("{}:={value}", escape(&name));
+            prop_assert_eq!(Items::parse(&[item]).unwrap().fields, vec![(name, value)]);
+        }
+
+        #[test]
+        fn without_escapes_the_first_separator_ends_the_name(item in tricky().prop_map(|item| item.replace('\\', ""))) {
+            if let Ok(parsed) = Items::parse(std::slice::from_ref(&item)) {
+                let names = parsed.query.iter().chain(&parsed.headers).map(|(name, _)| name);
+                let name = names.chain(parsed.fields.iter().map(|(name, _)| name)).next().unwrap();
+                prop_assert!(item.starts_with(name.as_str()));
+                prop_assert!(!name.contains(':') && !name.contains('='));
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_are_httpies() {
+        let raw: Vec<String> = [r"a\=b=c", r"X\:Y:z\:w", r"path=C:\dir", r"odd\\=v", r"p\===v"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let items = Items::parse(&raw).unwrap();
+        assert_eq!(
+            items.fields,
+            vec![
+                ("a=b".into(), Value::from("c")),
+                ("path".into(), Value::from(r"C:\dir")),
+                (r"odd\\".into(), Value::from("v"))
+            ]
+        );
+        assert_eq!(items.headers, vec![("X:Y".into(), "z:w".into())]);
+        assert_eq!(items.query, vec![("p=".into(), "v".into())]);
     }
 }
