@@ -144,6 +144,14 @@ async fn every_fault_gives_its_typed_error_and_never_a_short_success() {
             format!("{site}/bomb?mb=64"),
             Expect::Error("too_large", Some(Phase::Body)),
         ),
+        (
+            format!("{site}/bomb?mb=64&coding=br"),
+            Expect::Error("too_large", Some(Phase::Body)),
+        ),
+        (
+            format!("{site}/bomb?mb=64&coding=zstd"),
+            Expect::Error("too_large", Some(Phase::Body)),
+        ),
         (format!("{site}/redirect-loop"), Expect::Error("redirect", None)),
         (
             format!("{site}/redirect-to?url=file:///etc/passwd"),

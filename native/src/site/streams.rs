@@ -114,30 +114,87 @@ pub(crate) async fn zstd(echo: Echo) -> Response {
 #[derive(Deserialize)]
 pub(crate) struct BombQuery {
     mb: Option<u64>,
+    /// `gzip` (the default), `br` or `zstd`.
+    coding: Option<String>,
 }
 
-/// `/bomb?mb=64`: a small gzip body that inflates to `mb` MiB of zeros
-/// (at most 1024), to test body size limits.
+/// `/bomb?mb=64&coding=gzip|br|zstd`: a small compressed body that
+/// inflates to `mb` MiB of zeros (at most 1024), to test body size limits.
+/// It is one gzip member, brotli stream or zstd frame (browsers read no
+/// further than the first), compressed as it is sent.
 pub(crate) async fn bomb(Query(q): Query<BombQuery>) -> Response {
     let megabytes = q.mb.unwrap_or(64).min(1024);
-    let compressed = tokio::task::spawn_blocking(move || {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        let zeros = vec![0u8; 1 << 20];
-        for _ in 0..megabytes {
-            encoder.write_all(&zeros)?;
+    let coding: &'static str = match q.coding.as_deref().unwrap_or("gzip") {
+        "gzip" => "gzip",
+        "br" => "br",
+        "zstd" => "zstd",
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("no coding {other:?}: gzip, br or zstd"),
+            )
+                .into_response()
         }
-        encoder.finish()
-    })
-    .await;
-    match compressed {
-        Ok(Ok(body)) => {
-            let mut response = octet_stream(Body::from(body));
-            response
-                .headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            response
+    };
+    let (sender, chunks) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = compress_zeros(coding, megabytes, ChannelWriter(sender.clone())) {
+            let _ = sender.blocking_send(Err(e));
         }
-        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    });
+    let body = stream::unfold(chunks, |mut chunks| async move {
+        chunks.recv().await.map(|chunk| (chunk, chunks))
+    });
+    let mut response = octet_stream(Body::from_stream(body));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    response
+}
+
+/// Writes `megabytes` MiB of zeros compressed with `coding` to `out`,
+/// flushing each MiB so that the body flows while it is made.
+fn compress_zeros(coding: &str, megabytes: u64, mut out: ChannelWriter) -> std::io::Result<()> {
+    let zeros = [0u8; 1 << 20];
+    match coding {
+        "zstd" => {
+            let source = std::io::Read::take(std::io::repeat(0), megabytes << 20);
+            ruzstd::encoding::compress(source, out, ruzstd::encoding::CompressionLevel::Fastest);
+            Ok(())
+        }
+        "br" => {
+            let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 1, 22);
+            for _ in 0..megabytes {
+                encoder.write_all(&zeros)?;
+                encoder.flush()?;
+            }
+            Ok(())
+        }
+        _ => {
+            let mut encoder = flate2::write::GzEncoder::new(&mut out, flate2::Compression::best());
+            for _ in 0..megabytes {
+                encoder.write_all(&zeros)?;
+                encoder.flush()?;
+            }
+            encoder.finish().map(drop)
+        }
+    }
+}
+
+/// Sends what is written to a response body's channel; a client that
+/// went away ends the writing.
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<Bytes>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(bytes)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
