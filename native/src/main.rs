@@ -1,22 +1,22 @@
-//! `unifetch`: send HTTP requests httpie-style, and serve the test site.
+//! `unifetch`: HTTP requests httpie- and xh-style, a crawler, and the
+//! test site.
 //!
 //! ```text
 //! unifetch serve [--port 8080]
-//! unifetch get  http://127.0.0.1:8080/get name==钢铁知识库 X-Trace:abc
-//! unifetch post http://127.0.0.1:8080/post hello=world count:=3
+//! unifetch :8080/get name==钢铁知识库 X-Trace:abc
+//! unifetch post :8080/post hello=world count:=3
+//! unifetch crawl http://127.0.0.1:8080/web/200/ --out pages.jsonl
 //! ```
 //!
-//! Exit codes: 0 success, 1 invalid input, 2 transport error (connect,
-//! timeout, broken body), 4 HTTP 4xx, 5 HTTP 5xx.
+//! Exit codes: 0 success, 1 error, 2 timeout or usage error, 3/4/5 a
+//! 3xx/4xx/5xx with --check-status, 6 too many redirects, 130 interrupted.
 
 mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let invocation = cli::parse(std::env::args_os().collect());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -24,5 +24,5 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_INVALID);
         }
     };
-    runtime.block_on(cli::run(args))
+    runtime.block_on(cli::run(invocation))
 }

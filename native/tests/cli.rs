@@ -17,17 +17,31 @@ fn stdout(output: &Output) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn get_prints_status_headers_and_pretty_json() {
+async fn a_pipe_gets_the_body_alone_and_print_chooses_the_parts() {
     let site = TestServer::site().await.unwrap();
     let url = site.url("/get");
-    let output = tokio::task::spawn_blocking(move || unifetch(&["get", &url, "name==钢铁知识库", "X-Trace:abc"]))
-        .await
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let text = stdout(&output);
-    assert!(text.starts_with("HTTP/1.1 200 OK\n"), "{text}");
-    assert!(text.contains("\"name\": \"钢铁知识库\""), "{text}");
-    assert!(text.contains("\"X-Trace\": \"abc\""), "{text}");
+    let (piped, printed) = tokio::task::spawn_blocking(move || {
+        (
+            unifetch(&[&url, "name==钢铁知识库", "X-Trace:abc"]),
+            unifetch(&["-p", "hb", "--pretty", "format", "get", &url, "name==钢铁知识库"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(piped.status.success(), "{piped:?}");
+    let body: serde_json::Value = serde_json::from_slice(&piped.stdout).expect("the body alone, for jq");
+    assert_eq!(body["args"]["name"], "钢铁知识库");
+    assert_eq!(body["headers"]["X-Trace"], "abc");
+    let text = stdout(&printed);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\nContent-Type: application/json\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n    \"args\": {\n        \"name\": \"钢铁知识库\"\n    },"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colours with --pretty=format");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -42,16 +56,11 @@ async fn post_sends_json_or_form_fields() {
     })
     .await
     .unwrap();
-    assert!(
-        stdout(&json).contains("\"json\": {\n    \"a\": \"1\",\n    \"n\": 2\n  }"),
-        "{}",
-        stdout(&json)
-    );
-    assert!(
-        stdout(&form).contains("\"form\": {\n    \"a\": \"1\"\n  }"),
-        "{}",
-        stdout(&form)
-    );
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["json"], serde_json::json!({"a": "1", "n": 2}));
+    assert_eq!(json["headers"]["Content-Type"], "application/json");
+    let form: serde_json::Value = serde_json::from_slice(&form.stdout).unwrap();
+    assert_eq!(form["form"], serde_json::json!({"a": "1"}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,7 +71,7 @@ async fn exit_codes_tell_transport_errors_from_http_errors() {
         tokio::task::spawn_blocking(move || {
             (
                 unifetch(&["get", &a]),
-                unifetch(&["get", &b]),
+                unifetch(&["--check-status", "get", &b]),
                 unifetch(&["get", &c, "--timeout", "0.5"]),
                 unifetch(&["get", "http://exa mple.com/"]),
             )
@@ -70,8 +79,16 @@ async fn exit_codes_tell_transport_errors_from_http_errors() {
         .await
         .unwrap()
     };
-    assert_eq!(not_found.status.code(), Some(4));
+    assert_eq!(
+        not_found.status.code(),
+        Some(0),
+        "HTTP errors are not failures without --check-status"
+    );
     assert_eq!(server_error.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&server_error.stderr).contains("warning: HTTP 503 Service Unavailable"),
+        "{server_error:?}"
+    );
     assert_eq!(timeout.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&timeout.stderr).contains("timeout: total"),
@@ -181,7 +198,7 @@ async fn retry_and_verbose_show_each_attempt() {
         2,
         "{stderr}"
     );
-    let without = run(strings(&["get", &url.replace("cli-", "cli-none-")])).await;
+    let without = run(strings(&["get", &url.replace("cli-", "cli-none-"), "--check-status"])).await;
     assert_eq!(
         without.status.code(),
         Some(5),
@@ -190,17 +207,29 @@ async fn retry_and_verbose_show_each_attempt() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn max_redirects_limits_or_stops_following() {
+async fn redirects_are_followed_only_with_follow() {
     let site = TestServer::site().await.unwrap();
-    let stop = run(strings(&["get", &site.url("/redirect/1"), "--max-redirects", "0"])).await;
+    let stop = run(strings(&["-h", &site.url("/redirect/1")])).await;
     assert!(stdout(&stop).starts_with("HTTP/1.1 302 Found"), "{}", stdout(&stop));
-    let over = run(strings(&["get", &site.url("/redirect/3"), "--max-redirects", "1"])).await;
-    assert_eq!(over.status.code(), Some(2));
+    let followed = run(strings(&["-h", "-F", &site.url("/redirect/1")])).await;
+    assert!(
+        stdout(&followed).starts_with("HTTP/1.1 200 OK"),
+        "{}",
+        stdout(&followed)
+    );
+    let checked = run(strings(&["--check-status", &site.url("/redirect/1")])).await;
+    assert_eq!(
+        checked.status.code(),
+        Some(3),
+        "a 3xx not followed, with --check-status"
+    );
+    let over = run(strings(&["-F", &site.url("/redirect/3"), "--max-redirects", "1"])).await;
+    assert_eq!(over.status.code(), Some(6));
     assert!(
         String::from_utf8_lossy(&over.stderr).contains("more than 1 redirects"),
         "{over:?}"
     );
-    let hops = run(strings(&["get", &site.url("/redirect/2"), "-v"])).await;
+    let hops = run(strings(&["get", &site.url("/redirect/2"), "-v", "--follow"])).await;
     let stderr = String::from_utf8_lossy(&hops.stderr);
     assert!(
         stderr.contains("< 302 Found → ") && stderr.contains("/relative-redirect/1"),
@@ -229,14 +258,14 @@ async fn the_cookie_jar_file_keeps_cookies_between_runs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn decompression_and_body_limits_can_be_set() {
     let site = TestServer::site().await.unwrap();
-    let raw = run(strings(&["get", &site.url("/gzip"), "--no-decompress"])).await;
-    assert!(stdout(&raw).contains("content-encoding: gzip"), "{}", stdout(&raw));
+    let raw = run(strings(&["get", &site.url("/gzip"), "--no-decompress", "--print=hb"])).await;
+    assert!(stdout(&raw).contains("Content-Encoding: gzip"), "{}", stdout(&raw));
     assert!(
         raw.stdout.windows(2).any(|w| w == [0x1f, 0x8b]),
         "the gzip bytes themselves"
     );
     let limited = run(strings(&["get", &site.url("/bytes/1000"), "--max-body", "100"])).await;
-    assert_eq!(limited.status.code(), Some(2));
+    assert_eq!(limited.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&limited.stderr).contains("limit of 100 bytes"),
         "{limited:?}"
@@ -308,7 +337,7 @@ async fn broken_servers_exit_non_zero_with_one_line_saying_where() {
     ] {
         let output = run(strings(&["get", &format!("{raw}/{case}"), "--max-body", "1000000"])).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{case}: {output:?}");
+        assert_eq!(output.status.code(), Some(1), "{case}: {output:?}");
         assert_eq!(stderr.lines().count(), 1, "{case}: {stderr}");
         assert!(stderr.contains(says), "{case}: {stderr}");
         let printed = stdout(&output);

@@ -1,4 +1,8 @@
-//! httpie's request items: `name==value`, `field=value`, `field:=json`, `Header:value`.
+//! httpie's request items: `name==value`, `field=value`, `field:=json`,
+//! `Header:value`, and from files `field=@text.txt`, `field:=@data.json`,
+//! `field@upload.bin;type=MIME`.
+
+use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
@@ -8,6 +12,16 @@ pub(crate) struct Items {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) fields: Vec<(String, Value)>,
+    /// Files to upload (a multipart form): field, path, content type.
+    pub(crate) files: Vec<Upload>,
+}
+
+/// `field@path;type=MIME`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Upload {
+    pub(crate) field: String,
+    pub(crate) path: PathBuf,
+    pub(crate) mime: Option<String>,
 }
 
 impl Items {
@@ -20,9 +34,9 @@ impl Items {
     }
 
     fn add(&mut self, item: &str) -> Result<(), String> {
-        // As in httpie, `\` makes the `:` or `=` after it literal (`a\=b=c`
-        // is the field `a=b`), and the first separator wins, the longest at
-        // one place: `a=b:c` is a field.
+        // As in httpie, `\` makes the `:`, `=` or `@` after it literal
+        // (`a\=b=c` is the field `a=b`), and the first separator wins, the
+        // longest at one place: `a=b:c` is a field.
         let mut chars: Vec<(char, bool)> = Vec::with_capacity(item.len());
         let mut rest = item.chars();
         while let Some(c) = rest.next() {
@@ -31,12 +45,12 @@ impl Items {
                 continue;
             }
             match rest.next() {
-                Some(next @ (':' | '=')) => chars.push((next, true)),
+                Some(next @ (':' | '=' | '@')) => chars.push((next, true)),
                 Some(next) => chars.extend([('\\', false), (next, false)]),
                 None => chars.push(('\\', false)),
             }
         }
-        let separators = [":=", "==", "=", ":"];
+        let separators = [":=@", "=@", ":=", "==", "=", "@", ":"];
         let unescaped_at = |at: usize, sep: &str| sep.chars().zip(at..).all(|(s, i)| chars.get(i) == Some(&(s, false)));
         let found = (0..chars.len()).find_map(|at| {
             separators
@@ -46,7 +60,7 @@ impl Items {
         });
         let Some((at, separator)) = found else {
             return Err(format!(
-                "{item:?} is not a request item (name==value, field=value, field:=json, Header:value)"
+                "{item:?} is not a request item (name==value, field=value, field:=json, Header:value, field@file)"
             ));
         };
         let text = |chars: &[(char, bool)]| chars.iter().map(|(c, _)| c).collect::<String>();
@@ -61,9 +75,36 @@ impl Items {
                 let json = serde_json::from_str(&value).map_err(|e| format!("{item:?}: not JSON: {e}"))?;
                 self.fields.push((name, json));
             }
+            "=@" => {
+                let text =
+                    std::fs::read_to_string(&value).map_err(|e| format!("{item:?}: cannot read {value}: {e}"))?;
+                self.fields.push((name, Value::String(text)));
+            }
+            ":=@" => {
+                let text =
+                    std::fs::read_to_string(&value).map_err(|e| format!("{item:?}: cannot read {value}: {e}"))?;
+                let json = serde_json::from_str(&text).map_err(|e| format!("{item:?}: {value} is not JSON: {e}"))?;
+                self.fields.push((name, json));
+            }
+            "@" => {
+                let (path, mime) = match value.rsplit_once(";type=") {
+                    Some((path, mime)) => (path.to_owned(), Some(mime.to_owned())),
+                    None => (value, None),
+                };
+                self.files.push(Upload {
+                    field: name,
+                    path: PathBuf::from(path),
+                    mime,
+                });
+            }
             _ => self.headers.push((name, value.trim_start().to_owned())),
         }
         Ok(())
+    }
+
+    /// Whether any item is data for the body (fields or files).
+    pub(crate) fn has_data(&self) -> bool {
+        !self.fields.is_empty() || !self.files.is_empty()
     }
 
     /// The body fields as a JSON object.
@@ -136,7 +177,7 @@ mod properties {
     fn escape(text: &str) -> String {
         text.chars()
             .flat_map(|c| match c {
-                ':' | '=' => vec!['\\', c],
+                ':' | '=' | '@' => vec!['\\', c],
                 c => vec![c],
             })
             .collect()
@@ -148,7 +189,7 @@ mod properties {
         let mut kept: Vec<char> = Vec::with_capacity(text.len());
         for c in text.chars().rev() {
             let next = kept.last().copied();
-            if c == '\\' && (matches!(next, Some(':' | '=')) || (is_name && next.is_none())) {
+            if c == '\\' && (matches!(next, Some(':' | '=' | '@')) || (is_name && next.is_none())) {
                 continue;
             }
             kept.push(c);
@@ -168,9 +209,10 @@ mod properties {
         #[test]
         fn any_items_parse_or_fail_without_panicking(items in prop::collection::vec(tricky(), 0..6)) {
             if let Ok(parsed) = Items::parse(&items) {
-                prop_assert_eq!(parsed.query.len() + parsed.headers.len() + parsed.fields.len(), items.len());
+                prop_assert_eq!(parsed.query.len() + parsed.headers.len() + parsed.fields.len() + parsed.files.len(), items.len());
                 let names = parsed.query.iter().chain(&parsed.headers).map(|(name, _)| name);
-                prop_assert!(names.chain(parsed.fields.iter().map(|(name, _)| name)).all(|name| !name.is_empty()));
+                let names = names.chain(parsed.fields.iter().map(|(name, _)| name)).chain(parsed.files.iter().map(|file| &file.field));
+                prop_assert!(names.into_iter().all(|name| !name.is_empty()));
             }
         }
 
@@ -199,9 +241,10 @@ mod properties {
         fn without_escapes_the_first_separator_ends_the_name(item in tricky().prop_map(|item| item.replace('\\', ""))) {
             if let Ok(parsed) = Items::parse(std::slice::from_ref(&item)) {
                 let names = parsed.query.iter().chain(&parsed.headers).map(|(name, _)| name);
-                let name = names.chain(parsed.fields.iter().map(|(name, _)| name)).next().unwrap();
+                let mut names = names.chain(parsed.fields.iter().map(|(name, _)| name)).chain(parsed.files.iter().map(|file| &file.field));
+                let name = names.next().unwrap();
                 prop_assert!(item.starts_with(name.as_str()));
-                prop_assert!(!name.contains(':') && !name.contains('='));
+                prop_assert!(!name.contains(':') && !name.contains('=') && !name.contains('@'));
             }
         }
     }

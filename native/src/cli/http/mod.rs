@@ -1,0 +1,451 @@
+//! `unifetch [FLAGS] [METHOD] URL [ITEM…]`: one request, as httpie and xh
+//! send and print it, with their exit codes.
+
+pub(crate) mod args;
+mod output;
+
+use std::io::{BufReader, IsTerminal, Read};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use unifetch::hooks::{BeforeRequest, Hooks};
+use unifetch::redirect::Redirect;
+use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilder, Timeout};
+
+use self::args::{split_words, AuthType, HttpArgs};
+use self::output::{Look, Parts, Printer};
+use super::items::Items;
+
+/// 1: an error (connecting, a broken body, bad input read from files).
+pub(crate) const EXIT_ERROR: u8 = 1;
+/// 2: a timeout, or a usage error (as httpie's and xh's, whose argument
+/// parsers exit 2).
+pub(crate) const EXIT_TIMEOUT: u8 = 2;
+/// 6: more redirects than `--max-redirects`.
+const EXIT_TOO_MANY_REDIRECTS: u8 = 6;
+/// 130: interrupted (Ctrl-C).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// What went wrong before or while sending.
+enum Failure {
+    /// Bad input: a message for stderr.
+    Invalid(String),
+    Request(unifetch::Error),
+}
+
+impl From<unifetch::Error> for Failure {
+    fn from(error: unifetch::Error) -> Failure {
+        Failure::Request(error)
+    }
+}
+
+impl Failure {
+    /// Says what failed on one line of stderr; the exit code says how.
+    fn report(self) -> ExitCode {
+        let error = match self {
+            Failure::Invalid(message) => {
+                eprintln!("unifetch: {message}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+            Failure::Request(error) => error,
+        };
+        eprintln!("unifetch: {error:#}");
+        let too_many_redirects = error.is_redirect() && format!("{error:#}").contains("redirects");
+        ExitCode::from(if error.is_timeout() {
+            EXIT_TIMEOUT
+        } else if too_many_redirects {
+            EXIT_TOO_MANY_REDIRECTS
+        } else {
+            EXIT_ERROR
+        })
+    }
+}
+
+/// Sends the request the arguments describe and prints what they ask for;
+/// Ctrl-C ends it at once with 130.
+pub(crate) async fn run(args: HttpArgs) -> ExitCode {
+    tokio::select! {
+        code = send_and_print(args) => code,
+        _ = tokio::signal::ctrl_c() => ExitCode::from(EXIT_INTERRUPTED),
+    }
+}
+
+async fn send_and_print(args: HttpArgs) -> ExitCode {
+    let terminal = output::stdout_is_terminal();
+    let parts = match Parts::from_args(&args, terminal) {
+        Ok(parts) => parts,
+        Err(message) => {
+            eprintln!("unifetch: {message} (see --help)");
+            return ExitCode::from(EXIT_TIMEOUT);
+        }
+    };
+    let look = Look::from_args(args.pretty, terminal);
+    let (method, url, raw_items) = split_words(&args.words);
+    let url = with_scheme(url);
+    let items = match Items::parse(raw_items) {
+        Ok(items) => items,
+        Err(message) => return Failure::Invalid(message).report(),
+    };
+    let body = match body_source(&args, &items) {
+        Ok(body) => body,
+        Err(failure) => return failure.report(),
+    };
+    let method = match method {
+        Some(method) => match Method::from_bytes(method.as_bytes()) {
+            Ok(method) => method,
+            Err(_) => return Failure::Invalid(format!("{method:?} is not a method")).report(),
+        },
+        None if body.is_some() || items.has_data() => Method::POST,
+        None => Method::GET,
+    };
+    let jar = match load_jar(&args) {
+        Ok(jar) => jar,
+        Err(failure) => return failure.report(),
+    };
+    let session = match session(&args, parts, look, jar.clone()) {
+        Ok(session) => session,
+        Err(failure) => return failure.report(),
+    };
+    let started = Instant::now();
+    let sent = async {
+        let request = request(&session, method, &url, &args, &items, body)?;
+        Ok::<_, Failure>(request.send().await?)
+    }
+    .await;
+    let code = match sent {
+        Ok(response) => print_response(response, &args, parts, look, terminal, started).await,
+        Err(failure) => failure.report(),
+    };
+    if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
+        if let Err(failure) = save_jar(&jar, path) {
+            return failure.report();
+        }
+    }
+    code
+}
+
+/// The request body that is not made of items: `--raw`, or a piped stdin
+/// (unless `-I`); with data items too, an error, as in httpie.
+fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Vec<u8>>, Failure> {
+    if let Some(raw) = &args.raw {
+        if items.has_data() {
+            return Err(Failure::Invalid("--raw and data items cannot be mixed".to_owned()));
+        }
+        return Ok(Some(raw.clone().into_bytes()));
+    }
+    if args.ignore_stdin || std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let mut piped = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut piped)
+        .map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))?;
+    if piped.is_empty() {
+        return Ok(None);
+    }
+    if items.has_data() {
+        return Err(Failure::Invalid(
+            "a body from stdin and data items cannot be mixed (-I/--ignore-stdin ignores stdin)".to_owned(),
+        ));
+    }
+    Ok(Some(piped))
+}
+
+/// The session the flags describe.
+fn session(args: &HttpArgs, parts: Parts, look: Look, jar: Option<Arc<CookieJar>>) -> Result<Session, Failure> {
+    let timeout = Timeout {
+        total: args.timeout,
+        connect: args.connect_timeout,
+        sock_read: args.read_timeout,
+        ..Timeout::default()
+    };
+    let insecure = args.insecure || args.verify.as_deref() == Some("no");
+    let mut builder: SessionBuilder = Session::builder()
+        .timeout(timeout)
+        .retry(retry_policy(args))
+        .redirect(redirect_policy(args))
+        .decompress(!args.no_decompress)
+        .trust_env(args.trust_env)
+        .danger_accept_invalid_certs(insecure);
+    if parts.request_head || parts.request_body {
+        builder = builder.hooks(print_requests(parts, look));
+    }
+    for proxy in &args.proxy {
+        builder = builder.proxy(proxy_for(proxy)?);
+    }
+    let extra_roots = match args.verify.as_deref() {
+        Some("no" | "yes") | None => args.cacert.clone(),
+        Some(path) => Some(path.into()),
+    };
+    if let Some(path) = extra_roots {
+        builder = builder.tls_root_certificates(read(&path)?);
+    }
+    if let Some(cert) = &args.cert {
+        let key = read(args.key.as_ref().unwrap_or(cert))?;
+        builder = builder.tls_client_identity(read(cert)?, key);
+    }
+    if insecure {
+        eprintln!("unifetch: warning: TLS certificates and names are not checked");
+    }
+    if let Some(bytes) = args.max_body {
+        builder = builder.max_body_size(bytes);
+    }
+    if let Some(jar) = jar {
+        builder = builder.cookie_jar(jar);
+    }
+    Ok(builder.build()?)
+}
+
+/// `--proxy URL` for every scheme, or `--proxy SCHEME:URL` for one.
+fn proxy_for(text: &str) -> Result<Proxy, Failure> {
+    let (scheme, url) = match text.split_once(':') {
+        Some((scheme @ ("http" | "https"), rest)) if !rest.starts_with("//") => (Some(scheme), rest),
+        _ => (None, text),
+    };
+    Ok(match scheme {
+        Some("http") => Proxy::http(url)?,
+        Some(_) => Proxy::https(url)?,
+        None => Proxy::all(url)?,
+    })
+}
+
+/// A hook that prints each request as it is sent (`--print H`/`B`).
+fn print_requests(parts: Parts, look: Look) -> Hooks {
+    Hooks::new().before_request(move |request: unifetch::Request| async move {
+        let mut printer = Printer::new(look);
+        if parts.request_head {
+            let url = request.url();
+            let target = match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            };
+            let mut headers = request.headers().clone();
+            if let Some(host) = url.host_str() {
+                let host = match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                };
+                if let Ok(value) = host.parse() {
+                    headers.insert(unifetch::header::HOST, value);
+                }
+            }
+            printer.head(&format!("{} {target} HTTP/1.1", request.method()), None, &headers);
+        }
+        if parts.request_body {
+            if let Some(bytes) = request.body().as_bytes().filter(|bytes| !bytes.is_empty()) {
+                let is_json = request
+                    .headers()
+                    .get(unifetch::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|value| value.contains("json"));
+                printer.body(bytes, is_json);
+                printer.raw(b"\n");
+            }
+        }
+        Ok(BeforeRequest::Send(request))
+    })
+}
+
+/// The request: method, URL, items, body and auth.
+fn request(
+    session: &Session,
+    method: Method,
+    url: &str,
+    args: &HttpArgs,
+    items: &Items,
+    body: Option<Vec<u8>>,
+) -> Result<unifetch::RequestBuilder, Failure> {
+    let mut request = session.request(method, url).query(&items.query);
+    for (name, value) in &items.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+        if args.json {
+            request = request.header("Content-Type", "application/json");
+        } else if args.form {
+            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+        }
+    } else if args.multipart || !items.files.is_empty() {
+        request = request.multipart(multipart_form(items)?);
+    } else if !items.fields.is_empty() {
+        request = if args.form {
+            request.form(&items.form_body())
+        } else {
+            request.json(&items.json_body())
+        };
+    }
+    if let Some(auth) = &args.auth {
+        request = match args.auth_type.unwrap_or(AuthType::Basic) {
+            AuthType::Bearer => request.bearer_auth(auth),
+            AuthType::Basic => {
+                let (user, password) = credentials(auth)?;
+                request.basic_auth(user, Some(password))
+            }
+        };
+    }
+    Ok(request)
+}
+
+/// `USER:PASS`, or `USER` and the password asked for on the terminal.
+fn credentials(auth: &str) -> Result<(String, String), Failure> {
+    if let Some((user, password)) = auth.split_once(':') {
+        return Ok((user.to_owned(), password.to_owned()));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Invalid(format!(
+            "-a {auth:?}: no password, and no terminal to ask for one (write USER:PASS)"
+        )));
+    }
+    let password = rpassword::prompt_password(format!("password for {auth}: "))
+        .map_err(|e| Failure::Invalid(format!("cannot read the password: {e}")))?;
+    Ok((auth.to_owned(), password))
+}
+
+/// Data fields as text parts, files as file parts.
+fn multipart_form(items: &Items) -> Result<unifetch::multipart::Form, Failure> {
+    let mut form = unifetch::multipart::Form::new();
+    for (name, value) in items.form_body() {
+        form = form.text(name, value);
+    }
+    for upload in &items.files {
+        let bytes = read(&upload.path)?;
+        let file_name = upload
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut part = unifetch::multipart::Part::bytes(bytes).file_name(file_name);
+        if let Some(mime) = &upload.mime {
+            part = part.mime(mime.clone());
+        }
+        form = form.part(upload.field.clone(), part);
+    }
+    Ok(form)
+}
+
+/// A file the arguments name.
+fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))
+}
+
+/// `--retry N`: N retries; none by default, as curl.
+fn retry_policy(args: &HttpArgs) -> Retry {
+    let policy = Retry::default().max_attempts(args.retry + 1);
+    if args.verbose {
+        policy.on_retry(|event| {
+            eprintln!(
+                "! attempt {} failed ({}); retrying in {:.1} s",
+                event.attempt(),
+                event.reason(),
+                event.delay().as_secs_f64()
+            );
+        })
+    } else {
+        policy
+    }
+}
+
+/// Redirects are followed only with `--follow`, up to `--max-redirects`.
+fn redirect_policy(args: &HttpArgs) -> Redirect {
+    if !args.follow {
+        return Redirect::none();
+    }
+    let (max, verbose) = (args.max_redirects, args.verbose);
+    Redirect::custom(move |attempt| {
+        if attempt.previous().len() > max {
+            return attempt.error(format!("more than {max} redirects"));
+        }
+        if verbose {
+            eprintln!("< {} → {}", attempt.status(), attempt.url());
+        }
+        attempt.follow()
+    })
+}
+
+fn load_jar(args: &HttpArgs) -> Result<Option<Arc<CookieJar>>, Failure> {
+    let Some(path) = &args.cookie_jar else {
+        return Ok(None);
+    };
+    let jar = match std::fs::File::open(path) {
+        Ok(file) => CookieJar::load_json(BufReader::new(file))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => CookieJar::new(),
+        Err(e) => return Err(Failure::Invalid(format!("cannot read {}: {e}", path.display()))),
+    };
+    Ok(Some(Arc::new(jar)))
+}
+
+fn save_jar(jar: &CookieJar, path: &std::path::Path) -> Result<(), Failure> {
+    let mut file =
+        std::fs::File::create(path).map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    Ok(jar.save_json(&mut file)?)
+}
+
+/// `localhost:8080/get` means `http://localhost:8080/get`, as in httpie.
+fn with_scheme(url: &str) -> String {
+    if url.contains("://") {
+        url.to_owned()
+    } else if let Some(rest) = url.strip_prefix(':') {
+        format!("http://localhost{}{rest}", if rest.starts_with('/') { "" } else { ":" })
+    } else {
+        format!("http://{url}")
+    }
+}
+
+/// Prints what `parts` asks for of `response`; the exit code follows
+/// `--check-status`.
+async fn print_response(
+    mut response: Response,
+    args: &HttpArgs,
+    parts: Parts,
+    look: Look,
+    terminal: bool,
+    started: Instant,
+) -> ExitCode {
+    let mut printer = Printer::new(look);
+    if parts.response_head {
+        printer.head(
+            &output::status_line(&response),
+            Some(response.status()),
+            response.headers(),
+        );
+    }
+    if parts.response_body && printer.is_open() {
+        if let Err(error) = printer.response_body(&mut response).await {
+            return Failure::from(error).report();
+        }
+    }
+    if parts.meta {
+        let elapsed: Duration = started.elapsed();
+        printer.raw(format!("\nElapsed time: {:.6}s\n", elapsed.as_secs_f64()).as_bytes());
+    }
+    let status = response.status();
+    if !args.check_status {
+        return ExitCode::SUCCESS;
+    }
+    let code = match status.as_u16() {
+        300..=399 => 3,
+        400..=499 => 4,
+        500..=599 => 5,
+        _ => return ExitCode::SUCCESS,
+    };
+    if !terminal {
+        eprintln!("unifetch: warning: HTTP {status}");
+    }
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_without_a_scheme_are_http() {
+        assert_eq!(with_scheme(":8080/get"), "http://localhost:8080/get");
+        assert_eq!(with_scheme(":/get"), "http://localhost/get");
+        assert_eq!(with_scheme("example.com/x"), "http://example.com/x");
+        assert_eq!(with_scheme("https://a.test/"), "https://a.test/");
+    }
+}

@@ -1,0 +1,221 @@
+//! The request command line as httpie and xh users type it: output on a
+//! terminal (a pseudo-terminal through util-linux's `script`) and in a
+//! pipe, stdin as the body, items from files, auth, `--print`, and usage
+//! errors, against the test site.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use unifetch_native::TestServer;
+
+/// Runs the binary with `args`, `stdin` piped in (or nothing, closed).
+fn unifetch(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+async fn run(args: Vec<String>, stdin: Option<Vec<u8>>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        unifetch(&args, stdin.as_deref())
+    })
+    .await
+    .unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// Runs `unifetch ARGS` in a pseudo-terminal; returns what it printed.
+async fn in_terminal(args: &str, no_color: bool) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_unifetch"));
+    let output = tokio::task::spawn_blocking(move || {
+        let mut script = Command::new("script");
+        script.args(["-qec", &command, "/dev/null"]);
+        if no_color {
+            script.env("NO_COLOR", "1");
+        } else {
+            script.env_remove("NO_COLOR");
+        }
+        script.output().expect("util-linux's script runs")
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_gets_the_head_and_a_coloured_formatted_body() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/get?a=1");
+    let coloured = in_terminal(&url, false).await;
+    assert!(
+        coloured.contains("\u{1b}[") && coloured.contains(" 200 OK"),
+        "{coloured}"
+    );
+    assert!(coloured.contains("Content-Type"), "{coloured}");
+    let plain = in_terminal(&url, true).await;
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain}");
+    assert!(plain.starts_with("HTTP/1.1 200 OK\n"), "{plain}");
+    assert!(
+        plain.contains("\n    \"args\": {\n        \"a\": \"1\"\n    },"),
+        "formatted: {plain}"
+    );
+    let piped = run(strings(&[&url]), None).await;
+    assert!(
+        piped.stdout.starts_with(b"{\n  \"args\""),
+        "the server's bytes as they came"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_piped_stdin_is_the_body_unless_items_or_ignore_stdin_say_otherwise() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/anything");
+    let posted = run(strings(&[&url]), Some(b"{\"from\": \"stdin\"}".to_vec())).await;
+    let echo = json(&posted);
+    assert_eq!(echo["method"], "POST", "data makes the method POST");
+    assert_eq!(echo["data"], "{\"from\": \"stdin\"}");
+    let mixed = run(strings(&[&url, "a=1"]), Some(b"body".to_vec())).await;
+    assert_eq!(mixed.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&mixed.stderr).contains("cannot be mixed"),
+        "{mixed:?}"
+    );
+    let ignored = run(strings(&["-I", &url, "a=1"]), Some(b"body".to_vec())).await;
+    assert_eq!(json(&ignored)["json"], serde_json::json!({"a": "1"}));
+    let raw = run(strings(&["put", &url, "--raw", "plain words"]), None).await;
+    let echo = json(&raw);
+    assert_eq!(
+        (echo["method"].as_str(), echo["data"].as_str()),
+        (Some("PUT"), Some("plain words"))
+    );
+    let empty = run(strings(&[&url]), None).await;
+    assert_eq!(json(&empty)["method"], "GET", "a closed stdin is no body");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn items_read_text_json_and_uploads_from_files() {
+    let site = TestServer::site().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("unifetch-items-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = dir.join("note.txt");
+    std::fs::write(&text, "from a file").unwrap();
+    let data = dir.join("data.json");
+    std::fs::write(&data, r#"{"nested": [1, 2]}"#).unwrap();
+    let upload = dir.join("pixel.bin");
+    std::fs::write(&upload, b"\x89PNG fake").unwrap();
+
+    let fields = [
+        format!("note=@{}", text.display()),
+        format!("data:=@{}", data.display()),
+    ];
+    let sent = run(strings(&[&site.url("/post"), &fields[0], &fields[1]]), None).await;
+    assert_eq!(
+        json(&sent)["json"],
+        serde_json::json!({"note": "from a file", "data": {"nested": [1, 2]}})
+    );
+    let file = format!("picture@{};type=image/png", upload.display());
+    let uploaded = run(strings(&[&site.url("/post"), "title=cat", &file]), None).await;
+    let echo = json(&uploaded);
+    assert_eq!(echo["form"]["title"], "cat");
+    // httpbin shows a binary upload as a data URL: its type and its bytes.
+    assert_eq!(echo["files"]["picture"], "data:image/png;base64,iVBORyBmYWtl", "{echo}");
+    assert!(
+        echo["headers"]["Content-Type"]
+            .as_str()
+            .is_some_and(|ct| ct.starts_with("multipart/form-data")),
+        "{echo}"
+    );
+    let missing = run(strings(&[&site.url("/post"), "note=@/nonexistent/file"]), None).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/file"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_basic_and_bearer() {
+    let site = TestServer::site().await.unwrap();
+    let basic = run(
+        strings(&["-a", "ann:s3cret", &site.url("/basic-auth/ann/s3cret")]),
+        None,
+    )
+    .await;
+    assert_eq!(json(&basic)["authenticated"], true);
+    let wrong = run(
+        strings(&["--check-status", "-a", "ann:nope", &site.url("/basic-auth/ann/s3cret")]),
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status.code(), Some(4));
+    let bearer = run(strings(&["-A", "bearer", "-a", "tok-1", &site.url("/bearer")]), None).await;
+    assert_eq!(json(&bearer)["token"], "tok-1");
+    let no_password = run(strings(&["-a", "ann", &site.url("/basic-auth/ann/s3cret")]), None).await;
+    assert_eq!(no_password.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&no_password.stderr).contains("no password"),
+        "{no_password:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn print_chooses_request_and_response_parts() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/post");
+    let heads = run(strings(&["-p", "Hh", &url, "a=1"]), None).await;
+    let text = String::from_utf8_lossy(&heads.stdout);
+    assert!(text.starts_with("POST /post HTTP/1.1\n"), "{text}");
+    assert!(
+        text.contains("\nContent-Type: application/json\n") && text.contains("\nHTTP/1.1 200 OK\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\"json\""), "no bodies: {text}");
+    let verbose = run(strings(&["-v", &url, "a=1"]), None).await;
+    let text = String::from_utf8_lossy(&verbose.stdout);
+    assert!(text.contains("{\"a\":\"1\"}") && text.contains("\"json\": {"), "{text}");
+    let meta = run(strings(&["-p", "m", &site.url("/get")]), None).await;
+    assert!(
+        String::from_utf8_lossy(&meta.stdout).contains("Elapsed time: "),
+        "{meta:?}"
+    );
+    let quiet = run(strings(&["-q", &site.url("/get")]), None).await;
+    assert!(quiet.status.success() && quiet.stdout.is_empty(), "{quiet:?}");
+    let colours = run(strings(&["--pretty", "colors", "-b", &site.url("/get")]), None).await;
+    assert!(colours.stdout.contains(&0x1b), "--pretty=colors colours a pipe too");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_are_one_line_and_exit_2() {
+    for args in [
+        vec!["--bogus", "http://127.0.0.1:1/"],
+        vec!["--timeout=-1", "http://127.0.0.1:1/"],
+        vec!["--timeout", "soon", "http://127.0.0.1:1/"],
+        vec!["--print", "Z", "http://127.0.0.1:1/"],
+        vec![],
+    ] {
+        let output = run(strings(&args), None).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("unifetch: "), "{stderr}");
+    }
+    let help = run(strings(&["--help"]), None).await;
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--check-status"));
+}
