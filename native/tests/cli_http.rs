@@ -219,3 +219,85 @@ async fn usage_errors_are_one_line_and_exit_2() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--check-status"));
 }
+
+/// The bytes of the site's `/download/{n}` at `offset` (its fixed pattern).
+fn download_byte(offset: u64) -> u8 {
+    (offset.wrapping_mul(31) ^ (offset >> 8)) as u8
+}
+
+fn expected_download(length: u64) -> Vec<u8> {
+    (0..length).map(download_byte).collect()
+}
+
+/// Runs `unifetch ARGS` in `dir` (where downloads land).
+async fn run_in(dir: &std::path::Path, args: Vec<String>) -> Output {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_unifetch"))
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_name_their_file_never_overwrite_and_resume() {
+    let site = TestServer::site().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("unifetch-download-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    const LENGTH: u64 = 3 << 20;
+    let named = site.url(&format!("/download/{LENGTH}?name=../../evil/report.bin"));
+
+    let first = run_in(&dir, strings(&["-d", &named])).await;
+    assert!(first.status.success(), "{first:?}");
+    assert!(first.stdout.is_empty(), "the body goes to the file, not stdout");
+    let saved = std::fs::read(dir.join("report.bin")).expect("named by Content-Disposition, its path dropped");
+    assert!(saved == expected_download(LENGTH), "byte for byte");
+    let second = run_in(&dir, strings(&["-d", &named])).await;
+    assert!(second.status.success());
+    assert!(dir.join("report.bin-1").exists(), "never overwriting");
+    let from_url = run_in(&dir, strings(&["--download", &site.url("/download/10")])).await;
+    assert!(from_url.status.success());
+    assert_eq!(
+        std::fs::read(dir.join("10")).unwrap(),
+        expected_download(10),
+        "named after the URL"
+    );
+
+    // A partial file goes on from where it stopped, with Range…
+    let partial = dir.join("partial.bin");
+    std::fs::write(&partial, &expected_download(LENGTH)[..1_000_000]).unwrap();
+    let out = partial.to_string_lossy().into_owned();
+    let url = site.url(&format!("/download/{LENGTH}"));
+    let resumed = run_in(&dir, strings(&["-d", "-c", "-o", &out, &url])).await;
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert!(
+        std::fs::read(&partial).unwrap() == expected_download(LENGTH),
+        "resumed byte for byte"
+    );
+    // …and starts over when the server sends the whole body.
+    std::fs::write(&partial, b"stale bytes that are not the file").unwrap();
+    let ignored = site.url(&format!("/download/{LENGTH}?ranges=no"));
+    let over = run_in(&dir, strings(&["-d", "-c", "-o", &out, &ignored])).await;
+    assert!(over.status.success(), "{over:?}");
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("starting over"),
+        "{over:?}"
+    );
+    assert!(
+        std::fs::read(&partial).unwrap() == expected_download(LENGTH),
+        "started over"
+    );
+
+    let missing = run_in(&dir, strings(&["-d", &site.url("/status/404")])).await;
+    assert_eq!(missing.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nothing saved"));
+    let no_output = run_in(&dir, strings(&["-d", "-c", &url])).await;
+    assert_eq!(no_output.status.code(), Some(1), "{no_output:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

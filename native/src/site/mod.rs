@@ -80,6 +80,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/brotli", get(streams::brotli))
         .route("/zstd", get(streams::zstd))
         .route("/bomb", get(streams::bomb))
+        .route("/download/{n}", get(streams::download))
         .route("/cookies", get(cookies::cookies))
         .route("/cookies/set", get(cookies::set))
         .route("/cookies/delete", get(cookies::delete))

@@ -358,3 +358,65 @@ mod tests {
         assert_ne!(random_bytes(7, 100), random_bytes(8, 100));
     }
 }
+
+#[derive(Deserialize)]
+pub(crate) struct DownloadQuery {
+    /// The file name to offer in `Content-Disposition`.
+    name: Option<String>,
+    /// `no`: ignore `Range` and always send everything.
+    ranges: Option<String>,
+}
+
+/// The byte at `offset` of every `/download` body: a pattern no two
+/// nearby offsets share, so that a misplaced byte shows.
+fn download_byte(offset: u64) -> u8 {
+    (offset.wrapping_mul(31) ^ (offset >> 8)) as u8
+}
+
+/// `/download/{n}?name=F&ranges=no`: `n` bytes (at most 256 MiB) of a
+/// fixed pattern, offered as the file `F`; `Range: bytes=START-` gets a
+/// 206 from `START` unless `ranges=no`.
+pub(crate) async fn download(
+    Path(length): Path<u64>,
+    Query(q): Query<DownloadQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let length = length.min(256 << 20);
+    let ranges = q.ranges.as_deref() != Some("no");
+    let start = headers
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("bytes="))
+        .and_then(|value| value.strip_suffix('-'))
+        .and_then(|value| value.parse::<u64>().ok())
+        .filter(|start| ranges && *start < length);
+    let from = start.unwrap_or(0);
+    let chunks = stream::iter((from..length).step_by(64 << 10).map(move |chunk_start| {
+        let end = (chunk_start + (64 << 10)).min(length);
+        Ok::<_, std::io::Error>(Bytes::from((chunk_start..end).map(download_byte).collect::<Vec<u8>>()))
+    }));
+    let mut response = Body::from_stream(chunks).into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&(length - from).to_string()) {
+        response_headers.insert(header::CONTENT_LENGTH, value);
+    }
+    if ranges {
+        response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    if let Some(name) = &q.name {
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            response_headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    if start.is_some() {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(value) = HeaderValue::from_str(&format!("bytes {from}-{}/{length}", length - 1)) {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+    }
+    response
+}

@@ -83,6 +83,18 @@ pub(crate) struct HttpArgs {
     #[arg(short = 'A', long, value_enum, help_heading = "Authentication")]
     pub(crate) auth_type: Option<AuthType>,
 
+    /// Save the body to a file (its name from Content-Disposition or the
+    /// URL, never overwriting: name-1…), with a progress bar on stderr.
+    #[arg(short = 'd', long, help_heading = "Downloads")]
+    pub(crate) download: bool,
+    /// Save the body to FILE.
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = "Downloads")]
+    pub(crate) output: Option<PathBuf>,
+    /// Go on with a partial --output file (Range), or start over when the
+    /// server sends the whole body.
+    #[arg(short = 'c', long = "continue", help_heading = "Downloads")]
+    pub(crate) resume: bool,
+
     /// Follow redirects.
     #[arg(short = 'F', long, help_heading = "Redirects")]
     pub(crate) follow: bool,

@@ -2,6 +2,7 @@
 //! send and print it, with their exit codes.
 
 pub(crate) mod args;
+mod download;
 mod output;
 
 use std::io::{BufReader, IsTerminal, Read};
@@ -14,6 +15,7 @@ use unifetch::redirect::Redirect;
 use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilder, Timeout};
 
 use self::args::{split_words, AuthType, HttpArgs};
+use self::download::{NotSaved, Target};
 use self::output::{Look, Parts, Printer};
 use super::items::Items;
 
@@ -107,15 +109,37 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         Ok(session) => session,
         Err(failure) => return failure.report(),
     };
+    let target = match (args.download || args.output.is_some())
+        .then(|| Target::new(args.output.clone(), args.resume))
+        .transpose()
+    {
+        Ok(target) => target,
+        Err(message) => return Failure::Invalid(message).report(),
+    };
     let started = Instant::now();
     let sent = async {
-        let request = request(&session, method, &url, &args, &items, body)?;
+        let mut request = request(&session, method, &url, &args, &items, body)?;
+        if let Some(from) = target.as_ref().and_then(|target| target.resume_from) {
+            request = request.header("Range", format!("bytes={from}-"));
+        }
         Ok::<_, Failure>(request.send().await?)
     }
     .await;
-    let code = match sent {
-        Ok(response) => print_response(response, &args, parts, look, terminal, started).await,
-        Err(failure) => failure.report(),
+    let code = match (sent, &target) {
+        (Ok(mut response), Some(target)) => match target.save(&mut response).await {
+            Ok((path, bytes)) => {
+                eprintln!("unifetch: saved {} ({bytes} bytes)", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(NotSaved::Status(status)) => {
+                eprintln!("unifetch: HTTP {status}: nothing saved");
+                ExitCode::from(status_exit_code(status).unwrap_or(EXIT_ERROR))
+            }
+            Err(NotSaved::File(message)) => Failure::Invalid(message).report(),
+            Err(NotSaved::Body(error)) => Failure::Request(error).report(),
+        },
+        (Ok(response), None) => print_response(response, &args, parts, look, terminal, started).await,
+        (Err(failure), _) => failure.report(),
     };
     if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
         if let Err(failure) = save_jar(&jar, path) {
@@ -422,19 +446,23 @@ async fn print_response(
         printer.raw(format!("\nElapsed time: {:.6}s\n", elapsed.as_secs_f64()).as_bytes());
     }
     let status = response.status();
-    if !args.check_status {
+    let Some(code) = status_exit_code(status).filter(|_| args.check_status) else {
         return ExitCode::SUCCESS;
-    }
-    let code = match status.as_u16() {
-        300..=399 => 3,
-        400..=499 => 4,
-        500..=599 => 5,
-        _ => return ExitCode::SUCCESS,
     };
     if !terminal {
         eprintln!("unifetch: warning: HTTP {status}");
     }
     ExitCode::from(code)
+}
+
+/// `--check-status`'s code for `status`: 3, 4 or 5 for 3xx, 4xx, 5xx.
+fn status_exit_code(status: unifetch::StatusCode) -> Option<u8> {
+    match status.as_u16() {
+        300..=399 => Some(3),
+        400..=499 => Some(4),
+        500..=599 => Some(5),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,161 @@
+//! `-d/--download`: the body streamed to a file in constant memory, with
+//! a progress bar on stderr; `-c/--continue` resumes a partial file with
+//! `Range`, and starts over when the server ignores it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use unifetch::header::{CONTENT_DISPOSITION, CONTENT_RANGE};
+use unifetch::{Response, StatusCode};
+
+/// Why a body was not saved.
+pub(crate) enum NotSaved {
+    /// The response was not a 2xx.
+    Status(StatusCode),
+    /// The file could not be written, or flags do not go together.
+    File(String),
+    /// The body broke off (a timeout, a reset…).
+    Body(unifetch::Error),
+}
+
+/// Where the body goes, and from which byte a resumed download asks.
+pub(crate) struct Target {
+    /// `-o`: the file, or `None` for a name from the response.
+    output: Option<PathBuf>,
+    /// `-c`: the size of the partial file, asked for as `Range: bytes=N-`.
+    pub(crate) resume_from: Option<u64>,
+}
+
+impl Target {
+    /// The target the flags describe; `-c` needs `-o` (the file to go on with).
+    pub(crate) fn new(output: Option<PathBuf>, resume: bool) -> Result<Target, String> {
+        let resume_from = match (&output, resume) {
+            (None, true) => return Err("--continue needs --output (the file to go on with)".to_owned()),
+            (Some(path), true) => std::fs::metadata(path)
+                .ok()
+                .map(|meta| meta.len())
+                .filter(|len| *len > 0),
+            (_, false) => None,
+        };
+        Ok(Target { output, resume_from })
+    }
+
+    /// Saves the body of `response` (a 2xx) and returns where, and how many
+    /// bytes the file holds; a body cut short is an error after the bytes
+    /// that came were written.
+    pub(crate) async fn save(&self, response: &mut Response) -> Result<(PathBuf, u64), NotSaved> {
+        let status = response.status();
+        if !status.is_success() {
+            return Err(NotSaved::Status(status));
+        }
+        let resumed = self.resume_from.filter(|from| resumes_at(response, status, *from));
+        let path = match &self.output {
+            Some(path) => path.clone(),
+            None => unused(&suggested_name(response)),
+        };
+        if self.resume_from.is_some() && resumed.is_none() {
+            eprintln!("unifetch: the server sent the whole body (not a 206 from the file's end): starting over");
+        }
+        let file = match resumed {
+            Some(_) => OpenOptions::new().append(true).open(&path),
+            None => File::create(&path),
+        }
+        .map_err(|e| NotSaved::File(format!("cannot write {}: {e}", path.display())))?;
+        let mut file = BufWriter::with_capacity(256 << 10, file);
+        let already = resumed.unwrap_or(0);
+        let bar = progress_bar(already, response.content_length().map(|length| length + already));
+        let mut written = already;
+        let copied = async {
+            let cannot_write = |e: std::io::Error| NotSaved::File(format!("cannot write {}: {e}", path.display()));
+            while let Some(chunk) = response.chunk().await.map_err(NotSaved::Body)? {
+                file.write_all(&chunk).map_err(cannot_write)?;
+                written += chunk.len() as u64;
+                bar.set_position(written);
+            }
+            file.flush().map_err(cannot_write)
+        }
+        .await;
+        bar.finish_and_clear();
+        copied?;
+        Ok((path, written))
+    }
+}
+
+/// Whether `response` carries the rest of a file from byte `from`.
+fn resumes_at(response: &Response, status: StatusCode, from: u64) -> bool {
+    let range_start = response
+        .headers()
+        .get(CONTENT_RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("bytes "))
+        .and_then(|value| value.split('-').next())
+        .and_then(|start| start.parse::<u64>().ok());
+    status == StatusCode::PARTIAL_CONTENT && range_start == Some(from)
+}
+
+/// The file name `Content-Disposition` offers, or the URL's last segment,
+/// or `index`; never a path (anything up to the last `/` or `\` goes).
+fn suggested_name(response: &Response) -> String {
+    let offered = response
+        .headers()
+        .get(CONTENT_DISPOSITION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').find_map(|part| part.trim().strip_prefix("filename=")))
+        .map(|name| name.trim_matches('"').to_owned());
+    let from_url = response
+        .url()
+        .path_segments()
+        .and_then(|mut segments| segments.next_back().map(str::to_owned));
+    [offered, from_url]
+        .into_iter()
+        .flatten()
+        .map(|name| name.rsplit(['/', '\\']).next().unwrap_or_default().to_owned())
+        .find(|name| !name.is_empty() && name != "." && name != "..")
+        .unwrap_or_else(|| "index".to_owned())
+}
+
+/// `name`, or `name-1`, `name-2`… (as httpie): the first that does not exist.
+fn unused(name: &str) -> PathBuf {
+    std::iter::once(PathBuf::from(name))
+        .chain((1..).map(|n| PathBuf::from(format!("{name}-{n}"))))
+        .find(|path| !Path::new(path).exists())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Bytes, rate and ETA on stderr when it is a terminal; nothing otherwise.
+fn progress_bar(position: u64, total: Option<u64>) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(total, target);
+    let template = if total.is_some() {
+        "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}"
+    } else {
+        "{bytes} {bytes_per_sec}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.set_position(position);
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_name_gets_a_number() {
+        let dir = std::env::temp_dir().join(format!("unifetch-unused-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = dir.join("file.tar.gz");
+        assert_eq!(unused(&name.to_string_lossy()), name);
+        std::fs::write(&name, b"x").unwrap();
+        assert_eq!(unused(&name.to_string_lossy()), dir.join("file.tar.gz-1"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
