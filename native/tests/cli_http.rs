@@ -301,3 +301,65 @@ async fn downloads_name_their_file_never_overwrite_and_resume() {
     assert_eq!(no_output.status.code(), Some(1), "{no_output:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_keeps_cookies_credentials_and_headers_between_runs() {
+    let site = TestServer::site().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("unifetch-session-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("team.json").to_string_lossy().into_owned();
+    let session = format!("--session={file}");
+
+    let first = run(
+        strings(&[
+            &session,
+            "-a",
+            "ann:pw",
+            &site.url("/cookies/set?flavour=oat"),
+            "X-Team:blue",
+        ]),
+        None,
+    )
+    .await;
+    assert!(first.status.success(), "{first:?}");
+    let second = run(strings(&[&session, &site.url("/anything")]), None).await;
+    let echo = json(&second);
+    assert_eq!(echo["headers"]["X-Team"], "blue", "{echo}");
+    assert_eq!(echo["headers"]["Authorization"], "Basic YW5uOnB3", "{echo}");
+    assert_eq!(echo["headers"]["Cookie"], "flavour=oat", "{echo}");
+
+    let before = std::fs::read(&file).unwrap();
+    let read_only = format!("--session-read-only={file}");
+    let third = run(
+        strings(&[&read_only, &site.url("/cookies/set?more=1"), "X-New:1"]),
+        None,
+    )
+    .await;
+    assert!(third.status.success());
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a read-only session is not written"
+    );
+
+    let named = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), site.url("/get"));
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_unifetch"))
+                .args(["--session=work", &url, "X-Named:yes"])
+                .env("XDG_CONFIG_HOME", &dir)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(named.status.success(), "{named:?}");
+    let host = format!("127.0.0.1_{}", site.addr().port());
+    let kept = dir.join("unifetch/sessions").join(host).join("work.json");
+    let text = std::fs::read_to_string(&kept).expect("a named session is kept per host");
+    assert!(text.contains("X-Named"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

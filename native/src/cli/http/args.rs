@@ -142,6 +142,19 @@ pub(crate) struct HttpArgs {
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure: bool,
 
+    /// Keep cookies, credentials and custom headers in this session (a
+    /// name, kept per host under ~/.config/unifetch/sessions, or a path),
+    /// updated after each request.
+    #[arg(
+        long,
+        value_name = "NAME_OR_PATH",
+        help_heading = "Sessions",
+        conflicts_with = "cookie_jar"
+    )]
+    pub(crate) session: Option<String>,
+    /// Use a session without updating it.
+    #[arg(long, value_name = "NAME_OR_PATH", help_heading = "Sessions", conflicts_with_all = ["session", "cookie_jar"])]
+    pub(crate) session_read_only: Option<String>,
     /// Read cookies from this file and save them back after the request.
     #[arg(long, value_name = "FILE", help_heading = "Sessions")]
     pub(crate) cookie_jar: Option<PathBuf>,

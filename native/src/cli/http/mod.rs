@@ -4,6 +4,7 @@
 pub(crate) mod args;
 mod download;
 mod output;
+mod session_file;
 
 use std::io::{BufReader, IsTerminal, Read};
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilde
 use self::args::{split_words, AuthType, HttpArgs};
 use self::download::{NotSaved, Target};
 use self::output::{Look, Parts, Printer};
+use self::session_file::SavedAuth;
 use super::items::Items;
 
 /// 1: an error (connecting, a broken body, bad input read from files).
@@ -101,10 +103,43 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         None if body.is_some() || items.has_data() => Method::POST,
         None => Method::GET,
     };
-    let jar = match load_jar(&args) {
-        Ok(jar) => jar,
-        Err(failure) => return failure.report(),
+    let kept = match args
+        .session
+        .as_deref()
+        .map(|name| (name, false))
+        .or(args.session_read_only.as_deref().map(|name| (name, true)))
+    {
+        None => None,
+        Some((name, read_only)) => {
+            let opened = unifetch::Url::parse(&url)
+                .map_err(|e| format!("{url:?}: {e}"))
+                .and_then(|parsed| session_file::Session::open(name, &parsed, read_only));
+            match opened {
+                Ok(kept) => Some(kept),
+                Err(message) => return Failure::Invalid(message).report(),
+            }
+        }
     };
+    let jar = match &kept {
+        Some(kept) => Some(kept.jar.clone()),
+        None => match load_jar(&args) {
+            Ok(jar) => jar,
+            Err(failure) => return failure.report(),
+        },
+    };
+    let auth = match (&args.auth, kept.as_ref().and_then(|kept| kept.file.auth.clone())) {
+        (Some(given), _) => Some(SavedAuth {
+            kind: match args.auth_type.unwrap_or(AuthType::Basic) {
+                AuthType::Basic => "basic".to_owned(),
+                AuthType::Bearer => "bearer".to_owned(),
+            },
+            credentials: given.clone(),
+        }),
+        (None, saved) => saved,
+    };
+    let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
+    headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
+    headers.extend(items.headers.iter().cloned());
     let session = match session(&args, parts, look, jar.clone()) {
         Ok(session) => session,
         Err(failure) => return failure.report(),
@@ -118,7 +153,7 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     };
     let started = Instant::now();
     let sent = async {
-        let mut request = request(&session, method, &url, &args, &items, body)?;
+        let mut request = request(&session, method, &url, &args, &items, &headers, auth.as_ref(), body)?;
         if let Some(from) = target.as_ref().and_then(|target| target.resume_from) {
             request = request.header("Range", format!("bytes={from}-"));
         }
@@ -141,7 +176,12 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         (Ok(response), None) => print_response(response, &args, parts, look, terminal, started).await,
         (Err(failure), _) => failure.report(),
     };
-    if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
+    if let Some(kept) = kept {
+        let given_auth = args.auth.is_some().then_some(auth).flatten();
+        if let Err(message) = kept.save(&items.headers, given_auth) {
+            return Failure::Invalid(message).report();
+        }
+    } else if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
         if let Err(failure) = save_jar(&jar, path) {
             return failure.report();
         }
@@ -272,17 +312,20 @@ fn print_requests(parts: Parts, look: Look) -> Hooks {
     })
 }
 
-/// The request: method, URL, items, body and auth.
+/// The request: method, URL, items, headers, body and auth.
+#[allow(clippy::too_many_arguments)]
 fn request(
     session: &Session,
     method: Method,
     url: &str,
     args: &HttpArgs,
     items: &Items,
+    headers: &[(String, String)],
+    auth: Option<&SavedAuth>,
     body: Option<Vec<u8>>,
 ) -> Result<unifetch::RequestBuilder, Failure> {
     let mut request = session.request(method, url).query(&items.query);
-    for (name, value) in &items.headers {
+    for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
     if let Some(body) = body {
@@ -301,11 +344,11 @@ fn request(
             request.json(&items.json_body())
         };
     }
-    if let Some(auth) = &args.auth {
-        request = match args.auth_type.unwrap_or(AuthType::Basic) {
-            AuthType::Bearer => request.bearer_auth(auth),
-            AuthType::Basic => {
-                let (user, password) = credentials(auth)?;
+    if let Some(auth) = auth {
+        request = match auth.kind.as_str() {
+            "bearer" => request.bearer_auth(&auth.credentials),
+            _ => {
+                let (user, password) = credentials(&auth.credentials)?;
                 request.basic_auth(user, Some(password))
             }
         };
