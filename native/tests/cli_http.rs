@@ -363,3 +363,42 @@ async fn a_session_keeps_cookies_credentials_and_headers_between_runs() {
     assert!(text.contains("X-Named"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_prints_the_request_and_curl_sends_the_same_one() {
+    let site = TestServer::site().await.unwrap();
+    // Nothing listens at the closed port: --offline must not connect.
+    let offline = run(
+        strings(&["--offline", "post", "http://127.0.0.1:9/post", "a=1", "X-T:x", "q==1"]),
+        None,
+    )
+    .await;
+    assert!(offline.status.success(), "{offline:?}");
+    let text = String::from_utf8_lossy(&offline.stdout);
+    assert!(text.starts_with("POST /post?q=1 HTTP/1.1\n"), "{text}");
+    assert!(
+        text.contains("\nX-T: x\n") && text.ends_with("\n{\"a\":\"1\"}\n"),
+        "{text}"
+    );
+
+    let url = site.url("/anything");
+    let item_args = ["put", &url, "n:=2", "note=it's", "X-Trace:abc", "k==v w"];
+    let mut curl_args = vec!["--curl", "-a", "ann:pw"];
+    curl_args.extend(item_args);
+    let printed = run(strings(&curl_args), None).await;
+    let command = String::from_utf8(printed.stdout).unwrap();
+    let by_curl = tokio::task::spawn_blocking(move || Command::new("sh").args(["-c", &command]).output().unwrap())
+        .await
+        .unwrap();
+    assert!(by_curl.status.success(), "curl ran: {by_curl:?}");
+    let mut direct_args = vec!["-a", "ann:pw"];
+    direct_args.extend(item_args);
+    let direct = run(strings(&direct_args), None).await;
+    let (curl_echo, direct_echo) = (json(&by_curl), json(&direct));
+    for field in ["method", "url", "args", "json"] {
+        assert_eq!(curl_echo[field], direct_echo[field], "{field}");
+    }
+    for header in ["Authorization", "Content-Type", "X-Trace"] {
+        assert_eq!(curl_echo["headers"][header], direct_echo["headers"][header], "{header}");
+    }
+}

@@ -95,6 +95,13 @@ pub(crate) struct HttpArgs {
     #[arg(short = 'c', long = "continue", help_heading = "Downloads")]
     pub(crate) resume: bool,
 
+    /// Print the request instead of sending it.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) offline: bool,
+    /// Print the request as a curl command line instead of sending it.
+    #[arg(long, help_heading = "Output", conflicts_with = "offline")]
+    pub(crate) curl: bool,
+
     /// Follow redirects.
     #[arg(short = 'F', long, help_heading = "Redirects")]
     pub(crate) follow: bool,

@@ -3,6 +3,7 @@
 
 pub(crate) mod args;
 mod download;
+mod offline;
 mod output;
 mod session_file;
 
@@ -151,6 +152,19 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         Ok(target) => target,
         Err(message) => return Failure::Invalid(message).report(),
     };
+    if args.offline || args.curl {
+        return offline_or_curl(
+            &session,
+            method,
+            &url,
+            &args,
+            &items,
+            &headers,
+            auth.as_ref(),
+            body,
+            look,
+        );
+    }
     let started = Instant::now();
     let sent = async {
         let mut request = request(&session, method, &url, &args, &items, &headers, auth.as_ref(), body)?;
@@ -187,6 +201,42 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         }
     }
     code
+}
+
+/// `--offline`: the request printed (its head and body unless `--print`
+/// says otherwise); `--curl`: the request as a curl command line.
+#[allow(clippy::too_many_arguments)]
+fn offline_or_curl(
+    session: &Session,
+    method: Method,
+    url: &str,
+    args: &HttpArgs,
+    items: &Items,
+    headers: &[(String, String)],
+    auth: Option<&SavedAuth>,
+    body: Option<Vec<u8>>,
+    look: Look,
+) -> ExitCode {
+    let built =
+        request(session, method, url, args, items, headers, auth, body).and_then(|request| Ok(request.build()?));
+    let built = match built {
+        Ok(built) => built,
+        Err(failure) => return failure.report(),
+    };
+    if args.curl {
+        println!("{}", offline::curl_command(&built, args));
+        return ExitCode::SUCCESS;
+    }
+    let parts = match &args.print {
+        Some(_) => Parts::from_args(args, false).unwrap_or_default(),
+        None => Parts {
+            request_head: true,
+            request_body: true,
+            ..Parts::default()
+        },
+    };
+    output::print_request(&mut Printer::new(look), &built, parts);
+    ExitCode::SUCCESS
 }
 
 /// The request body that is not made of items: `--raw`, or a piped stdin
@@ -278,36 +328,7 @@ fn proxy_for(text: &str) -> Result<Proxy, Failure> {
 /// A hook that prints each request as it is sent (`--print H`/`B`).
 fn print_requests(parts: Parts, look: Look) -> Hooks {
     Hooks::new().before_request(move |request: unifetch::Request| async move {
-        let mut printer = Printer::new(look);
-        if parts.request_head {
-            let url = request.url();
-            let target = match url.query() {
-                Some(query) => format!("{}?{query}", url.path()),
-                None => url.path().to_owned(),
-            };
-            let mut headers = request.headers().clone();
-            if let Some(host) = url.host_str() {
-                let host = match url.port() {
-                    Some(port) => format!("{host}:{port}"),
-                    None => host.to_owned(),
-                };
-                if let Ok(value) = host.parse() {
-                    headers.insert(unifetch::header::HOST, value);
-                }
-            }
-            printer.head(&format!("{} {target} HTTP/1.1", request.method()), None, &headers);
-        }
-        if parts.request_body {
-            if let Some(bytes) = request.body().as_bytes().filter(|bytes| !bytes.is_empty()) {
-                let is_json = request
-                    .headers()
-                    .get(unifetch::header::CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
-                    .is_some_and(|value| value.contains("json"));
-                printer.body(bytes, is_json);
-                printer.raw(b"\n");
-            }
-        }
+        output::print_request(&mut Printer::new(look), &request, parts);
         Ok(BeforeRequest::Send(request))
     })
 }

@@ -333,6 +333,37 @@ impl serde_json::ser::Formatter for JsonLook<'_> {
     }
 }
 
+/// Prints `request` as `parts` says: its head (with the `Host` it goes
+/// to) and its body when it is held in memory.
+pub(crate) fn print_request(printer: &mut Printer, request: &unifetch::Request, parts: Parts) {
+    if parts.request_head {
+        let url = request.url();
+        let mut headers = request.headers().clone();
+        if let Some(host) = url.host_str() {
+            let host = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            };
+            if let Ok(value) = host.parse() {
+                headers.insert(unifetch::header::HOST, value);
+            }
+        }
+        let line = format!("{} {} HTTP/1.1", request.method(), super::offline::target(request));
+        printer.head(&line, None, &headers);
+    }
+    if parts.request_body {
+        if let Some(bytes) = request.body().as_bytes().filter(|bytes| !bytes.is_empty()) {
+            let is_json = request
+                .headers()
+                .get(unifetch::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| value.contains("json"));
+            printer.body(bytes, is_json);
+            printer.raw(b"\n");
+        }
+    }
+}
+
 /// The first line of a response head: `HTTP/1.1 200 OK`.
 pub(crate) fn status_line(response: &Response) -> String {
     let version = match response.version() {

@@ -1,0 +1,92 @@
+//! `--offline` (the request printed, never sent) and `--curl` (the same
+//! request as a curl command line).
+
+use unifetch::Request;
+
+use super::args::HttpArgs;
+
+/// The request line's target: the path and query.
+pub(crate) fn target(request: &Request) -> String {
+    let url = request.url();
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// `request` as one curl command line, its words quoted for a POSIX shell.
+pub(crate) fn curl_command(request: &Request, args: &HttpArgs) -> String {
+    let mut words: Vec<String> = vec!["curl".to_owned()];
+    if request.method() != unifetch::Method::GET || request.body().as_bytes().is_some_and(|b| !b.is_empty()) {
+        words.extend(["--request".to_owned(), request.method().to_string()]);
+    }
+    words.push(quote(request.url().as_str()));
+    for (name, value) in request.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        words.extend(["--header".to_owned(), quote(&format!("{name}: {value}"))]);
+    }
+    match request.body().as_bytes() {
+        Some(bytes) if !bytes.is_empty() => {
+            words.extend(["--data-binary".to_owned(), quote(&String::from_utf8_lossy(bytes))]);
+        }
+        _ => {}
+    }
+    if args.follow {
+        words.extend([
+            "--location".to_owned(),
+            "--max-redirs".to_owned(),
+            args.max_redirects.to_string(),
+        ]);
+    }
+    if let Some(total) = args.timeout {
+        words.extend(["--max-time".to_owned(), total.as_secs_f64().to_string()]);
+    }
+    if let Some(connect) = args.connect_timeout {
+        words.extend(["--connect-timeout".to_owned(), connect.as_secs_f64().to_string()]);
+    }
+    if args.insecure || args.verify.as_deref() == Some("no") {
+        words.push("--insecure".to_owned());
+    }
+    for proxy in &args.proxy {
+        words.extend(["--proxy".to_owned(), quote(proxy)]);
+    }
+    for (flag, path) in [("--cacert", &args.cacert), ("--cert", &args.cert), ("--key", &args.key)] {
+        if let Some(path) = path {
+            words.extend([flag.to_owned(), quote(&path.to_string_lossy())]);
+        }
+    }
+    if let Some(max) = args.max_body {
+        words.extend(["--max-filesize".to_owned(), max.to_string()]);
+    }
+    if !args.no_decompress {
+        words.push("--compressed".to_owned());
+    }
+    words.join(" ")
+}
+
+/// `text` as one shell word: bare when it is plainly safe, else in single
+/// quotes (a quote inside written `'\''`).
+fn quote(text: &str) -> String {
+    let safe = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if safe {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_for_the_shell() {
+        assert_eq!(quote("http://a.test/x?y=1"), "'http://a.test/x?y=1'");
+        assert_eq!(quote("plain-word"), "plain-word");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+}
