@@ -43,7 +43,7 @@ enum Command {
 /// What the command line asks for.
 pub(crate) enum Invocation {
     Command(Commands),
-    Request(http::args::HttpArgs),
+    Request(Box<http::args::HttpArgs>),
     /// Help or the version was printed, or a usage error was reported.
     Done(ExitCode),
 }
@@ -56,7 +56,7 @@ pub(crate) fn parse(argv: Vec<OsString>) -> Invocation {
         return Invocation::Command(Commands::parse_from(argv));
     }
     match http::args::HttpArgs::try_parse_from(argv) {
-        Ok(args) => Invocation::Request(args),
+        Ok(args) => Invocation::Request(Box::new(args)),
         Err(error) => {
             use clap::error::ErrorKind;
             if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -74,7 +74,7 @@ pub(crate) fn parse(argv: Vec<OsString>) -> Invocation {
 pub(crate) async fn run(invocation: Invocation) -> ExitCode {
     match invocation {
         Invocation::Done(code) => code,
-        Invocation::Request(args) => http::run(args).await,
+        Invocation::Request(args) => http::run(*args).await,
         Invocation::Command(commands) => match commands.command {
             Command::Demo => demo::run().await,
             Command::Crawl(args) => crawl::run(args).await,
