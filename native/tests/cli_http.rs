@@ -150,7 +150,7 @@ async fn items_read_text_json_and_uploads_from_files() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn auth_basic_and_bearer() {
+async fn auth_basic_bearer_and_digest() {
     let site = TestServer::site().await.unwrap();
     let basic = run(
         strings(&["-a", "ann:s3cret", &site.url("/basic-auth/ann/s3cret")]),
@@ -166,6 +166,33 @@ async fn auth_basic_and_bearer() {
     assert_eq!(wrong.status.code(), Some(4));
     let bearer = run(strings(&["-A", "bearer", "-a", "tok-1", &site.url("/bearer")]), None).await;
     assert_eq!(json(&bearer)["token"], "tok-1");
+    // Digest: the site's endpoint as curl answers it (an independent
+    // client), then as unifetch does.
+    let digest_url = site.url("/digest-auth/auth/ann/s3cret");
+    let by_curl = {
+        let url = digest_url.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new("curl")
+                .args(["-s", "--digest", "-u", "ann:s3cret", &url])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        json(&by_curl)["authenticated"],
+        true,
+        "the site's digest endpoint, to curl"
+    );
+    let digest = run(strings(&["-A", "digest", "-a", "ann:s3cret", &digest_url]), None).await;
+    assert_eq!(json(&digest)["authenticated"], true, "{digest:?}");
+    let refused = run(
+        strings(&["--check-status", "-A", "digest", "-a", "ann:no", &digest_url]),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(4));
     let no_password = run(strings(&["-a", "ann", &site.url("/basic-auth/ann/s3cret")]), None).await;
     assert_eq!(no_password.status.code(), Some(1));
     assert!(

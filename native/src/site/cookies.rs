@@ -83,3 +83,54 @@ pub(crate) async fn bearer(headers: HeaderMap) -> Response {
         }
     }
 }
+
+/// `/digest-auth/{qop}/{user}/{password}` (httpbin's): 200 with a digest
+/// response (RFC 7616, MD5, `qop=auth`) for the right credentials, else
+/// 401 with a fresh challenge.
+pub(crate) async fn digest_auth(
+    Path((qop, user, password)): Path<(String, String, String)>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    if qop != "auth" {
+        return (StatusCode::NOT_FOUND, "only qop=auth is served").into_response();
+    }
+    let answered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| digest_auth::AuthorizationHeader::parse(value).ok());
+    if let Some(answer) = answered {
+        let path = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+        let mut expected = answer.clone();
+        let context = digest_auth::AuthContext::new_with_method(
+            user.as_str(),
+            password.as_str(),
+            answer.uri.as_str(),
+            Option::<&[u8]>::None,
+            digest_auth::HttpMethod(method.as_str().to_owned().into()),
+        );
+        expected.digest(&context);
+        if answer.username == user && answer.uri == path && expected.response == answer.response {
+            return json_response(StatusCode::OK, &json!({"authenticated": true, "user": user}));
+        }
+    }
+    let nonce: String = (0..16).map(|_| format!("{:02x}", rand_byte())).collect();
+    let challenge = format!("Digest realm=\"me@unifetch.test\", nonce=\"{nonce}\", qop=\"auth\", opaque=\"0123456789abcdef\", algorithm=MD5");
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// A byte from the clock's nanoseconds and a counter: enough for a test
+/// site's nonces.
+fn rand_byte() -> u8 {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ((nanos ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 3) as u8
+}

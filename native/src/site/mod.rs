@@ -86,6 +86,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/cookies/delete", get(cookies::delete))
         .route("/basic-auth/{user}/{password}", get(cookies::basic_auth))
         .route("/bearer", get(cookies::bearer))
+        .route("/digest-auth/{qop}/{user}/{password}", any(cookies::digest_auth))
         .route("/flaky/{n}", any(flaky::flaky).with_state(counters.clone()))
         .route("/retry-after/{seconds}", any(flaky::retry_after).with_state(counters))
         .route("/encoding/{charset}", get(streams::encoding))

@@ -79,7 +79,8 @@ pub(crate) struct HttpArgs {
     /// it is missing), or the token for --auth-type bearer.
     #[arg(short = 'a', long, value_name = "USER[:PASS]", help_heading = "Authentication")]
     pub(crate) auth: Option<String>,
-    /// basic (the default) or bearer.
+    /// basic (the default), bearer, or digest (RFC 7616: the request is
+    /// sent again with the answer to the server's challenge).
     #[arg(short = 'A', long, value_enum, help_heading = "Authentication")]
     pub(crate) auth_type: Option<AuthType>,
 
@@ -184,6 +185,7 @@ pub(crate) enum Pretty {
 pub(crate) enum AuthType {
     Basic,
     Bearer,
+    Digest,
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -133,6 +133,7 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
             kind: match args.auth_type.unwrap_or(AuthType::Basic) {
                 AuthType::Basic => "basic".to_owned(),
                 AuthType::Bearer => "bearer".to_owned(),
+                AuthType::Digest => "digest".to_owned(),
             },
             credentials: given.clone(),
         }),
@@ -167,11 +168,34 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     }
     let started = Instant::now();
     let sent = async {
-        let mut request = request(&session, method, &url, &args, &items, &headers, auth.as_ref(), body)?;
-        if let Some(from) = target.as_ref().and_then(|target| target.resume_from) {
-            request = request.header("Range", format!("bytes={from}-"));
+        let range = target.as_ref().and_then(|target| target.resume_from);
+        let send = |authorization: Option<String>| {
+            let mut request = request(
+                &session,
+                method.clone(),
+                &url,
+                &args,
+                &items,
+                &headers,
+                auth.as_ref(),
+                body.clone(),
+            )?;
+            if let Some(from) = range {
+                request = request.header("Range", format!("bytes={from}-"));
+            }
+            if let Some(authorization) = authorization {
+                request = request.header("Authorization", authorization);
+            }
+            Ok::<_, Failure>(request.send())
+        };
+        let response = send(None)?.await?;
+        match auth.as_ref().filter(|auth| auth.kind == "digest") {
+            Some(auth) if response.status() == unifetch::StatusCode::UNAUTHORIZED => {
+                let answer = digest_answer(&response, &method, &auth.credentials)?;
+                Ok::<_, Failure>(send(Some(answer))?.await?)
+            }
+            _ => Ok(response),
         }
-        Ok::<_, Failure>(request.send().await?)
     }
     .await;
     let code = match (sent, &target) {
@@ -368,6 +392,8 @@ fn request(
     if let Some(auth) = auth {
         request = match auth.kind.as_str() {
             "bearer" => request.bearer_auth(&auth.credentials),
+            // Answered once the server's challenge is known.
+            "digest" => request,
             _ => {
                 let (user, password) = credentials(&auth.credentials)?;
                 request.basic_auth(user, Some(password))
@@ -375,6 +401,37 @@ fn request(
         };
     }
     Ok(request)
+}
+
+/// The `Authorization` that answers the digest challenge of `response` (a
+/// 401) to `method` on its URL, with `credentials`.
+fn digest_answer(response: &Response, method: &Method, given: &str) -> Result<String, Failure> {
+    let challenge = response
+        .headers()
+        .get_all(unifetch::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.trim_start().to_ascii_lowercase().starts_with("digest "))
+        .ok_or_else(|| Failure::Invalid("the server answered 401 without a Digest challenge".to_owned()))?;
+    let mut prompt =
+        digest_auth::parse(challenge).map_err(|e| Failure::Invalid(format!("the server's Digest challenge: {e}")))?;
+    let (user, password) = credentials(given)?;
+    let url = response.url();
+    let uri = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let context = digest_auth::AuthContext::new_with_method(
+        user,
+        password,
+        uri,
+        Option::<&[u8]>::None,
+        digest_auth::HttpMethod(method.as_str().to_owned().into()),
+    );
+    let answer = prompt
+        .respond(&context)
+        .map_err(|e| Failure::Invalid(format!("cannot answer the Digest challenge: {e}")))?;
+    Ok(answer.to_header_string())
 }
 
 /// `USER:PASS`, or `USER` and the password asked for on the terminal.
