@@ -429,3 +429,63 @@ async fn offline_prints_the_request_and_curl_sends_the_same_one() {
         assert_eq!(curl_echo["headers"][header], direct_echo["headers"][header], "{header}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_interrupts_with_130_and_a_missing_password_is_asked_for() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/delay/10");
+    let interrupted = tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+            .arg(&url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let started = std::time::Instant::now();
+        let output = child.wait_with_output().unwrap();
+        (output, started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (output, waited) = interrupted;
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "at once, not after the response"
+    );
+
+    // On a terminal, `-a USER` asks for the password (typed into the pty).
+    let command = format!(
+        "{} -a ann {}",
+        env!("CARGO_BIN_EXE_unifetch"),
+        site.url("/basic-auth/ann/typed")
+    );
+    let asked = tokio::task::spawn_blocking(move || {
+        let mut script = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .env("NO_COLOR", "1")
+            .spawn()
+            .unwrap();
+        // The terminal keeps the line until the prompt reads it; stdin
+        // stays open until the command is over.
+        let mut stdin = script.stdin.take().unwrap();
+        stdin.write_all(b"typed\n").unwrap();
+        let output = script.wait_with_output().unwrap();
+        drop(stdin);
+        output
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&asked.stdout);
+    assert!(text.contains("password for ann: "), "{text}");
+    assert!(text.contains("\"authenticated\": true"), "{text}");
+}
