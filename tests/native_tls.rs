@@ -54,6 +54,26 @@ async fn a_custom_root_is_trusted_and_http2_is_negotiated() {
 }
 
 #[tokio::test]
+async fn the_http_version_can_be_chosen() {
+    let pki = Pki::new();
+    let addr = serve(&pki, ServerOptions::default()).await;
+    let url = format!("https://{addr}/get");
+    let http1 = trusting(&pki).http1_only().build().unwrap();
+    assert_eq!(http1.get(&url).send().await.unwrap().version(), Version::HTTP_11);
+    let http2 = trusting(&pki).http2_prior_knowledge().build().unwrap();
+    assert_eq!(http2.get(&url).send().await.unwrap().version(), Version::HTTP_2);
+    // In the clear: h2c with prior knowledge to the test site (hyper's
+    // server speaks both), HTTP/1.1 otherwise.
+    let site = format!("{}/get", support::site_url());
+    let h2c = Session::builder().http2_prior_knowledge().build().unwrap();
+    assert_eq!(h2c.get(&site).send().await.unwrap().version(), Version::HTTP_2);
+    assert_eq!(
+        Session::new().get(&site).send().await.unwrap().version(),
+        Version::HTTP_11
+    );
+}
+
+#[tokio::test]
 async fn only_the_given_roots_when_built_in_ones_are_off() {
     let pki = Pki::new();
     let addr = serve(&pki, ServerOptions::default()).await;

@@ -223,6 +223,8 @@ async fn print_chooses_request_and_response_parts() {
     );
     let quiet = run(strings(&["-q", &site.url("/get")]), None).await;
     assert!(quiet.status.success() && quiet.stdout.is_empty(), "{quiet:?}");
+    let h2c = run(strings(&["--http-version", "2", "-h", &site.url("/get")]), None).await;
+    assert!(h2c.stdout.starts_with(b"HTTP/2 200 OK\n"), "{h2c:?}");
     let colours = run(strings(&["--pretty", "colors", "-b", &site.url("/get")]), None).await;
     assert!(colours.stdout.contains(&0x1b), "--pretty=colors colours a pipe too");
 }

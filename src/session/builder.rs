@@ -233,6 +233,22 @@ impl SessionBuilder {
         self
     }
 
+    /// Speaks only HTTP/1.1 (TLS offers only `http/1.1` in ALPN), as
+    /// reqwest's `http1_only`. Natively only: browsers, Node and WASI
+    /// hosts choose the version themselves.
+    pub fn http1_only(mut self) -> SessionBuilder {
+        self.network.versions = crate::transport::HttpVersions::Http1Only;
+        self
+    }
+
+    /// Speaks only HTTP/2, without asking first: over TLS (ALPN `h2`) and
+    /// in the clear (h2c), as reqwest's `http2_prior_knowledge`. Natively
+    /// only. The default negotiates: HTTP/2 where TLS agrees on it.
+    pub fn http2_prior_knowledge(mut self) -> SessionBuilder {
+        self.network.versions = crate::transport::HttpVersions::Http2PriorKnowledge;
+        self
+    }
+
     /// Reads proxies from `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and
     /// `NO_PROXY` (or their lower-case forms) when no explicit proxy is set
     /// (default: off, as in aiohttp). Natively only.

@@ -290,6 +290,20 @@ pub(crate) struct NetworkConfig {
     pub(crate) tcp_keepalive: Option<Duration>,
     /// `TCP_NODELAY` on new connections.
     pub(crate) tcp_nodelay: bool,
+    /// Which HTTP versions to speak.
+    pub(crate) versions: HttpVersions,
+}
+
+/// Which HTTP versions a native session speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum HttpVersions {
+    /// HTTP/2 where TLS negotiates it (ALPN), HTTP/1.1 otherwise.
+    #[default]
+    Negotiated,
+    /// HTTP/1.1 only (TLS offers only `http/1.1`).
+    Http1Only,
+    /// HTTP/2 only, without asking first (cleartext h2c too).
+    Http2PriorKnowledge,
 }
 
 impl Default for NetworkConfig {
@@ -303,6 +317,7 @@ impl Default for NetworkConfig {
             local_address: None,
             tcp_keepalive: None,
             tcp_nodelay: true,
+            versions: HttpVersions::default(),
         }
     }
 }

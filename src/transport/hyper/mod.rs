@@ -21,7 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTimer};
 use self::connector::{Budget, ConnectError, Connector, TcpSettings, BUDGET};
 use self::dns::DnsCache;
 use self::proxy::Proxies;
-use super::{BoxFuture, NetworkConfig, Phase, SendOptions, Timer, Transport};
+use super::{BoxFuture, HttpVersions, NetworkConfig, Phase, SendOptions, Timer, Transport};
 use crate::{Body, Error, Proxy, Result};
 
 /// How long an idle pooled connection is kept.
@@ -40,6 +40,7 @@ pub struct HyperTransport {
     dns: DnsCache,
     tcp: TcpSettings,
     tls: Arc<rustls::ClientConfig>,
+    versions: HttpVersions,
 }
 
 /// A pooled client and the proxies its connector uses.
@@ -50,12 +51,19 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(dns: DnsCache, tcp: TcpSettings, tls: Arc<rustls::ClientConfig>, proxies: Proxies) -> Pool {
+    fn new(
+        dns: DnsCache,
+        tcp: TcpSettings,
+        tls: Arc<rustls::ClientConfig>,
+        proxies: Proxies,
+        versions: HttpVersions,
+    ) -> Pool {
         let connector = Connector::new(dns, tcp, tls, proxies.clone());
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_timer(HyperTimer::new())
             .timer(HyperTimer::new())
+            .http2_only(versions == HttpVersions::Http2PriorKnowledge)
             .build(connector);
         Pool { client, proxies }
     }
@@ -63,7 +71,7 @@ impl Pool {
 
 impl HyperTransport {
     pub(crate) fn from_config(config: &NetworkConfig) -> Result<HyperTransport> {
-        let tls = Arc::new(tls::client_config(&config.tls)?);
+        let tls = Arc::new(tls::client_config(&config.tls, config.versions)?);
         let dns = DnsCache::new(config.dns_ttl, config.pinned_addrs.clone());
         let tcp = TcpSettings {
             nodelay: config.tcp_nodelay,
@@ -72,11 +80,12 @@ impl HyperTransport {
         };
         let proxies = Proxies::new(&config.proxies, config.trust_env);
         Ok(HyperTransport {
-            default: Pool::new(dns.clone(), tcp.clone(), tls.clone(), proxies),
+            default: Pool::new(dns.clone(), tcp.clone(), tls.clone(), proxies, config.versions),
             per_proxy: Arc::default(),
             dns,
             tcp,
             tls,
+            versions: config.versions,
         })
     }
 
@@ -90,7 +99,13 @@ impl HyperTransport {
             .entry(proxy.clone())
             .or_insert_with(|| {
                 let proxies = Proxies::new(std::slice::from_ref(proxy), false);
-                Pool::new(self.dns.clone(), self.tcp.clone(), self.tls.clone(), proxies)
+                Pool::new(
+                    self.dns.clone(),
+                    self.tcp.clone(),
+                    self.tls.clone(),
+                    proxies,
+                    self.versions,
+                )
             })
             .clone()
     }

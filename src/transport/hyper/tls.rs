@@ -11,11 +11,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use crate::transport::TlsConfig;
+use crate::transport::{HttpVersions, TlsConfig};
 use crate::{Error, Result, TlsVersion};
 
 /// A rustls client configuration for `tls`, offering HTTP/2 and HTTP/1.1 by ALPN.
-pub(super) fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
+pub(super) fn client_config(tls: &TlsConfig, http: HttpVersions) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match tls.min_version {
         Some(TlsVersion::V1_3) => &[&rustls::version::TLS13],
@@ -55,7 +55,11 @@ pub(super) fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
         }
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = match http {
+        HttpVersions::Negotiated => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        HttpVersions::Http1Only => vec![b"http/1.1".to_vec()],
+        HttpVersions::Http2PriorKnowledge => vec![b"h2".to_vec()],
+    };
     Ok(config)
 }
 

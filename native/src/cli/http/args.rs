@@ -134,6 +134,10 @@ pub(crate) struct HttpArgs {
     /// Use HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY.
     #[arg(long, help_heading = "Network")]
     pub(crate) trust_env: bool,
+    /// Speak only this HTTP version: 1.1, or 2 (without asking first: h2c
+    /// in the clear). Default: HTTP/2 where TLS negotiates it.
+    #[arg(long, value_name = "VERSION", value_parser = ["1.1", "2"], help_heading = "Network")]
+    pub(crate) http_version: Option<String>,
     /// `no` to skip certificate checks, or a PEM file of certificates to trust.
     #[arg(long, value_name = "no|yes|FILE", help_heading = "Network")]
     pub(crate) verify: Option<String>,

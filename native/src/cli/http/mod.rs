@@ -310,6 +310,11 @@ fn session(args: &HttpArgs, parts: Parts, look: Look, jar: Option<Arc<CookieJar>
     if parts.request_head || parts.request_body {
         builder = builder.hooks(print_requests(parts, look));
     }
+    builder = match args.http_version.as_deref() {
+        Some("1.1") => builder.http1_only(),
+        Some(_) => builder.http2_prior_knowledge(),
+        None => builder,
+    };
     for proxy in &args.proxy {
         builder = builder.proxy(proxy_for(proxy)?);
     }
