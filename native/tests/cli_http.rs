@@ -92,8 +92,13 @@ async fn a_piped_stdin_is_the_body_unless_items_or_ignore_stdin_say_otherwise() 
     let echo = json(&posted);
     assert_eq!(echo["method"], "POST", "data makes the method POST");
     assert_eq!(echo["data"], "{\"from\": \"stdin\"}");
+    assert_eq!(
+        echo["json"],
+        serde_json::json!({"from": "stdin"}),
+        "sent as JSON, as httpie does"
+    );
     let mixed = run(strings(&[&url, "a=1"]), Some(b"body".to_vec())).await;
-    assert_eq!(mixed.status.code(), Some(1));
+    assert_eq!(mixed.status.code(), Some(2), "a usage error");
     assert!(
         String::from_utf8_lossy(&mixed.stderr).contains("cannot be mixed"),
         "{mixed:?}"
@@ -122,6 +127,10 @@ async fn items_read_text_json_and_uploads_from_files() {
     let upload = dir.join("pixel.bin");
     std::fs::write(&upload, b"\x89PNG fake").unwrap();
 
+    let multipart = run(strings(&["--multipart", &site.url("/post"), "a=1", "Empty:"]), None).await;
+    let echo = json(&multipart);
+    assert_eq!(echo["form"]["a"], "1", "{echo}");
+    assert_eq!(echo["headers"]["Empty"], "", "`Header:` sends it empty: {echo}");
     let fields = [
         format!("note=@{}", text.display()),
         format!("data:=@{}", data.display()),
@@ -144,7 +153,11 @@ async fn items_read_text_json_and_uploads_from_files() {
         "{echo}"
     );
     let missing = run(strings(&[&site.url("/post"), "note=@/nonexistent/file"]), None).await;
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "an item that cannot be read: a usage error"
+    );
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/file"));
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -193,7 +206,18 @@ async fn auth_basic_bearer_and_digest() {
     )
     .await;
     assert_eq!(refused.status.code(), Some(4));
-    let no_password = run(strings(&["-a", "ann", &site.url("/basic-auth/ann/s3cret")]), None).await;
+    // Without a terminal (setsid: no controlling one, even when the tests
+    // run in one) a missing password cannot be asked for.
+    let url = site.url("/basic-auth/ann/s3cret");
+    let no_password = tokio::task::spawn_blocking(move || {
+        Command::new("setsid")
+            .args([env!("CARGO_BIN_EXE_unifetch"), "-a", "ann", &url])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(no_password.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&no_password.stderr).contains("no password"),
@@ -323,11 +347,25 @@ async fn downloads_name_their_file_never_overwrite_and_resume() {
         "started over"
     );
 
+    // Saved as the server sent it: no decoding, so ranges count the same bytes.
+    let gzipped = run_in(&dir, strings(&["-d", "-o", "body.gz", &site.url("/gzip")])).await;
+    assert!(gzipped.status.success(), "{gzipped:?}");
+    assert!(std::fs::read(dir.join("body.gz")).unwrap().starts_with(&[0x1f, 0x8b]));
+    // A server cannot name a hidden file.
+    let hidden = run_in(&dir, strings(&["-d", &site.url("/download/5?name=.bashrc")])).await;
+    assert!(hidden.status.success());
+    assert!(dir.join("bashrc").exists() && !dir.join(".bashrc").exists());
+    // -o without -d: the output (for a pipe: the body) to a file.
+    let written = run_in(&dir, strings(&["-o", "echo.json", &site.url("/get?x=1")])).await;
+    assert!(written.status.success() && written.stdout.is_empty());
+    let echo: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("echo.json")).unwrap()).unwrap();
+    assert_eq!(echo["args"]["x"], "1");
+
     let missing = run_in(&dir, strings(&["-d", &site.url("/status/404")])).await;
     assert_eq!(missing.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nothing saved"));
     let no_output = run_in(&dir, strings(&["-d", "-c", &url])).await;
-    assert_eq!(no_output.status.code(), Some(1), "{no_output:?}");
+    assert_eq!(no_output.status.code(), Some(2), "{no_output:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -347,6 +385,7 @@ async fn a_session_keeps_cookies_credentials_and_headers_between_runs() {
             "ann:pw",
             &site.url("/cookies/set?flavour=oat"),
             "X-Team:blue",
+            "If-None-Match:abc",
         ]),
         None,
     )
@@ -357,6 +396,15 @@ async fn a_session_keeps_cookies_credentials_and_headers_between_runs() {
     assert_eq!(echo["headers"]["X-Team"], "blue", "{echo}");
     assert_eq!(echo["headers"]["Authorization"], "Basic YW5uOnB3", "{echo}");
     assert_eq!(echo["headers"]["Cookie"], "flavour=oat", "{echo}");
+    assert!(
+        echo["headers"].get("If-None-Match").is_none(),
+        "per-request headers are not kept: {echo}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a session holds credentials: its owner's alone");
+    }
 
     let before = std::fs::read(&file).unwrap();
     let read_only = format!("--session-read-only={file}");
@@ -416,6 +464,10 @@ async fn offline_prints_the_request_and_curl_sends_the_same_one() {
     curl_args.extend(item_args);
     let printed = run(strings(&curl_args), None).await;
     let command = String::from_utf8(printed.stdout).unwrap();
+    assert!(
+        command.contains(" --data-raw "),
+        "a body starting with @ is no file to curl: {command}"
+    );
     let by_curl = tokio::task::spawn_blocking(move || Command::new("sh").args(["-c", &command]).output().unwrap())
         .await
         .unwrap();

@@ -88,7 +88,8 @@ pub(crate) struct HttpArgs {
     /// URL, never overwriting: name-1…), with a progress bar on stderr.
     #[arg(short = 'd', long, help_heading = "Downloads")]
     pub(crate) download: bool,
-    /// Save the body to FILE.
+    /// Write the output to FILE instead of stdout (as to a pipe: the body
+    /// unless --print says more); with --download, the file to save.
     #[arg(short = 'o', long, value_name = "FILE", help_heading = "Downloads")]
     pub(crate) output: Option<PathBuf>,
     /// Go on with a partial --output file (Range), or start over when the
@@ -119,7 +120,8 @@ pub(crate) struct HttpArgs {
     /// Longest silence between two reads, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Timeouts and limits")]
     pub(crate) read_timeout: Option<Duration>,
-    /// Read at most this many bytes of the body (after decoding).
+    /// Refuse a body longer than this many bytes (after decoding): the
+    /// request fails (exit 1) once that much was read.
     #[arg(long, value_name = "BYTES", help_heading = "Timeouts and limits")]
     pub(crate) max_body: Option<u64>,
     /// Retry failed requests up to N times (idempotent methods).
@@ -138,10 +140,11 @@ pub(crate) struct HttpArgs {
     /// in the clear). Default: HTTP/2 where TLS negotiates it.
     #[arg(long, value_name = "VERSION", value_parser = ["1.1", "2"], help_heading = "Network")]
     pub(crate) http_version: Option<String>,
-    /// `no` to skip certificate checks, or a PEM file of certificates to trust.
+    /// `no` to skip certificate checks, or a PEM bundle to trust instead of
+    /// the system's certificates (as httpie's and curl's).
     #[arg(long, value_name = "no|yes|FILE", help_heading = "Network")]
     pub(crate) verify: Option<String>,
-    /// Also trust the certificates in this PEM file.
+    /// Also trust the certificates in this PEM file (besides the system's).
     #[arg(long, value_name = "FILE", help_heading = "Network")]
     pub(crate) cacert: Option<PathBuf>,
     /// Present this client certificate (PEM; the key may follow it).
@@ -154,9 +157,9 @@ pub(crate) struct HttpArgs {
     #[arg(long, help_heading = "Network")]
     pub(crate) insecure: bool,
 
-    /// Keep cookies, credentials and custom headers in this session (a
-    /// name, kept per host under ~/.config/unifetch/sessions, or a path),
-    /// updated after each request.
+    /// Keep cookies, credentials and custom headers in this session, updated
+    /// after each request: a name (kept per host under
+    /// ~/.config/unifetch/sessions), or a path (anything with `/` or `.`).
     #[arg(
         long,
         value_name = "NAME_OR_PATH",

@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use unifetch::header::{CONTENT_DISPOSITION, CONTENT_RANGE};
@@ -51,18 +51,15 @@ impl Target {
             return Err(NotSaved::Status(status));
         }
         let resumed = self.resume_from.filter(|from| resumes_at(response, status, *from));
-        let path = match &self.output {
-            Some(path) => path.clone(),
-            None => unused(&suggested_name(response)),
-        };
         if self.resume_from.is_some() && resumed.is_none() {
             eprintln!("unifetch: the server sent the whole body (not a 206 from the file's end): starting over");
         }
-        let file = match resumed {
-            Some(_) => OpenOptions::new().append(true).open(&path),
-            None => File::create(&path),
-        }
-        .map_err(|e| NotSaved::File(format!("cannot write {}: {e}", path.display())))?;
+        let (path, file) = match (&self.output, resumed) {
+            (Some(path), Some(_)) => (path.clone(), OpenOptions::new().append(true).open(path)),
+            (Some(path), None) => (path.clone(), File::create(path)),
+            (None, _) => create_unused(&suggested_name(response)),
+        };
+        let file = file.map_err(|e| NotSaved::File(format!("cannot write {}: {e}", path.display())))?;
         let mut file = BufWriter::with_capacity(256 << 10, file);
         let already = resumed.unwrap_or(0);
         let bar = progress_bar(already, response.content_length().map(|length| length + already));
@@ -96,7 +93,8 @@ fn resumes_at(response: &Response, status: StatusCode, from: u64) -> bool {
 }
 
 /// The file name `Content-Disposition` offers, or the URL's last segment,
-/// or `index`; never a path (anything up to the last `/` or `\` goes).
+/// or `index`; never a path (anything up to the last `/` or `\` goes) nor
+/// a hidden file (leading dots go: no `.bashrc` from a server).
 fn suggested_name(response: &Response) -> String {
     let offered = response
         .headers()
@@ -111,17 +109,28 @@ fn suggested_name(response: &Response) -> String {
     [offered, from_url]
         .into_iter()
         .flatten()
-        .map(|name| name.rsplit(['/', '\\']).next().unwrap_or_default().to_owned())
-        .find(|name| !name.is_empty() && name != "." && name != "..")
+        .map(|name| {
+            let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+            base.trim_start_matches('.').to_owned()
+        })
+        .find(|name| !name.is_empty())
         .unwrap_or_else(|| "index".to_owned())
 }
 
-/// `name`, or `name-1`, `name-2`… (as httpie): the first that does not exist.
-fn unused(name: &str) -> PathBuf {
-    std::iter::once(PathBuf::from(name))
-        .chain((1..).map(|n| PathBuf::from(format!("{name}-{n}"))))
-        .find(|path| !Path::new(path).exists())
-        .unwrap_or_else(|| PathBuf::from(name))
+/// Creates `name`, or `name-1`, `name-2`… (as httpie): the first that
+/// does not exist, made with `create_new` so that nothing in place (a file,
+/// a symlink planted there) is written through.
+fn create_unused(name: &str) -> (PathBuf, std::io::Result<File>) {
+    let mut last = (PathBuf::from(name), Err(std::io::ErrorKind::AlreadyExists.into()));
+    let candidates =
+        std::iter::once(PathBuf::from(name)).chain((1..10_000).map(|n| PathBuf::from(format!("{name}-{n}"))));
+    for path in candidates {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = (path, Err(e)),
+            opened => return (path, opened),
+        }
+    }
+    last
 }
 
 /// Bytes, rate and ETA on stderr when it is a terminal; nothing otherwise.
@@ -149,13 +158,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_taken_name_gets_a_number() {
+    fn a_taken_name_or_a_planted_symlink_gets_a_number() {
         let dir = std::env::temp_dir().join(format!("unifetch-unused-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let name = dir.join("file.tar.gz");
-        assert_eq!(unused(&name.to_string_lossy()), name);
-        std::fs::write(&name, b"x").unwrap();
-        assert_eq!(unused(&name.to_string_lossy()), dir.join("file.tar.gz-1"));
+        let (first, opened) = create_unused(&name.to_string_lossy());
+        assert!(opened.is_ok());
+        assert_eq!(first, name);
+        let (second, _) = create_unused(&name.to_string_lossy());
+        assert_eq!(second, dir.join("file.tar.gz-1"));
+        // A dangling symlink is not followed.
+        let target = dir.join("elsewhere");
+        std::os::unix::fs::symlink(&target, dir.join("link")).unwrap();
+        let (path, _) = create_unused(&dir.join("link").to_string_lossy());
+        assert_eq!(path, dir.join("link-1"));
+        assert!(!target.exists(), "nothing was written through the link");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -18,7 +18,7 @@ use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilde
 
 use self::args::{split_words, AuthType, HttpArgs};
 use self::download::{NotSaved, Target};
-use self::output::{Look, Parts, Printer};
+use self::output::{Look, Parts, Printer, Sink};
 use self::session_file::SavedAuth;
 use super::items::Items;
 
@@ -34,8 +34,12 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 /// What went wrong before or while sending.
 enum Failure {
-    /// Bad input: a message for stderr.
+    /// A command line that does not hold together (exit 2, as a usage error).
+    Usage(String),
+    /// Input that cannot be used: a file, a bad answer at the prompt.
     Invalid(String),
+    /// Ctrl-C, at the password prompt.
+    Interrupted,
     Request(unifetch::Error),
 }
 
@@ -49,10 +53,15 @@ impl Failure {
     /// Says what failed on one line of stderr; the exit code says how.
     fn report(self) -> ExitCode {
         let error = match self {
+            Failure::Usage(message) => {
+                eprintln!("unifetch: {message} (see --help)");
+                return ExitCode::from(EXIT_TIMEOUT);
+            }
             Failure::Invalid(message) => {
                 eprintln!("unifetch: {message}");
                 return ExitCode::from(EXIT_ERROR);
             }
+            Failure::Interrupted => return ExitCode::from(EXIT_INTERRUPTED),
             Failure::Request(error) => error,
         };
         eprintln!("unifetch: {error:#}");
@@ -78,19 +87,26 @@ pub(crate) async fn run(args: HttpArgs) -> ExitCode {
 
 async fn send_and_print(args: HttpArgs) -> ExitCode {
     let terminal = output::stdout_is_terminal();
+    // `-o FILE` without `-d` writes what would be printed to the file, as
+    // to a pipe; with `-d` it names the download.
+    let sink = match args.output.as_ref().filter(|_| !args.download) {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Sink::File(Arc::new(std::sync::Mutex::new(file))),
+            Err(e) => return Failure::Invalid(format!("cannot write {}: {e}", path.display())).report(),
+        },
+        None => Sink::Stdout,
+    };
+    let terminal = terminal && matches!(sink, Sink::Stdout);
     let parts = match Parts::from_args(&args, terminal) {
         Ok(parts) => parts,
-        Err(message) => {
-            eprintln!("unifetch: {message} (see --help)");
-            return ExitCode::from(EXIT_TIMEOUT);
-        }
+        Err(message) => return Failure::Usage(message).report(),
     };
     let look = Look::from_args(args.pretty, terminal);
     let (method, url, raw_items) = split_words(&args.words);
     let url = with_scheme(url);
     let items = match Items::parse(raw_items) {
         Ok(items) => items,
-        Err(message) => return Failure::Invalid(message).report(),
+        Err(message) => return Failure::Usage(message).report(),
     };
     let body = match body_source(&args, &items) {
         Ok(body) => body,
@@ -99,7 +115,7 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     let method = match method {
         Some(method) => match Method::from_bytes(method.as_bytes()) {
             Ok(method) => method,
-            Err(_) => return Failure::Invalid(format!("{method:?} is not a method")).report(),
+            Err(_) => return Failure::Usage(format!("{method:?} is not a method")).report(),
         },
         None if body.is_some() || items.has_data() => Method::POST,
         None => Method::GET,
@@ -142,16 +158,17 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
     headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
     headers.extend(items.headers.iter().cloned());
-    let session = match session(&args, parts, look, jar.clone()) {
-        Ok(session) => session,
-        Err(failure) => return failure.report(),
-    };
-    let target = match (args.download || args.output.is_some())
+    let target = match args
+        .download
         .then(|| Target::new(args.output.clone(), args.resume))
         .transpose()
     {
         Ok(target) => target,
-        Err(message) => return Failure::Invalid(message).report(),
+        Err(message) => return Failure::Usage(message).report(),
+    };
+    let session = match session(&args, parts, look, &sink, target.is_some(), jar.clone()) {
+        Ok(session) => session,
+        Err(failure) => return failure.report(),
     };
     if args.offline || args.curl {
         return offline_or_curl(
@@ -164,6 +181,8 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
             auth.as_ref(),
             body,
             look,
+            &sink,
+            jar.as_deref(),
         );
     }
     let started = Instant::now();
@@ -182,6 +201,10 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
             )?;
             if let Some(from) = range {
                 request = request.header("Range", format!("bytes={from}-"));
+            }
+            if target.is_some() {
+                // Saved as sent: a resumed range counts the bytes on disk.
+                request = request.header("Accept-Encoding", "identity");
             }
             if let Some(authorization) = authorization {
                 request = request.header("Authorization", authorization);
@@ -211,7 +234,10 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
             Err(NotSaved::File(message)) => Failure::Invalid(message).report(),
             Err(NotSaved::Body(error)) => Failure::Request(error).report(),
         },
-        (Ok(response), None) => print_response(response, &args, parts, look, terminal, started).await,
+        (Ok(response), None) => {
+            let printer = Printer::new(look, sink);
+            print_response(response, &args, parts, printer, terminal, started).await
+        }
         (Err(failure), _) => failure.report(),
     };
     if let Some(kept) = kept {
@@ -240,6 +266,8 @@ fn offline_or_curl(
     auth: Option<&SavedAuth>,
     body: Option<Vec<u8>>,
     look: Look,
+    sink: &Sink,
+    jar: Option<&CookieJar>,
 ) -> ExitCode {
     let built =
         request(session, method, url, args, items, headers, auth, body).and_then(|request| Ok(request.build()?));
@@ -248,8 +276,16 @@ fn offline_or_curl(
         Err(failure) => return failure.report(),
     };
     if args.curl {
-        println!("{}", offline::curl_command(&built, args));
-        return ExitCode::SUCCESS;
+        let cookies = jar.and_then(|jar| jar.header_for(built.url()));
+        return match offline::curl_command(&built, args, cookies) {
+            Some(command) => {
+                println!("{command}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                Failure::Usage("--curl: the body is not text, and a command line cannot carry it".to_owned()).report()
+            }
+        };
     }
     let parts = match &args.print {
         Some(_) => Parts::from_args(args, false).unwrap_or_default(),
@@ -259,7 +295,7 @@ fn offline_or_curl(
             ..Parts::default()
         },
     };
-    output::print_request(&mut Printer::new(look), &built, parts);
+    output::print_request(&mut Printer::new(look, sink.clone()), &built, parts);
     ExitCode::SUCCESS
 }
 
@@ -268,7 +304,7 @@ fn offline_or_curl(
 fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Vec<u8>>, Failure> {
     if let Some(raw) = &args.raw {
         if items.has_data() {
-            return Err(Failure::Invalid("--raw and data items cannot be mixed".to_owned()));
+            return Err(Failure::Usage("--raw and data items cannot be mixed".to_owned()));
         }
         return Ok(Some(raw.clone().into_bytes()));
     }
@@ -284,7 +320,7 @@ fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Vec<u8>>, Failur
         return Ok(None);
     }
     if items.has_data() {
-        return Err(Failure::Invalid(
+        return Err(Failure::Usage(
             "a body from stdin and data items cannot be mixed (-I/--ignore-stdin ignores stdin)".to_owned(),
         ));
     }
@@ -292,7 +328,14 @@ fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Vec<u8>>, Failur
 }
 
 /// The session the flags describe.
-fn session(args: &HttpArgs, parts: Parts, look: Look, jar: Option<Arc<CookieJar>>) -> Result<Session, Failure> {
+fn session(
+    args: &HttpArgs,
+    parts: Parts,
+    look: Look,
+    sink: &Sink,
+    saving: bool,
+    jar: Option<Arc<CookieJar>>,
+) -> Result<Session, Failure> {
     let timeout = Timeout {
         total: args.timeout,
         connect: args.connect_timeout,
@@ -304,11 +347,11 @@ fn session(args: &HttpArgs, parts: Parts, look: Look, jar: Option<Arc<CookieJar>
         .timeout(timeout)
         .retry(retry_policy(args))
         .redirect(redirect_policy(args))
-        .decompress(!args.no_decompress)
+        .decompress(!args.no_decompress && !saving)
         .trust_env(args.trust_env)
         .danger_accept_invalid_certs(insecure);
     if parts.request_head || parts.request_body {
-        builder = builder.hooks(print_requests(parts, look));
+        builder = builder.hooks(print_requests(parts, look, sink.clone()));
     }
     builder = match args.http_version.as_deref() {
         Some("1.1") => builder.http1_only(),
@@ -318,12 +361,14 @@ fn session(args: &HttpArgs, parts: Parts, look: Look, jar: Option<Arc<CookieJar>
     for proxy in &args.proxy {
         builder = builder.proxy(proxy_for(proxy)?);
     }
-    let extra_roots = match args.verify.as_deref() {
-        Some("no" | "yes") | None => args.cacert.clone(),
-        Some(path) => Some(path.into()),
-    };
-    if let Some(path) = extra_roots {
-        builder = builder.tls_root_certificates(read(&path)?);
+    if let Some(path) = &args.cacert {
+        builder = builder.tls_root_certificates(read(path)?);
+    }
+    if let Some(bundle) = args.verify.as_deref().filter(|verify| !matches!(*verify, "no" | "yes")) {
+        // As httpie and curl: the bundle is what is trusted, alone.
+        builder = builder
+            .tls_built_in_roots(false)
+            .tls_root_certificates(read(std::path::Path::new(bundle))?);
     }
     if let Some(cert) = &args.cert {
         let key = read(args.key.as_ref().unwrap_or(cert))?;
@@ -355,10 +400,10 @@ fn proxy_for(text: &str) -> Result<Proxy, Failure> {
 }
 
 /// A hook that prints each request as it is sent (`--print H`/`B`).
-fn print_requests(parts: Parts, look: Look) -> Hooks {
-    Hooks::new().before_request(move |request: unifetch::Request| async move {
-        output::print_request(&mut Printer::new(look), &request, parts);
-        Ok(BeforeRequest::Send(request))
+fn print_requests(parts: Parts, look: Look, sink: Sink) -> Hooks {
+    Hooks::new().before_request(move |request: unifetch::Request| {
+        output::print_request(&mut Printer::new(look, sink.clone()), &request, parts);
+        async move { Ok(BeforeRequest::Send(request)) }
     })
 }
 
@@ -378,12 +423,20 @@ fn request(
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }
+    let has_content_type = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
     if let Some(body) = body {
         request = request.body(body);
-        if args.json {
-            request = request.header("Content-Type", "application/json");
-        } else if args.form {
-            request = request.header("Content-Type", "application/x-www-form-urlencoded");
+        // As httpie: a body sent as it is counts as JSON unless --form says
+        // otherwise or an item names the type.
+        if !has_content_type {
+            let content_type = if args.form {
+                "application/x-www-form-urlencoded"
+            } else {
+                "application/json"
+            };
+            request = request.header("Content-Type", content_type);
         }
     } else if args.multipart || !items.files.is_empty() {
         request = request.multipart(multipart_form(items)?);
@@ -444,13 +497,13 @@ fn credentials(auth: &str) -> Result<(String, String), Failure> {
     if let Some((user, password)) = auth.split_once(':') {
         return Ok((user.to_owned(), password.to_owned()));
     }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::Invalid(format!(
-            "-a {auth:?}: no password, and no terminal to ask for one (write USER:PASS)"
-        )));
-    }
-    let password = rpassword::prompt_password(format!("password for {auth}: "))
-        .map_err(|e| Failure::Invalid(format!("cannot read the password: {e}")))?;
+    // The prompt reads the terminal itself (/dev/tty), whatever stdin is.
+    let password = rpassword::prompt_password(format!("password for {auth}: ")).map_err(|e| match e.kind() {
+        std::io::ErrorKind::Interrupted => Failure::Interrupted,
+        _ => Failure::Invalid(format!(
+            "-a {auth:?}: no password, and no terminal to ask for one (write USER:PASS): {e}"
+        )),
+    })?;
     Ok((auth.to_owned(), password))
 }
 
@@ -528,9 +581,9 @@ fn load_jar(args: &HttpArgs) -> Result<Option<Arc<CookieJar>>, Failure> {
 }
 
 fn save_jar(jar: &CookieJar, path: &std::path::Path) -> Result<(), Failure> {
-    let mut file =
-        std::fs::File::create(path).map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))?;
-    Ok(jar.save_json(&mut file)?)
+    let mut bytes = Vec::new();
+    jar.save_json(&mut bytes)?;
+    session_file::write_atomically(path, &bytes).map_err(Failure::Invalid)
 }
 
 /// `localhost:8080/get` means `http://localhost:8080/get`, as in httpie.
@@ -550,11 +603,10 @@ async fn print_response(
     mut response: Response,
     args: &HttpArgs,
     parts: Parts,
-    look: Look,
+    mut printer: Printer,
     terminal: bool,
     started: Instant,
 ) -> ExitCode {
-    let mut printer = Printer::new(look);
     if parts.response_head {
         printer.head(
             &output::status_line(&response),
@@ -572,7 +624,8 @@ async fn print_response(
         printer.raw(format!("\nElapsed time: {:.6}s\n", elapsed.as_secs_f64()).as_bytes());
     }
     let status = response.status();
-    let Some(code) = status_exit_code(status).filter(|_| args.check_status) else {
+    let followed_to_a_3xx = args.follow && status.is_redirection();
+    let Some(code) = status_exit_code(status).filter(|_| args.check_status && !followed_to_a_3xx) else {
         return ExitCode::SUCCESS;
     };
     if !terminal {

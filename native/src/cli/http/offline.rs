@@ -14,8 +14,10 @@ pub(crate) fn target(request: &Request) -> String {
     }
 }
 
-/// `request` as one curl command line, its words quoted for a POSIX shell.
-pub(crate) fn curl_command(request: &Request, args: &HttpArgs) -> String {
+/// `request` as one curl command line, its words quoted for a POSIX shell,
+/// with `cookies` (the session's or the jar's for its URL); `None` for a
+/// body that is not text, which no command line can carry as it is.
+pub(crate) fn curl_command(request: &Request, args: &HttpArgs, cookies: Option<String>) -> Option<String> {
     let mut words: Vec<String> = vec!["curl".to_owned()];
     if request.method() != unifetch::Method::GET || request.body().as_bytes().is_some_and(|b| !b.is_empty()) {
         words.extend(["--request".to_owned(), request.method().to_string()]);
@@ -25,11 +27,25 @@ pub(crate) fn curl_command(request: &Request, args: &HttpArgs) -> String {
         let value = String::from_utf8_lossy(value.as_bytes());
         words.extend(["--header".to_owned(), quote(&format!("{name}: {value}"))]);
     }
+    if let Some(cookies) = cookies {
+        words.extend(["--cookie".to_owned(), quote(&cookies)]);
+    }
     match request.body().as_bytes() {
+        // --data-raw: a body starting with `@` is not a file name to curl.
         Some(bytes) if !bytes.is_empty() => {
-            words.extend(["--data-binary".to_owned(), quote(&String::from_utf8_lossy(bytes))]);
+            words.extend(["--data-raw".to_owned(), quote(std::str::from_utf8(bytes).ok()?)]);
         }
         _ => {}
+    }
+    if let Some(version) = &args.http_version {
+        words.push(
+            if version == "2" {
+                "--http2-prior-knowledge"
+            } else {
+                "--http1.1"
+            }
+            .to_owned(),
+        );
     }
     if args.follow {
         words.extend([
@@ -61,7 +77,7 @@ pub(crate) fn curl_command(request: &Request, args: &HttpArgs) -> String {
     if !args.no_decompress {
         words.push("--compressed".to_owned());
     }
-    words.join(" ")
+    Some(words.join(" "))
 }
 
 /// `text` as one shell word: bare when it is plainly safe, else in single

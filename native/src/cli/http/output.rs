@@ -100,16 +100,35 @@ const KEY: Style = AnsiColor::Blue.on_default().bold();
 const STRING: Style = AnsiColor::Green.on_default();
 const LITERAL: Style = AnsiColor::Yellow.on_default();
 
-/// Writes to stdout, styled when the look says so; `false` once stdout
-/// is closed (`| head`), so that the caller can stop reading.
+/// Where printed output goes: stdout, or the file `-o` names (without
+/// `-d`), shared by everything that prints.
+#[derive(Clone, Default)]
+pub(crate) enum Sink {
+    #[default]
+    Stdout,
+    File(std::sync::Arc<std::sync::Mutex<std::fs::File>>),
+}
+
+impl Sink {
+    fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout => std::io::stdout().lock().write_all(bytes),
+            Sink::File(file) => file.lock().unwrap_or_else(|e| e.into_inner()).write_all(bytes),
+        }
+    }
+}
+
+/// Writes to its sink, styled when the look says so; `false` once the
+/// sink is closed (`| head`), so that the caller can stop reading.
 pub(crate) struct Printer {
     look: Look,
+    sink: Sink,
     open: bool,
 }
 
 impl Printer {
-    pub(crate) fn new(look: Look) -> Printer {
-        Printer { look, open: true }
+    pub(crate) fn new(look: Look, sink: Sink) -> Printer {
+        Printer { look, sink, open: true }
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -118,7 +137,7 @@ impl Printer {
 
     pub(crate) fn raw(&mut self, bytes: &[u8]) -> bool {
         if self.open {
-            self.open = std::io::stdout().lock().write_all(bytes).is_ok();
+            self.open = self.sink.write_all(bytes).is_ok();
         }
         self.open
     }

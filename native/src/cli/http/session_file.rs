@@ -76,7 +76,12 @@ impl Session {
         if self.read_only {
             return Ok(());
         }
-        for (name, value) in headers {
+        // As httpie: headers about one request's body or conditions are not kept.
+        let per_request = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            name.starts_with("content-") || name.starts_with("if-")
+        };
+        for (name, value) in headers.iter().filter(|(name, _)| !per_request(name)) {
             self.file.headers.retain(|(kept, _)| !kept.eq_ignore_ascii_case(name));
             self.file.headers.push((name.clone(), value.clone()));
         }
@@ -116,10 +121,22 @@ fn location(name_or_path: &str, url: &Url) -> Result<PathBuf, String> {
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed over it, so
-/// that an interrupted run never leaves half a session.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// that an interrupted run never leaves half a file; readable by its owner
+/// only (it may hold credentials and cookies).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write {}: {e}", path.display())
+    })
 }
