@@ -160,14 +160,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// `Content-Type` values: arbitrary text and near misses of real ones.
     fn content_type() -> impl Strategy<Value = String> {
         let charset = prop::sample::select(vec![
@@ -189,7 +181,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn parsing_never_panics_and_reparses_the_same(value in content_type()) {

@@ -94,14 +94,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// RFC 9110's `token`, the bytes of a header name.
     fn is_tchar(byte: u8) -> bool {
         byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
@@ -130,7 +122,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn invalid_bytes_are_errors_and_valid_ones_round_trip(name in name(), value in value()) {

@@ -63,6 +63,8 @@ pub mod hooks;
 mod incoming;
 mod limit;
 pub mod multipart;
+#[cfg(all(test, not(target_family = "wasm")))]
+mod properties;
 mod proxy;
 pub mod redirect;
 mod request;

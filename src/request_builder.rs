@@ -374,20 +374,12 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn text() -> impl Strategy<Value = String> {
         prop_oneof![any::<String>(), "[a-z&=+%#? é钢铁]{0,8}"]
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn query_pairs_round_trip_after_the_url_own(

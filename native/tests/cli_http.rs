@@ -206,6 +206,16 @@ async fn auth_basic_bearer_and_digest() {
     )
     .await;
     assert_eq!(refused.status.code(), Some(4));
+    let basic_challenge = run(
+        strings(&["-A", "digest", "-a", "ann:s3cret", &site.url("/basic-auth/ann/s3cret")]),
+        None,
+    )
+    .await;
+    assert_eq!(basic_challenge.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&basic_challenge.stderr).contains("401 without a Digest challenge"),
+        "{basic_challenge:?}"
+    );
     // Without a terminal (setsid: no controlling one, even when the tests
     // run in one) a missing password cannot be asked for.
     let url = site.url("/basic-auth/ann/s3cret");
@@ -542,4 +552,38 @@ async fn ctrl_c_interrupts_with_130_and_a_missing_password_is_asked_for() {
     let text = String::from_utf8_lossy(&asked.stdout);
     assert!(text.contains("password for ann: "), "{text}");
     assert!(text.contains("\"authenticated\": true"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_that_cannot_be_used_are_clear_errors() {
+    let site = TestServer::site().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("unifetch-unusable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stderr = |output: &Output| String::from_utf8_lossy(&output.stderr).into_owned();
+
+    let not_a_session = dir.join("broken.json");
+    std::fs::write(&not_a_session, "not json at all").unwrap();
+    let session = format!("--session={}", not_a_session.display());
+    let output = run(strings(&[&session, &site.url("/get")]), None).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is not a session"), "{output:?}");
+    assert_eq!(
+        std::fs::read_to_string(&not_a_session).unwrap(),
+        "not json at all",
+        "left alone"
+    );
+
+    let nowhere = dir.join("missing/dir/file.bin").to_string_lossy().into_owned();
+    let output = run(strings(&["-d", "-o", &nowhere, &site.url("/download/10")]), None).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cannot write"), "{output:?}");
+
+    let binary = dir.join("pixel.bin");
+    std::fs::write(&binary, b"\x89PNG\xff\xfe").unwrap();
+    let upload = format!("f@{}", binary.display());
+    let output = run(strings(&["--curl", &site.url("/post"), &upload]), None).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("the body is not text"), "{output:?}");
+    std::fs::remove_dir_all(dir).unwrap();
 }

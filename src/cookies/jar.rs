@@ -152,14 +152,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Set-Cookie lines: arbitrary text, and cookies whose attributes try
     /// to reach further (a parent domain, the top-level domain, another site).
     fn set_cookie() -> impl Strategy<Value = String> {
@@ -204,7 +196,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn a_cookie_set_for_one_site_is_never_sent_to_another(

@@ -187,14 +187,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn page() -> Url {
         "https://a.test/dir/page.html?q=1".parse().unwrap()
     }
@@ -223,7 +215,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn any_bytes_parse_without_panicking(html in prop::collection::vec(any::<u8>(), 0..512)) {

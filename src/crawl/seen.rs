@@ -122,14 +122,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// URLs with arbitrary (non-ASCII, percent, separator-rich) paths,
     /// queries and fragments, over special and non-special schemes.
     fn url() -> impl Strategy<Value = Url> {
@@ -160,7 +152,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn normalizing_is_idempotent_and_survives_reparsing(url in url()) {

@@ -155,14 +155,6 @@ mod properties {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            cases: 256,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn base() -> Url {
         "https://a.test/maps/sitemap.xml".parse().unwrap()
     }
@@ -204,7 +196,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn any_bytes_give_only_http_locs(body in prop::collection::vec(any::<u8>(), 0..512)) {

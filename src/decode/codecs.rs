@@ -526,14 +526,6 @@ mod properties {
 
     use super::*;
 
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn coding() -> impl Strategy<Value = Coding> {
         prop::sample::select(vec![Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd])
     }
@@ -609,7 +601,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(crate::properties::config(256))]
 
         #[test]
         fn any_input_decodes_or_fails_without_panicking(coding in coding(), input in prop::collection::vec(any::<u8>(), 0..1024), pieces in pieces()) {
@@ -629,7 +621,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(config(48))]
+        #![proptest_config(crate::properties::config(48))]
 
         #[test]
         fn compressed_bodies_come_back(coding in coding(), body in body(), zlib in any::<bool>(), pieces in pieces()) {

@@ -327,3 +327,37 @@ fn scripted_body(clock: ManualClock, steps: Vec<Step>) -> Body {
     });
     Body::from_http_body(http_body_util::StreamBody::new(frames))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Session;
+
+    #[test]
+    fn a_request_beyond_the_script_is_a_clear_connect_error() {
+        let clock = ManualClock::new();
+        let transport = ScriptedTransport::new(&clock).reply(Reply::status(204));
+        let session = Session::builder()
+            .transport(transport.clone())
+            .timer(clock.clone())
+            .retry(crate::Retry::none())
+            .build()
+            .unwrap();
+        let (first, second) = clock
+            .run(async {
+                let first = session.get("http://a.test/one").send().await.map(|r| r.status());
+                let second = session.get("http://a.test/two").send().await.map(|r| r.status());
+                (first, second)
+            })
+            .unwrap();
+        assert_eq!(first.unwrap(), 204);
+        let error = second.unwrap_err();
+        assert_eq!(error.phase(), Some(Phase::Connect));
+        assert!(
+            format!("{error:#}").contains("no scripted reply for GET http://a.test/two"),
+            "{error:#}"
+        );
+        assert_eq!(transport.requests().len(), 2);
+        assert_eq!(transport.replies_left(), 0);
+    }
+}

@@ -244,6 +244,14 @@ impl Held {
     fn slots(&self) -> MutexGuard<'_, HashMap<String, Vec<String>>> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Forgets the leases of `urls` (finished or given back).
+    fn release<'a>(&self, urls: impl Iterator<Item = &'a Url>) {
+        let mut pages = self.pages();
+        for url in urls {
+            pages.remove(url.as_str());
+        }
+    }
 }
 
 struct Keys {
@@ -596,11 +604,7 @@ impl CrawlStore for RedisStore {
         let held = self.held.clone();
         Box::pin(async move {
             let answer = finishing.await?;
-            let mut pages_held = held.pages();
-            for page in &pages {
-                pages_held.remove(page.job.url.as_str());
-            }
-            drop(pages_held);
+            held.release(pages.iter().map(|page| &page.job.url));
             let (new_links, flags) = answer.split_first().map_or((0, &[][..]), |(new, flags)| (*new, flags));
             let kept = flags.iter().map(|flag| *flag == 1);
             let records = pages
@@ -624,10 +628,7 @@ impl CrawlStore for RedisStore {
         let held = self.held.clone();
         Box::pin(async move {
             giving.await?;
-            let mut pages_held = held.pages();
-            for job in &jobs {
-                pages_held.remove(job.url.as_str());
-            }
+            held.release(jobs.iter().map(|job| &job.url));
             Ok(())
         })
     }

@@ -158,6 +158,14 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
     headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
     headers.extend(items.headers.iter().cloned());
+    let plan = Plan {
+        method,
+        url,
+        items,
+        headers,
+        auth,
+        body,
+    };
     let target = match args
         .download
         .then(|| Target::new(args.output.clone(), args.resume))
@@ -171,34 +179,13 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         Err(failure) => return failure.report(),
     };
     if args.offline || args.curl {
-        return offline_or_curl(
-            &session,
-            method,
-            &url,
-            &args,
-            &items,
-            &headers,
-            auth.as_ref(),
-            body,
-            look,
-            &sink,
-            jar.as_deref(),
-        );
+        return offline_or_curl(&session, &plan, &args, look, &sink, jar.as_deref());
     }
     let started = Instant::now();
     let sent = async {
         let range = target.as_ref().and_then(|target| target.resume_from);
         let send = |authorization: Option<String>| {
-            let mut request = request(
-                &session,
-                method.clone(),
-                &url,
-                &args,
-                &items,
-                &headers,
-                auth.as_ref(),
-                body.clone(),
-            )?;
+            let mut request = plan.builder(&session, &args)?;
             if let Some(from) = range {
                 request = request.header("Range", format!("bytes={from}-"));
             }
@@ -212,9 +199,9 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
             Ok::<_, Failure>(request.send())
         };
         let response = send(None)?.await?;
-        match auth.as_ref().filter(|auth| auth.kind == "digest") {
+        match plan.auth.as_ref().filter(|auth| auth.kind == "digest") {
             Some(auth) if response.status() == unifetch::StatusCode::UNAUTHORIZED => {
-                let answer = digest_answer(&response, &method, &auth.credentials)?;
+                let answer = digest_answer(&response, &plan.method, &auth.credentials)?;
                 Ok::<_, Failure>(send(Some(answer))?.await?)
             }
             _ => Ok(response),
@@ -241,8 +228,8 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         (Err(failure), _) => failure.report(),
     };
     if let Some(kept) = kept {
-        let given_auth = args.auth.is_some().then_some(auth).flatten();
-        if let Err(message) = kept.save(&items.headers, given_auth) {
+        let given_auth = args.auth.is_some().then_some(plan.auth).flatten();
+        if let Err(message) = kept.save(&plan.items.headers, given_auth) {
             return Failure::Invalid(message).report();
         }
     } else if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
@@ -255,22 +242,15 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
 
 /// `--offline`: the request printed (its head and body unless `--print`
 /// says otherwise); `--curl`: the request as a curl command line.
-#[allow(clippy::too_many_arguments)]
 fn offline_or_curl(
     session: &Session,
-    method: Method,
-    url: &str,
+    plan: &Plan,
     args: &HttpArgs,
-    items: &Items,
-    headers: &[(String, String)],
-    auth: Option<&SavedAuth>,
-    body: Option<Vec<u8>>,
     look: Look,
     sink: &Sink,
     jar: Option<&CookieJar>,
 ) -> ExitCode {
-    let built =
-        request(session, method, url, args, items, headers, auth, body).and_then(|request| Ok(request.build()?));
+    let built = plan.builder(session, args).and_then(|request| Ok(request.build()?));
     let built = match built {
         Ok(built) => built,
         Err(failure) => return failure.report(),
@@ -407,58 +387,71 @@ fn print_requests(parts: Parts, look: Look, sink: Sink) -> Hooks {
     })
 }
 
-/// The request: method, URL, items, headers, body and auth.
-#[allow(clippy::too_many_arguments)]
-fn request(
-    session: &Session,
+/// The request the command line describes, before a session sends it
+/// (once, or twice to answer a digest challenge).
+struct Plan {
     method: Method,
-    url: &str,
-    args: &HttpArgs,
-    items: &Items,
-    headers: &[(String, String)],
-    auth: Option<&SavedAuth>,
+    url: String,
+    items: Items,
+    /// The session's headers, then the items' (which win).
+    headers: Vec<(String, String)>,
+    auth: Option<SavedAuth>,
+    /// A body from stdin or `--raw`.
     body: Option<Vec<u8>>,
-) -> Result<unifetch::RequestBuilder, Failure> {
-    let mut request = session.request(method, url).query(&items.query);
-    for (name, value) in headers {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    let has_content_type = headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
-    if let Some(body) = body {
-        request = request.body(body);
-        // As httpie: a body sent as it is counts as JSON unless --form says
-        // otherwise or an item names the type.
-        if !has_content_type {
-            let content_type = if args.form {
-                "application/x-www-form-urlencoded"
-            } else {
-                "application/json"
-            };
-            request = request.header("Content-Type", content_type);
+}
+
+impl Plan {
+    /// The request, built for `session`: items, headers, body and auth.
+    fn builder(&self, session: &Session, args: &HttpArgs) -> Result<unifetch::RequestBuilder, Failure> {
+        let Plan {
+            method,
+            url,
+            items,
+            headers,
+            auth,
+            body,
+        } = self;
+        let mut request = session.request(method.clone(), url).query(&items.query);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
         }
-    } else if args.multipart || !items.files.is_empty() {
-        request = request.multipart(multipart_form(items)?);
-    } else if !items.fields.is_empty() {
-        request = if args.form {
-            request.form(&items.form_body())
-        } else {
-            request.json(&items.json_body())
-        };
-    }
-    if let Some(auth) = auth {
-        request = match auth.kind.as_str() {
-            "bearer" => request.bearer_auth(&auth.credentials),
-            // Answered once the server's challenge is known.
-            "digest" => request,
-            _ => {
-                let (user, password) = credentials(&auth.credentials)?;
-                request.basic_auth(user, Some(password))
+        let has_content_type = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if let Some(body) = body {
+            request = request.body(body.clone());
+            // As httpie: a body sent as it is counts as JSON unless --form says
+            // otherwise or an item names the type.
+            if !has_content_type {
+                let content_type = if args.form {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                };
+                request = request.header("Content-Type", content_type);
             }
-        };
+        } else if args.multipart || !items.files.is_empty() {
+            request = request.multipart(multipart_form(items)?);
+        } else if !items.fields.is_empty() {
+            request = if args.form {
+                request.form(&items.form_body())
+            } else {
+                request.json(&items.json_body())
+            };
+        }
+        if let Some(auth) = auth {
+            request = match auth.kind.as_str() {
+                "bearer" => request.bearer_auth(&auth.credentials),
+                // Answered once the server's challenge is known.
+                "digest" => request,
+                _ => {
+                    let (user, password) = credentials(&auth.credentials)?;
+                    request.basic_auth(user, Some(password))
+                }
+            };
+        }
+        Ok(request)
     }
-    Ok(request)
 }
 
 /// The `Authorization` that answers the digest challenge of `response` (a
@@ -474,11 +467,7 @@ fn digest_answer(response: &Response, method: &Method, given: &str) -> Result<St
     let mut prompt =
         digest_auth::parse(challenge).map_err(|e| Failure::Invalid(format!("the server's Digest challenge: {e}")))?;
     let (user, password) = credentials(given)?;
-    let url = response.url();
-    let uri = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
+    let uri = offline::target(response.url());
     let context = digest_auth::AuthContext::new_with_method(
         user,
         password,

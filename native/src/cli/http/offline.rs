@@ -5,9 +5,8 @@ use unifetch::Request;
 
 use super::args::HttpArgs;
 
-/// The request line's target: the path and query.
-pub(crate) fn target(request: &Request) -> String {
-    let url = request.url();
+/// The request line's target for `url`: the path and query.
+pub(crate) fn target(url: &unifetch::Url) -> String {
     match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_owned(),

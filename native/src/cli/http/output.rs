@@ -367,7 +367,11 @@ pub(crate) fn print_request(printer: &mut Printer, request: &unifetch::Request, 
                 headers.insert(unifetch::header::HOST, value);
             }
         }
-        let line = format!("{} {} HTTP/1.1", request.method(), super::offline::target(request));
+        let line = format!(
+            "{} {} HTTP/1.1",
+            request.method(),
+            super::offline::target(request.url())
+        );
         printer.head(&line, None, &headers);
     }
     if parts.request_body {
