@@ -79,7 +79,7 @@ row() { # name rate bytes
 }
 row "memory (default)" "$base" "≈ 16 by construction (a 64-bit hash in a hash set)"
 row "SQLite file" "$(echo "${rates[sqlite]}" | median)" \
-    "$(echo "$sqlite_bytes / $seen" | bc) (the whole file: URL, state and record)"
+    "$(echo "$sqlite_bytes / $seen" | bc) (the whole file: URL, queue and record)"
 row "Redis, 1 worker" "$(echo "${rates[redis1]}" | median)" \
     "$(echo "$redis_bytes / $seen" | bc) (the seen hash alone)"
 row "Redis, 3 workers" "$(echo "${rates[redis3]}" | median)" "same store"

@@ -68,6 +68,63 @@ async fn killed_and_resumed(path: &str, lines: usize) {
     );
 }
 
+/// A crawl file of schema version 1 (states in `pages`, no `queue`)
+/// killed mid-way is migrated when it is opened, and the crawl resumes to
+/// exactly the site.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crawl_of_schema_version_1_is_migrated_and_resumes() {
+    let site = TestServer::site().await.unwrap();
+    let scratch = Scratch::new("migrate");
+    let (store, out) = (scratch.path("crawl.db"), scratch.path("pages.jsonl"));
+    let first = crawl(&site, &store, &out, "migrate").spawn().unwrap();
+    wait_for_lines(&out, 200).await;
+    signal(&first, "-KILL");
+    finish(first).await;
+    let db = rusqlite::Connection::open(&store).unwrap();
+    db.execute_batch(TO_VERSION_1).unwrap();
+    let states: Vec<i64> = db
+        .prepare("SELECT DISTINCT state FROM pages ORDER BY state")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        states,
+        [0, 1, 2, 3],
+        "queued, leased, done and seen (a redirect's end) pages"
+    );
+    drop(db);
+
+    let resumed = run(crawl(&site, &store, &out, "migrate")).await;
+    assert!(resumed.status.success(), "{resumed:?}");
+    let (pages, _) = expected(&site).await;
+    assert_eq!(exported(&store).await, pages);
+    assert_eq!(lines_parse(&out), pages.len());
+}
+
+/// Schema version 2 back to 1, as unifetch 0.1's crawl files were.
+const TO_VERSION_1: &str = "
+    BEGIN;
+    CREATE TABLE pages_1 (id INTEGER PRIMARY KEY, fp INTEGER NOT NULL, url TEXT NOT NULL,
+                          depth INTEGER NOT NULL, state INTEGER NOT NULL);
+    INSERT INTO pages_1 SELECT id, fp, url, depth, CASE
+        WHEN fetch = 0 THEN 3
+        WHEN id IN (SELECT page FROM queue) THEN 0
+        WHEN id IN (SELECT page FROM records) THEN 2
+        ELSE 1 END FROM pages;
+    DROP TABLE pages;
+    ALTER TABLE pages_1 RENAME TO pages;
+    CREATE INDEX pages_queue ON pages (depth, id) WHERE state = 0;
+    CREATE TABLE records_1 (id INTEGER PRIMARY KEY, page INTEGER NOT NULL, json TEXT NOT NULL);
+    INSERT INTO records_1 SELECT id, page, json FROM records WHERE json IS NOT NULL;
+    DROP TABLE records;
+    ALTER TABLE records_1 RENAME TO records;
+    DROP TABLE queue;
+    PRAGMA user_version = 1;
+    COMMIT;
+";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_stops_cleanly_and_the_crawl_resumes() {
     let site = TestServer::site().await.unwrap();
@@ -150,7 +207,7 @@ async fn files_that_are_not_a_crawl_store_are_refused_and_left_alone() {
         (&foreign, "is a SQLite database of another program"),
         (
             &newer,
-            "holds a crawl of schema version 99; this unifetch reads version 1",
+            "holds a crawl of schema version 99; this unifetch reads version 2",
         ),
     ] {
         let before = std::fs::read(file).unwrap();

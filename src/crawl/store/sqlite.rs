@@ -18,25 +18,33 @@ use crate::{Error, Result};
 /// `PRAGMA application_id` of unifetch's crawl files ("UFCR").
 const APPLICATION_ID: i32 = 0x5546_4352;
 /// `PRAGMA user_version`: the schema this code reads and writes.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 /// The most commands in one transaction.
 const BATCH_SIZE: usize = 4096;
 
-// Rows are numbered in the order URLs are found, which is roughly the
-// order they are leased and finished: a batch's writes touch few pages.
+// Every write appends or removes at the head of a B-tree: rows are
+// numbered in the order URLs are found, which is roughly the order they
+// are leased and finished, and no row is ever updated. So a commit touches
+// few database pages, and a group commit writes little to the WAL. A
+// lease is not written at all: a page that is neither queued nor done
+// when the file is opened was leased, and is queued again.
 const SCHEMA: &str = "
     CREATE TABLE pages (
         id INTEGER PRIMARY KEY,       -- the order URLs were found in
         fp INTEGER NOT NULL,          -- xxh3 of the normalized URL
         url TEXT NOT NULL,
         depth INTEGER NOT NULL,
-        state INTEGER NOT NULL        -- 0 queued, 1 leased, 2 done, 3 seen (a redirect's end)
+        fetch INTEGER NOT NULL        -- 1 to be fetched, 0 only seen (where a redirect ended)
     );
-    CREATE INDEX pages_queue ON pages (depth, id) WHERE state = 0;
-    CREATE TABLE records (
-        id INTEGER PRIMARY KEY,       -- the order pages were recorded in
+    CREATE TABLE queue (
+        depth INTEGER NOT NULL,
         page INTEGER NOT NULL,        -- pages.id
-        json TEXT NOT NULL            -- the page's record
+        PRIMARY KEY (depth, page)
+    ) WITHOUT ROWID;
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,       -- the order pages were finished in
+        page INTEGER NOT NULL,        -- pages.id: done
+        json TEXT                     -- the page's record; NULL for a page done without one
     );
     CREATE TABLE robots (
         host TEXT PRIMARY KEY,
@@ -46,11 +54,29 @@ const SCHEMA: &str = "
     );
 ";
 
-const QUEUED: i64 = 0;
-const LEASED: i64 = 1;
-const DONE: i64 = 2;
-/// Seen, never to be fetched: where a redirect ended.
-const SEEN: i64 = 3;
+/// Schema version 1 to 2, in one transaction. Version 1 marked each page's
+/// state (0 queued, 1 leased, 2 done, 3 seen) in `pages` and kept only
+/// records that were not empty.
+const FROM_VERSION_1: &str = "
+    BEGIN;
+    CREATE TABLE queue (
+        depth INTEGER NOT NULL,
+        page INTEGER NOT NULL,
+        PRIMARY KEY (depth, page)
+    ) WITHOUT ROWID;
+    INSERT INTO queue (depth, page) SELECT depth, id FROM pages WHERE state IN (0, 1);
+    CREATE TABLE records_2 (id INTEGER PRIMARY KEY, page INTEGER NOT NULL, json TEXT);
+    INSERT INTO records_2 (id, page, json) SELECT id, page, json FROM records;
+    INSERT INTO records_2 (page, json)
+        SELECT id, NULL FROM pages WHERE state = 2 AND id NOT IN (SELECT page FROM records);
+    DROP TABLE records;
+    ALTER TABLE records_2 RENAME TO records;
+    DROP INDEX pages_queue;
+    ALTER TABLE pages RENAME COLUMN state TO fetch;
+    UPDATE pages SET fetch = fetch != 3;
+    PRAGMA user_version = 2;
+    COMMIT;
+";
 
 /// A crawl kept in a SQLite file (bundled SQLite, WAL).
 ///
@@ -266,8 +292,8 @@ impl State {
         describe(&self.path, what, &e)
     }
 
-    /// Creates the schema in a new file; refuses a file of another
-    /// program or another schema version.
+    /// Creates the schema in a new file and migrates one of schema
+    /// version 1; refuses a file of another program or another version.
     fn check_schema(&mut self) -> Result<()> {
         let read = |db: &Connection| -> rusqlite::Result<(i32, i32, i64)> {
             let app: i32 = db.pragma_query_value(None, "application_id", |row| row.get(0))?;
@@ -286,6 +312,10 @@ impl State {
                     .map_err(|e| self.fail("cannot create the crawl's tables", e))
             }
             (APPLICATION_ID, SCHEMA_VERSION, _) => Ok(()),
+            (APPLICATION_ID, 1, _) => self
+                .db
+                .execute_batch(FROM_VERSION_1)
+                .map_err(|e| self.fail("cannot migrate the crawl from schema version 1", e)),
             (APPLICATION_ID, other, _) => Err(Error::store(format!(
                 "{} holds a crawl of schema version {other}; this unifetch reads version {SCHEMA_VERSION}",
                 self.path.display()
@@ -301,20 +331,25 @@ impl State {
     /// the fingerprints and counts.
     fn resume(&mut self) -> Result<()> {
         let loaded = (|| -> rusqlite::Result<()> {
-            self.db
-                .execute("UPDATE pages SET state = ?1 WHERE state = ?2", params![QUEUED, LEASED])?;
-            let mut pages = self.db.prepare("SELECT id, fp, state FROM pages")?;
+            self.db.execute(
+                "INSERT INTO queue (depth, page) SELECT depth, id FROM pages WHERE fetch = 1
+                     AND id NOT IN (SELECT page FROM queue) AND id NOT IN (SELECT page FROM records)",
+                [],
+            )?;
+            let mut pages = self.db.prepare("SELECT id, fp FROM pages")?;
             let mut rows = pages.query([])?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
                 self.rows.ids.insert(row.get::<_, i64>(1)? as u64, id);
                 self.rows.next = self.rows.next.max(id);
-                match row.get::<_, i64>(2)? {
-                    QUEUED => self.counts.queued += 1,
-                    DONE => self.counts.done += 1,
-                    _ => {}
-                }
             }
+            let count = |table: &str| -> rusqlite::Result<u64> {
+                self.db
+                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get::<_, i64>(0))
+                    .map(|n| n as u64)
+            };
+            self.counts.queued = count("queue")?;
+            self.counts.done = count("records")?;
             Ok(())
         })();
         loaded.map_err(|e| self.fail("cannot resume", e))?;
@@ -386,13 +421,12 @@ impl State {
                 let mut records = Vec::with_capacity(pages.len());
                 for page in pages {
                     if let Some(id) = rows.of(&page.job.url) {
-                        tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2")?
-                            .execute(params![DONE, id])?;
-                        if let Some(record) = &page.record {
-                            let json = serde_json::to_string(record).unwrap_or_default();
-                            tx.prepare_cached("INSERT INTO records (page, json) VALUES (?1, ?2)")?
-                                .execute(params![id, json])?;
-                        }
+                        let json = page
+                            .record
+                            .as_ref()
+                            .and_then(|record| serde_json::to_string(record).ok());
+                        tx.prepare_cached("INSERT INTO records (page, json) VALUES (?1, ?2)")?
+                            .execute(params![id, json])?;
                     }
                     counts.leased = counts.leased.saturating_sub(1);
                     counts.done += 1;
@@ -401,14 +435,13 @@ impl State {
                         if let Some(id) = rows.insert(fp) {
                             counts.seen += 1;
                             tx.prepare_cached(
-                                "INSERT INTO pages (id, fp, url, depth, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                "INSERT INTO pages (id, fp, url, depth, fetch) VALUES (?1, ?2, ?3, ?4, 0)",
                             )?
                             .execute(params![
                                 id,
                                 fp as i64,
                                 url.as_str(),
-                                page.job.depth,
-                                SEEN
+                                page.job.depth
                             ])?;
                         }
                     }
@@ -424,10 +457,10 @@ impl State {
                 ));
             }
             Command::GiveBack(jobs, reply) => {
-                let mut back = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2 AND state = ?3")?;
+                let mut back = tx.prepare_cached("INSERT OR IGNORE INTO queue (depth, page) VALUES (?1, ?2)")?;
                 for job in &jobs {
                     if let Some(id) = rows.of(&job.url) {
-                        back.execute(params![QUEUED, id, LEASED])?;
+                        back.execute(params![job.depth, id])?;
                     }
                 }
                 counts.leased = counts.leased.saturating_sub(jobs.len() as u64);
@@ -463,17 +496,19 @@ impl State {
 
     /// Leases up to `max` queued pages, shallowest first.
     fn take(tx: &Transaction<'_>, counts: &mut Counts, max: usize) -> rusqlite::Result<Taken> {
-        let mut select =
-            tx.prepare_cached("SELECT id, url, depth FROM pages WHERE state = ?1 ORDER BY depth, id LIMIT ?2")?;
+        let mut select = tx.prepare_cached(
+            "SELECT queue.page, pages.url, queue.depth FROM queue JOIN pages ON pages.id = queue.page
+                 ORDER BY queue.depth, queue.page LIMIT ?1",
+        )?;
         let taken = select
-            .query_map(params![QUEUED, max.min(i64::MAX as usize) as i64], |row| {
+            .query_map(params![max.min(i64::MAX as usize) as i64], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut lease = tx.prepare_cached("UPDATE pages SET state = ?1 WHERE id = ?2")?;
+        let mut lease = tx.prepare_cached("DELETE FROM queue WHERE depth = ?1 AND page = ?2")?;
         let mut jobs = Vec::with_capacity(taken.len());
         for (id, url, depth) in taken {
-            lease.execute(params![LEASED, id])?;
+            lease.execute(params![depth, id])?;
             if let Ok(url) = Url::parse(&url) {
                 jobs.push(Job { url, depth });
             }
@@ -509,7 +544,7 @@ impl State {
         let read = |e: rusqlite::Error| Error::store(format!("reading the records failed: {e}"));
         let write = |e: std::io::Error| Error::store(format!("writing the export failed: {e}"));
         let mut select = tx
-            .prepare_cached("SELECT json FROM records ORDER BY id LIMIT -1 OFFSET ?1")
+            .prepare_cached("SELECT json FROM records WHERE json IS NOT NULL ORDER BY id LIMIT -1 OFFSET ?1")
             .map_err(read)?;
         let mut rows = select.query([skip as i64]).map_err(read)?;
         let mut written = 0;
@@ -527,12 +562,14 @@ impl State {
     /// Inserts the jobs never seen; returns how many.
     fn queue(tx: &Transaction<'_>, rows: &mut Rows, counts: &mut Counts, jobs: Vec<Job>) -> rusqlite::Result<u64> {
         let mut insert =
-            tx.prepare_cached("INSERT INTO pages (id, fp, url, depth, state) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            tx.prepare_cached("INSERT INTO pages (id, fp, url, depth, fetch) VALUES (?1, ?2, ?3, ?4, 1)")?;
+        let mut enqueue = tx.prepare_cached("INSERT INTO queue (depth, page) VALUES (?1, ?2)")?;
         let mut new = 0;
         for job in jobs {
             let fp = stable_fingerprint(&job.url);
             if let Some(id) = rows.insert(fp) {
-                insert.execute(params![id, fp as i64, job.url.as_str(), job.depth, QUEUED])?;
+                insert.execute(params![id, fp as i64, job.url.as_str(), job.depth])?;
+                enqueue.execute(params![job.depth, id])?;
                 new += 1;
             }
         }
