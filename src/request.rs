@@ -26,7 +26,9 @@ pub struct Request {
     url: Url,
     headers: HeaderMap,
     body: Body,
-    pub(crate) overrides: Overrides,
+    /// Boxed, and only when a setting is overridden: most requests take
+    /// the session's, and a small request is quick to move.
+    overrides: Option<Box<Overrides>>,
 }
 
 /// What a request sets for itself instead of taking the session's setting.
@@ -52,7 +54,7 @@ impl Request {
             url,
             headers: HeaderMap::new(),
             body: Body::empty(),
-            overrides: Overrides::default(),
+            overrides: None,
         }
     }
 
@@ -99,7 +101,7 @@ impl Request {
 
     /// The timeouts of this request, when it overrides the session's.
     pub fn timeout(&self) -> Option<&Timeout> {
-        self.overrides.timeout.as_ref()
+        self.overrides.as_ref().and_then(|own| own.timeout.as_ref())
     }
 
     /// A copy of this request, unless its body is a stream (which can be
@@ -116,7 +118,13 @@ impl Request {
 
     /// Its parts, for the exchange.
     pub(crate) fn into_parts(self) -> (Method, Url, HeaderMap, Body, Overrides) {
-        (self.method, self.url, self.headers, self.body, self.overrides)
+        let overrides = self.overrides.map(|own| *own).unwrap_or_default();
+        (self.method, self.url, self.headers, self.body, overrides)
+    }
+
+    /// The settings this request overrides, to change them.
+    pub(crate) fn overrides_mut(&mut self) -> &mut Overrides {
+        self.overrides.get_or_insert_default()
     }
 
     /// Sets `Content-Type` unless the request has one.

@@ -107,7 +107,7 @@ impl RequestBuilder {
 
     fn set(self, f: impl FnOnce(&mut Overrides)) -> RequestBuilder {
         self.update(|request| {
-            f(&mut request.overrides);
+            f(request.overrides_mut());
             Ok(())
         })
     }
@@ -292,7 +292,7 @@ impl RequestBuilder {
             if pair.contains([';', '\r', '\n']) {
                 return Err(Error::builder(format!("invalid cookie {pair:?}")));
             }
-            request.overrides.cookies.push(pair);
+            request.overrides_mut().cookies.push(pair);
             Ok(())
         })
     }

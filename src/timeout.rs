@@ -8,6 +8,7 @@
 //! ```
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -148,18 +149,45 @@ impl Deadline {
 
     /// Runs `fut` unless the deadline passes first; `phase` names what was
     /// going on if it does.
-    pub(crate) async fn race_with<F, T>(&mut self, phase: impl Fn() -> Phase, fut: F) -> Result<T, Error>
+    pub(crate) fn race_with<F, T, P>(&mut self, phase: P, fut: F) -> Race<'_, F, P>
     where
         F: Future<Output = Result<T, Error>>,
+        P: Fn() -> Phase,
     {
-        let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
-                return Poll::Ready(out);
-            }
-            self.poll_expired(cx, phase()).map(Err)
-        })
-        .await
+        Race {
+            fut,
+            deadline: self,
+            phase,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Deadline::race_with`]'s future. A named future rather than an
+    /// `async fn`, which would hold `fut` twice (as its argument and
+    /// pinned): the exchange's futures are large, and each byte of them is
+    /// copied when they move.
+    pub(crate) struct Race<'a, F, P> {
+        #[pin]
+        fut: F,
+        deadline: &'a mut Deadline,
+        phase: P,
+    }
+}
+
+impl<F, T, P> Future for Race<'_, F, P>
+where
+    F: Future<Output = Result<T, Error>>,
+    P: Fn() -> Phase,
+{
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.fut.poll(cx) {
+            return Poll::Ready(out);
+        }
+        this.deadline.poll_expired(cx, (this.phase)()).map(Err)
     }
 }
 

@@ -30,7 +30,7 @@ use crate::redirect::{self, Hop, Redirect};
 use crate::request::Overrides;
 use crate::retry::{Attempts, Next, RetryEvent, RetryReason};
 use crate::timeout::{Deadline, IdleTimer};
-use crate::transport::{FinalUrl, Platform, Progress, Timer, Transport};
+use crate::transport::{BoxFuture, FinalUrl, Platform, Progress, Timer, Transport};
 use crate::{headers, Body, Error, Proxy, Request, Response, Result, Retry, Timeout};
 
 /// What the core asks servers for when it decodes bodies itself.
@@ -60,9 +60,11 @@ pub(crate) struct Defaults {
 }
 
 impl Client {
-    /// Sends `request` through this client's machinery.
-    pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
-        Exchange::new(self, request).run().await
+    /// Sends `request` through this client's machinery. The exchange's
+    /// future is boxed here, once: it is large, and the futures around it
+    /// then move only a pointer.
+    pub(crate) fn execute(&self, request: Request) -> BoxFuture<'_, Result<Response>> {
+        Box::pin(Exchange::new(self, request).run())
     }
 }
 
@@ -188,7 +190,7 @@ impl<'a> Exchange<'a> {
     }
 
     /// The exchange, inside the request's span with the `tracing` feature.
-    async fn run(self) -> Result<Response> {
+    async fn run(mut self) -> Result<Response> {
         #[cfg(feature = "tracing")]
         let outcome = {
             use tracing::Instrument;
@@ -204,7 +206,7 @@ impl<'a> Exchange<'a> {
 
     /// Everything up to the response head under the `total` deadline, which
     /// then goes on guarding the body.
-    async fn run_untraced(mut self) -> Result<Response> {
+    async fn run_untraced(&mut self) -> Result<Response> {
         let mut total = Deadline::new(&*self.client.timer, TimeoutKind::Total, self.timeout.total);
         let progress = self.progress.clone();
         let ends = total.ends();
@@ -217,7 +219,7 @@ impl<'a> Exchange<'a> {
                     previous if previous.is_empty() => error,
                     previous => error.with_previous_attempts(previous),
                 };
-                Err(self.hooks.run_before_error(error.with_url(&self.url)).await)
+                Err(Box::pin(self.hooks.run_before_error(error.with_url(&self.url))).await)
             }
         }
     }
@@ -256,22 +258,42 @@ impl<'a> Exchange<'a> {
                 self.client.timer.sleep(wait).await;
                 continue;
             }
-            // Kept for the hooks, which may stop the retries: a response is
-            // read whole first so that it holds no connection while waiting.
-            let failed = match outcome {
-                Ok(attempted) => Ok(self.buffered(attempted, total_ends).await?),
-                Err(error) => Err(error),
-            };
-            self.client.timer.sleep(wait).await;
-            if self.retry_stopped(&failed, attempts.attempt() - 1, wait).await? {
-                return failed
-                    .map(Attempted::Response)
-                    .map_err(|e| e.with_previous_attempts(std::mem::take(&mut self.previous)));
-            }
-            if let Err(error) = failed {
-                self.previous.push(error);
+            // Boxed, as each rare path's future: the exchange's future
+            // would otherwise hold room for it on every request.
+            let hooked = self.wait_with_hooks(outcome, total_ends, wait, attempts.attempt() - 1);
+            if let Some(stopped) = Box::pin(hooked).await? {
+                return stopped;
             }
         }
+    }
+
+    /// Waits `wait` before a retry that `before_retry` hooks may stop:
+    /// a failed attempt's response is read whole first so that it holds
+    /// no connection while waiting. The outcome to end with if they stop.
+    async fn wait_with_hooks(
+        &mut self,
+        outcome: Result<Attempted>,
+        total_ends: Option<web_time::Instant>,
+        wait: std::time::Duration,
+        attempt: u32,
+    ) -> Result<Option<Result<Attempted>>> {
+        let failed = match outcome {
+            Ok(attempted) => Ok(self.buffered(attempted, total_ends).await?),
+            Err(error) => Err(error),
+        };
+        self.client.timer.sleep(wait).await;
+        if self.retry_stopped(&failed, attempt, wait).await? {
+            let previous = std::mem::take(&mut self.previous);
+            return Ok(Some(
+                failed
+                    .map(Attempted::Response)
+                    .map_err(|e| e.with_previous_attempts(previous)),
+            ));
+        }
+        if let Err(error) = failed {
+            self.previous.push(error);
+        }
+        Ok(None)
     }
 
     /// [`attempt`](Self::attempt), inside its own span with the `tracing`
@@ -299,7 +321,7 @@ impl<'a> Exchange<'a> {
     async fn attempt(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
         let answered = if self.hooks.has_before_request() {
             let request = self.hook_request();
-            match self.hooks.run_before_request(request).await? {
+            match Box::pin(self.hooks.run_before_request(request)).await? {
                 BeforeRequest::Respond(response) => Some(response),
                 BeforeRequest::Send(request) => {
                     self.adopt(request);
@@ -319,7 +341,9 @@ impl<'a> Exchange<'a> {
                 self.response_until(received, total_ends)
             }
         };
-        Ok(Attempted::Response(self.hooks.run_after_response(response).await?))
+        Ok(Attempted::Response(
+            Box::pin(self.hooks.run_after_response(response)).await?,
+        ))
     }
 
     /// The request as hooks see it: what the next attempt would send.

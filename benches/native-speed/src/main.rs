@@ -1,0 +1,258 @@
+//! One HTTP client, in a process of its own, against one URL; prints one
+//! JSON line of figures. `scripts/bench-native.sh` runs it for each client
+//! against the same nginx, rounds interleaved, and prints the table.
+//!
+//! ```text
+//! native-speed CLIENT get URL IN_FLIGHT SECONDS [CA_PEM]
+//! native-speed CLIENT stream URL
+//! ```
+//!
+//! CLIENT is `hyper-util` (the legacy client with a plain `HttpConnector`,
+//! nothing else), `reqwest` or `unifetch` (a default session: timeouts,
+//! limits, retries, redirects, cookies and decompression on). Each runs
+//! on one tokio thread (a current-thread runtime).
+//!
+//! `get` keeps IN_FLIGHT requests going for SECONDS (after a warm-up of a
+//! fifth of that), reading each body whole, and prints requests per
+//! second, the p50 and p99 latency and the heap allocations per request.
+//! With CA_PEM the URL is `https://` and the client trusts that
+//! certificate (HTTP/2 by ALPN; hyper-util is not run there).
+//!
+//! `stream` downloads the URL through each client's chunk API and prints
+//! MiB/s and the process's peak RSS.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+
+/// Counts heap allocations (and reallocations) made by the whole process.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+type Fetch = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<usize, String>>>>>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: native-speed hyper-util|reqwest|unifetch get URL IN_FLIGHT SECONDS [CA_PEM] | CLIENT stream URL";
+    let (client, mode, url) = match &args[..] {
+        [client, mode, url, ..] => (client.as_str(), mode.as_str(), url.as_str()),
+        _ => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let local = tokio::task::LocalSet::new();
+    let outcome = local.block_on(&runtime, async {
+        match (mode, &args[3..]) {
+            ("get", [in_flight, seconds, ca @ ..]) => {
+                let in_flight = in_flight.parse().map_err(|_| usage.to_owned())?;
+                let seconds: f64 = seconds.parse().map_err(|_| usage.to_owned())?;
+                let ca = ca.first().map(std::fs::read).transpose().map_err(|e| e.to_string())?;
+                let fetch = fetcher(client, url, ca)?;
+                get(fetch, in_flight, Duration::from_secs_f64(seconds)).await
+            }
+            ("stream", []) => stream(client, url).await,
+            _ => Err(usage.to_owned()),
+        }
+    });
+    match outcome {
+        Ok(json) => println!("{json}"),
+        Err(error) => {
+            eprintln!("native-speed {client} {mode}: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// A closure that sends one GET of `url` with `client` and reads the body
+/// whole, returning its length. Each client is given the URL as a string,
+/// as a program usually has it, and parses it for each request.
+fn fetcher(client: &str, url: &str, ca: Option<Vec<u8>>) -> Result<Fetch, String> {
+    match client {
+        "hyper-util" => {
+            if ca.is_some() {
+                return Err("the raw hyper-util client is measured over plain HTTP only".into());
+            }
+            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Empty<Bytes>>();
+            let url = url.to_owned();
+            Ok(Rc::new(move || {
+                let (client, url) = (client.clone(), url.clone());
+                Box::pin(async move {
+                    let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
+                    let response = client.get(uri).await.map_err(|e| e.to_string())?;
+                    let body = response.into_body().collect().await.map_err(|e| e.to_string())?;
+                    Ok(body.to_bytes().len())
+                })
+            }))
+        }
+        "reqwest" => {
+            let mut builder = reqwest::Client::builder();
+            if let Some(pem) = &ca {
+                let certificate = reqwest::Certificate::from_pem(pem).map_err(|e| e.to_string())?;
+                builder = builder.add_root_certificate(certificate);
+            }
+            let client = builder.build().map_err(|e| e.to_string())?;
+            let url = url.to_owned();
+            Ok(Rc::new(move || {
+                let request = client.get(&url);
+                Box::pin(async move {
+                    let response = request.send().await.map_err(|e| e.to_string())?;
+                    Ok(response.bytes().await.map_err(|e| e.to_string())?.len())
+                })
+            }))
+        }
+        "unifetch" => {
+            let mut builder = unifetch::Session::builder();
+            if let Some(pem) = ca {
+                builder = builder.tls_root_certificates(pem);
+            }
+            let session = builder.build().map_err(|e| e.to_string())?;
+            let url = url.to_owned();
+            Ok(Rc::new(move || {
+                let request = session.get(&url);
+                Box::pin(async move {
+                    let response = request.send().await.map_err(|e| e.to_string())?;
+                    Ok(response.bytes().await.map_err(|e| e.to_string())?.len())
+                })
+            }))
+        }
+        other => Err(format!("no client {other:?}")),
+    }
+}
+
+/// Keeps `in_flight` requests going for a warm-up and then `length`.
+async fn get(fetch: Fetch, in_flight: usize, length: Duration) -> Result<String, String> {
+    run_for(&fetch, in_flight, length / 5, 0).await?;
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let mut latencies = run_for(&fetch, in_flight, length, 1 << 16).await?;
+    let elapsed = started.elapsed();
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
+    let requests = latencies.len() as u64;
+    latencies.sort_unstable();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
+    Ok(format!(
+        r#"{{"requests":{requests},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1}}}"#,
+        requests as f64 / elapsed.as_secs_f64(),
+        percentile(0.5),
+        percentile(0.99),
+        allocations as f64 / requests.max(1) as f64,
+    ))
+}
+
+/// Runs `in_flight` loops of requests until `length` has passed; returns
+/// each request's latency in nanoseconds (room for `capacity` per loop is
+/// made beforehand, so that recording them allocates nothing).
+async fn run_for(fetch: &Fetch, in_flight: usize, length: Duration, capacity: usize) -> Result<Vec<u64>, String> {
+    let until = Instant::now() + length;
+    let loops = (0..in_flight).map(|_| {
+        let fetch = fetch.clone();
+        let mut latencies = Vec::with_capacity(capacity);
+        tokio::task::spawn_local(async move {
+            while Instant::now() < until {
+                let sent = Instant::now();
+                let length = fetch().await?;
+                if length == 0 {
+                    return Err("an empty body".to_owned());
+                }
+                if latencies.len() < latencies.capacity() {
+                    latencies.push(sent.elapsed().as_nanos() as u64);
+                }
+            }
+            Ok(latencies)
+        })
+    });
+    let mut all = Vec::new();
+    for finished in futures_util::future::join_all(loops).await {
+        all.extend(finished.map_err(|e| e.to_string())??);
+    }
+    Ok(all)
+}
+
+/// Downloads `url` through the client's chunk API.
+async fn stream(client: &str, url: &str) -> Result<String, String> {
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    match client {
+        "hyper-util" => {
+            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Empty<Bytes>>();
+            let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
+            let mut body = client.get(uri).await.map_err(|e| e.to_string())?.into_body();
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() {
+                    bytes += data.len() as u64;
+                }
+            }
+        }
+        "reqwest" => {
+            let mut response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+            while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+                bytes += chunk.len() as u64;
+            }
+        }
+        "unifetch" => {
+            use futures_util::StreamExt;
+            let session = unifetch::Session::new();
+            let response = session.get(url).send().await.map_err(|e| e.to_string())?;
+            let mut chunks = response.chunks();
+            while let Some(chunk) = chunks.next().await {
+                bytes += chunk.map_err(|e| e.to_string())?.len() as u64;
+            }
+        }
+        other => return Err(format!("no client {other:?}")),
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(format!(
+        r#"{{"bytes":{bytes},"mib_per_second":{:.0},"peak_rss_mib":{:.1}}}"#,
+        bytes as f64 / elapsed / (1 << 20) as f64,
+        peak_rss_kib() as f64 / 1024.0
+    ))
+}
+
+/// The process's peak resident set (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# unifetch natively beside the raw hyper-util client it wraps and reqwest
+# (benches/native-speed), each client in a process of its own on one tokio
+# thread, against one nginx worker on 127.0.0.1 in its own process, rounds
+# interleaved. Prints the README's table of medians: a 1 KB GET over
+# HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
+# allocations per request), 64 streams over one HTTP/2 connection (TLS,
+# ALPN), and a 1 GiB download streamed through each client's chunk API
+# (MiB/s, peak RSS).
+#
+#   bash scripts/bench-native.sh [ROUNDS] [SECONDS]   (defaults 5 and 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+rounds=${1:-5}
+seconds=${2:-3}
+ensure_apt nginx openssl
+CARGO_TARGET_DIR=$PWD/target/native-speed cargo build --quiet --release --manifest-path benches/native-speed/Cargo.toml
+bench=$PWD/target/native-speed/release/native-speed
+
+scratch=$(mktemp -d)
+http_port=$(free_port)
+https_port=$(free_port)
+mkdir "$scratch/www"
+head -c 1024 /dev/urandom >"$scratch/www/1k"
+truncate -s 1G "$scratch/www/1g"
+cat "$scratch/www/1g" >/dev/null # into the page cache before the first client reads it
+# A CA that the clients trust, and nginx's certificate signed by it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=bench CA" -keyout "$scratch/ca-key.pem" -out "$scratch/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+    -keyout "$scratch/key.pem" -out "$scratch/cert.csr" 2>/dev/null
+openssl x509 -req -in "$scratch/cert.csr" -CA "$scratch/ca.pem" -CAkey "$scratch/ca-key.pem" -days 2 \
+    -extfile <(echo "subjectAltName=DNS:localhost,IP:127.0.0.1") -out "$scratch/cert.pem" 2>/dev/null
+cat >"$scratch/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+daemon off;
+pid $scratch/nginx.pid;
+error_log $scratch/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    http2_max_concurrent_streams 128;
+    server {
+        listen 127.0.0.1:$http_port;
+        listen 127.0.0.1:$https_port ssl http2;
+        ssl_certificate $scratch/cert.pem;
+        ssl_certificate_key $scratch/key.pem;
+        root $scratch/www;
+    }
+}
+EOF
+nginx -c "$scratch/nginx.conf" -e "$scratch/error.log" &
+nginx_pid=$!
+trap 'kill "$nginx_pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
+until curl -sf "http://127.0.0.1:$http_port/1k" >/dev/null; do
+    kill -0 "$nginx_pid" 2>/dev/null || { cat "$scratch/error.log"; exit 1; }
+    sleep 0.05
+done
+
+http=http://127.0.0.1:$http_port
+https=https://localhost:$https_port
+clients=(hyper-util reqwest unifetch)
+declare -A figures
+
+# Runs one measurement and files its JSON line under "scenario client".
+measure() { # SCENARIO CLIENT ARGS...
+    local scenario=$1 client=$2
+    shift 2
+    figures["$scenario $client"]+="$("$bench" "$client" "$@")"$'\n'
+}
+
+for round in $(seq "$rounds"); do
+    echo "round $round of $rounds" >&2
+    for client in "${clients[@]}"; do
+        measure h1-64 "$client" get "$http/1k" 64 "$seconds"
+        measure h1-1 "$client" get "$http/1k" 1 "$seconds"
+        [ "$client" = hyper-util ] || measure h2-64 "$client" get "$https/1k" 64 "$seconds" "$scratch/ca.pem"
+        measure stream "$client" stream "$http/1g"
+    done
+done
+
+# The median of FIELD over the runs of "scenario client".
+median() { # SCENARIO CLIENT FIELD
+    printf '%s' "${figures["$1 $2"]:-}" | python3 -c '
+import json, statistics, sys
+values = [json.loads(line)[sys.argv[1]] for line in sys.stdin if line.strip()]
+print(statistics.median(values) if values else "")' "$3"
+}
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+thousands() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "$1"; }
+
+echo
+echo "| client (nginx 1 worker, 127.0.0.1, medians of $rounds rounds of ${seconds} s) | GET 1 KB, 64 in flight, req/s | × hyper-util | × reqwest | allocations per request | 1 in flight: p50 / p99 µs | HTTP/2, 64 streams, req/s | × reqwest | 1 GiB stream, MiB/s | peak RSS, MiB |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+base_h1=$(median h1-64 hyper-util per_second)
+base_reqwest=$(median h1-64 reqwest per_second)
+base_h2=$(median h2-64 reqwest per_second)
+for client in "${clients[@]}"; do
+    rate=$(median h1-64 "$client" per_second)
+    h2=$(median h2-64 "$client" per_second)
+    if [ -n "$h2" ]; then
+        h2_cells="$(thousands "$h2") | $(ratio "$h2" "$base_h2")"
+    else
+        h2_cells="– | –"
+    fi
+    echo "| $client | $(thousands "$rate") | $(ratio "$rate" "$base_h1") | $(ratio "$rate" "$base_reqwest") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $h2_cells | $(thousands "$(median stream "$client" mib_per_second)") | $(median stream "$client" peak_rss_mib) |"
+done
