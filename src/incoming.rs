@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::Body as _;
-use url::Url;
 
 use crate::decode::Decoder;
 use crate::error::Phase;
@@ -68,19 +67,17 @@ struct Reading {
     raw_open: bool,
     decoder: Option<Decoder>,
     budget: Budget,
-    url: Url,
     delivered: u64,
     _permit: Permit,
 }
 
 impl Incoming {
-    pub(crate) fn new(body: Body, url: Url, decoder: Option<Decoder>, budget: Budget, permit: Permit) -> Incoming {
+    pub(crate) fn new(body: Body, decoder: Option<Decoder>, budget: Budget, permit: Permit) -> Incoming {
         let reading = Reading {
             body,
             raw_open: true,
             decoder,
             budget,
-            url,
             delivered: 0,
             _permit: permit,
         };
@@ -112,9 +109,7 @@ impl Incoming {
             }
             State::Done => return Poll::Ready(None),
         };
-        let outcome = reading
-            .poll_chunk(cx)
-            .map(|chunk| chunk.map(|r| r.map_err(|e| e.with_url(&reading.url))));
+        let outcome = reading.poll_chunk(cx);
         match &outcome {
             Poll::Ready(Some(Ok(_))) | Poll::Pending => {}
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => {

@@ -1,6 +1,7 @@
 //! [`Redirect`]: whether and how far redirects are followed, and how each
 //! hop rewrites the request (method, body, credentials) the way browsers do.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -162,16 +163,17 @@ impl fmt::Debug for Action {
     }
 }
 
-/// One request of a redirect chain, as it goes out.
+/// One request of a redirect chain, as it goes out. The first hop
+/// borrows the exchange's headers; a redirect's hop owns its rewritten ones.
 #[derive(Debug)]
-pub(crate) struct Hop {
+pub(crate) struct Hop<'h> {
     pub(crate) method: Method,
     pub(crate) url: Url,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: Cow<'h, HeaderMap>,
     pub(crate) body: Body,
 }
 
-impl Hop {
+impl Hop<'_> {
     /// The body to send now. A copy stays behind for a 307 or 308 to send
     /// again; a stream cannot be copied, so an empty stream stays instead,
     /// which stops such a redirect.
@@ -185,13 +187,15 @@ impl Hop {
 /// response, or the next hop, rewritten (method, body, and the headers
 /// that must not follow the request elsewhere).
 ///
-/// `history` lists the URLs requested so far, the current one last.
+/// `history` lists the URLs requested before `hop`; the hop's URL joins
+/// it when the redirect is followed (and only then: a response that is no
+/// redirect costs no copy of its URL).
 pub(crate) fn next_hop(
     policy: &Redirect,
-    hop: &Hop,
+    hop: &Hop<'_>,
     response: &http::response::Parts,
-    history: &[Url],
-) -> Result<Option<Hop>> {
+    history: &mut Vec<Url>,
+) -> Result<Option<Hop<'static>>> {
     let keeps_method = match response.status {
         StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
         StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
@@ -200,23 +204,28 @@ pub(crate) fn next_hop(
     let Some(next) = location(hop, response)? else {
         return Ok(None);
     };
-    if history.contains(&next) {
+    if next == hop.url || history.contains(&next) {
         return Err(Error::redirect(RedirectLoop(next.to_string())));
     }
+    history.push(hop.url.clone());
     let attempt = Attempt {
         status: response.status,
         next: &next,
         previous: history,
     };
-    match policy.decide(attempt).0 {
+    let decided = match policy.decide(attempt).0 {
         Decision::Follow => Ok(hop.rewrite(next, keeps_method)),
         Decision::Stop => Ok(None),
         Decision::Error(e) => Err(Error::redirect(e)),
+    };
+    if !matches!(decided, Ok(Some(_))) {
+        history.pop();
     }
+    decided
 }
 
 /// Where the response's `Location` points, resolved against the hop's URL.
-fn location(hop: &Hop, response: &http::response::Parts) -> Result<Option<Url>> {
+fn location(hop: &Hop<'_>, response: &http::response::Parts) -> Result<Option<Url>> {
     let Some(location) = response.headers.get(LOCATION) else {
         return Ok(None);
     };
@@ -232,12 +241,12 @@ fn location(hop: &Hop, response: &http::response::Parts) -> Result<Option<Url>> 
     Ok(Some(next))
 }
 
-impl Hop {
+impl Hop<'_> {
     /// The hop to `next`, as browsers make it: 307 and 308 keep the method
     /// and body (unless the body was a stream: then `None`), the others
     /// turn into a body-less `GET`; credentials stay on the origin.
-    fn rewrite(&self, next: Url, keeps_method: bool) -> Option<Hop> {
-        let mut headers = self.headers.clone();
+    fn rewrite(&self, next: Url, keeps_method: bool) -> Option<Hop<'static>> {
+        let mut headers = self.headers.clone().into_owned();
         let (method, body) = if keeps_method {
             (self.method.clone(), self.body.try_clone()?)
         } else {
@@ -259,7 +268,7 @@ impl Hop {
         Some(Hop {
             method,
             url: next,
-            headers,
+            headers: Cow::Owned(headers),
             body,
         })
     }
@@ -303,7 +312,7 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop>>, HeaderMap) {
+    fn hop(status: u16, location: &str, method: Method, body: Body) -> (Result<Option<Hop<'static>>>, HeaderMap) {
         let mut response = http::Response::new(());
         *response.status_mut() = StatusCode::from_u16(status).unwrap();
         response
@@ -316,16 +325,15 @@ mod tests {
         let current = Hop {
             method,
             url: Url::parse("http://a.test/start").unwrap(),
-            headers,
+            headers: Cow::Owned(headers),
             body,
         };
-        let history = [current.url.clone()];
-        let next = next_hop(&Redirect::default(), &current, &response, &history);
+        let next = next_hop(&Redirect::default(), &current, &response, &mut Vec::new());
         let headers = next
             .as_ref()
             .ok()
             .and_then(Option::as_ref)
-            .map(|hop| hop.headers.clone())
+            .map(|hop| hop.headers.clone().into_owned())
             .unwrap_or_default();
         (next, headers)
     }

@@ -154,6 +154,7 @@ impl Response {
         std::future::poll_fn(|cx| self.body.get_mut().poll_chunk(cx))
             .await
             .transpose()
+            .map_err(|e| e.with_url(&self.url))
     }
 
     /// The body as a stream of chunks, as they arrive: constant memory for
@@ -171,18 +172,26 @@ impl Response {
     /// ```
     pub fn chunks(mut self) -> Chunks {
         self.body.get_mut().stream();
-        Chunks { body: self.body }
+        Chunks {
+            body: self.body,
+            url: self.url,
+        }
     }
 
     /// The whole body.
     pub async fn bytes(mut self) -> Result<Bytes> {
-        let mut buffer = BytesMut::new();
+        // A body that comes in one chunk is that chunk, not a copy.
+        let Some(first) = self.next_chunk().await? else {
+            return Ok(Bytes::new());
+        };
+        let Some(second) = self.next_chunk().await? else {
+            return Ok(first);
+        };
+        let mut buffer = BytesMut::with_capacity(first.len() + second.len());
+        buffer.extend_from_slice(&first);
+        buffer.extend_from_slice(&second);
         while let Some(chunk) = self.next_chunk().await? {
-            if buffer.is_empty() {
-                buffer = BytesMut::from(chunk);
-            } else {
-                buffer.extend_from_slice(&chunk);
-            }
+            buffer.extend_from_slice(&chunk);
         }
         Ok(buffer.freeze())
     }
@@ -232,13 +241,19 @@ impl fmt::Debug for Response {
 /// The body of a [`Response`] as a [`Stream`] of chunks; see [`Response::chunks`].
 pub struct Chunks {
     body: SyncWrapper<Incoming>,
+    /// The response's, for errors.
+    url: Url,
 }
 
 impl Stream for Chunks {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
-        self.body.get_mut().poll_chunk(cx)
+        let this = &mut *self;
+        this.body
+            .get_mut()
+            .poll_chunk(cx)
+            .map(|chunk| chunk.map(|read| read.map_err(|e| e.with_url(&this.url))))
     }
 }
 

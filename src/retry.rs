@@ -312,13 +312,16 @@ impl RetryEvent<'_> {
 }
 
 /// One request's retry state: the policy, the attempts so far, the jitter.
-pub(crate) struct Attempts {
-    policy: Retry,
+/// Nothing is read from a clock until a retry needs it.
+pub(crate) struct Attempts<'p> {
+    policy: &'p Retry,
     attempt: u32,
-    started: web_time::Instant,
+    /// When the first attempt started, for a policy with a budget.
+    started: Option<web_time::Instant>,
     /// The session's clock: budgets and `Retry-After` dates are read on it.
     timer: Arc<dyn Timer>,
-    rng: u64,
+    /// The jitter's state, seeded at the first jittered wait.
+    rng: Option<u64>,
     /// Whether the request body can be sent again.
     replayable: bool,
 }
@@ -333,19 +336,14 @@ pub(crate) enum Next {
     NotReplayable,
 }
 
-impl Attempts {
-    pub(crate) fn new(policy: Retry, replayable: bool, timer: Arc<dyn Timer>) -> Attempts {
-        let seed = policy.seed.unwrap_or_else(|| {
-            web_time::SystemTime::now()
-                .duration_since(web_time::UNIX_EPOCH)
-                .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
-        });
+impl<'p> Attempts<'p> {
+    pub(crate) fn new(policy: &'p Retry, replayable: bool, timer: Arc<dyn Timer>) -> Attempts<'p> {
         Attempts {
             policy,
             attempt: 1,
-            started: timer.now(),
+            started: policy.budget.map(|_| timer.now()),
             timer,
-            rng: seed | 1,
+            rng: None,
             replayable,
         }
     }
@@ -400,8 +398,8 @@ impl Attempts {
                 backoff
             }
         });
-        if let Some(budget) = self.policy.budget {
-            let spent = self.timer.now().saturating_duration_since(self.started);
+        if let (Some(budget), Some(started)) = (self.policy.budget, self.started) {
+            let spent = self.timer.now().saturating_duration_since(started);
             if spent + delay > budget {
                 return Next::Done;
             }
@@ -423,10 +421,18 @@ impl Attempts {
 
     /// A uniform number in [0, 1) from xorshift64*.
     fn next_unit(&mut self) -> f64 {
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let value = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let rng = self.rng.get_or_insert_with(|| {
+            let seed = self.policy.seed.unwrap_or_else(|| {
+                web_time::SystemTime::now()
+                    .duration_since(web_time::UNIX_EPOCH)
+                    .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
+            });
+            seed | 1
+        });
+        *rng ^= *rng >> 12;
+        *rng ^= *rng << 25;
+        *rng ^= *rng >> 27;
+        let value = rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
         (value >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -468,7 +474,8 @@ mod tests {
     #[test]
     fn jitter_stays_within_the_backoff_and_repeats_with_a_seed() {
         let draw = |seed| {
-            let mut attempts = Attempts::new(Retry::default().max_attempts(10).jitter_seed(seed), true, clock());
+            let policy = Retry::default().max_attempts(10).jitter_seed(seed);
+            let mut attempts = Attempts::new(&policy, true, clock());
             (0..5)
                 .map(|_| {
                     match attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &HeaderMap::new()) {
@@ -487,7 +494,8 @@ mod tests {
 
     #[test]
     fn only_idempotent_methods_and_listed_statuses_are_retried() {
-        let mut attempts = Attempts::new(Retry::default(), true, clock());
+        let policy = Retry::default();
+        let mut attempts = Attempts::new(&policy, true, clock());
         let headers = HeaderMap::new();
         assert!(matches!(
             attempts.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
@@ -501,7 +509,8 @@ mod tests {
             attempts.after_status(&Method::PUT, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
         ));
-        let mut any = Attempts::new(Retry::default().any_method(true), true, clock());
+        let any_method = Retry::default().any_method(true);
+        let mut any = Attempts::new(&any_method, true, clock());
         assert!(matches!(
             any.after_status(&Method::POST, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::RetryAfter(_)
@@ -516,7 +525,7 @@ mod tests {
             .backoff(|n| Duration::from_millis(100 * u64::from(n)));
         let waits: Vec<_> = (1..=4).map(|n| policy.wait_before(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 250, 250]);
-        let mut attempts = Attempts::new(policy, true, clock());
+        let mut attempts = Attempts::new(&policy, true, clock());
         let headers = HeaderMap::new();
         let first = attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers);
         assert!(matches!(first, Next::RetryAfter(wait) if wait == Duration::from_millis(100)));
@@ -529,7 +538,7 @@ mod tests {
         let policy = Retry::default()
             .methods([Method::POST])
             .retry_after_statuses([StatusCode::SERVICE_UNAVAILABLE]);
-        let mut attempts = Attempts::new(policy, true, clock());
+        let mut attempts = Attempts::new(&policy, true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::Done
@@ -549,7 +558,8 @@ mod tests {
     fn retry_after_seconds_and_dates_are_honoured_up_to_the_cap() {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
-        let mut attempts = Attempts::new(Retry::default(), true, clock());
+        let policy = Retry::default();
+        let mut attempts = Attempts::new(&policy, true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::TOO_MANY_REQUESTS, &headers),
             Next::RetryAfter(wait) if wait == Duration::from_secs(2)
@@ -566,7 +576,8 @@ mod tests {
             Some(Duration::from_secs(30)),
         );
         headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
-        let mut attempts = Attempts::new(Retry::default(), true, clock());
+        let policy = Retry::default();
+        let mut attempts = Attempts::new(&policy, true, clock());
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::SERVICE_UNAVAILABLE, &headers),
             Next::Done
@@ -575,14 +586,16 @@ mod tests {
 
     #[test]
     fn a_streamed_body_is_not_retried() {
-        let mut attempts = Attempts::new(Retry::default(), false, clock());
+        let policy = Retry::default();
+        let mut attempts = Attempts::new(&policy, false, clock());
         let next = attempts.after_status(&Method::PUT, &url(), StatusCode::BAD_GATEWAY, &HeaderMap::new());
         assert!(matches!(next, Next::NotReplayable));
     }
 
     #[test]
     fn attempts_and_budget_run_out() {
-        let mut attempts = Attempts::new(Retry::default().max_attempts(2).jitter(false), true, clock());
+        let policy = Retry::default().max_attempts(2).jitter(false);
+        let mut attempts = Attempts::new(&policy, true, clock());
         let headers = HeaderMap::new();
         assert!(matches!(
             attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
@@ -592,11 +605,8 @@ mod tests {
             attempts.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
             Next::Done
         ));
-        let mut tight = Attempts::new(
-            Retry::default().jitter(false).budget(Duration::from_millis(100)),
-            true,
-            clock(),
-        );
+        let tight_budget = Retry::default().jitter(false).budget(Duration::from_millis(100));
+        let mut tight = Attempts::new(&tight_budget, true, clock());
         assert!(matches!(
             tight.after_status(&Method::GET, &url(), StatusCode::BAD_GATEWAY, &headers),
             Next::Done

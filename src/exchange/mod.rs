@@ -14,6 +14,7 @@
 
 mod send;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, COOKIE};
@@ -79,8 +80,9 @@ struct Exchange<'a> {
     /// The body for the next attempt; `None` once a stream has been sent.
     body: Option<Body>,
     timeout: Timeout,
-    retry: Retry,
-    redirect: Redirect,
+    /// The session's policies and hooks unless the request has its own.
+    retry: Cow<'a, Retry>,
+    redirect: Cow<'a, Redirect>,
     proxy: Option<Proxy>,
     /// Cookies given for this request only (`name=value` pairs).
     cookies: Vec<String>,
@@ -90,7 +92,7 @@ struct Exchange<'a> {
     decode: bool,
     max_body: Option<u64>,
     /// The session's hooks, then the request's.
-    hooks: Hooks,
+    hooks: Cow<'a, Hooks>,
     /// Which phase the exchange is in, for the message of a `total` timeout.
     progress: Progress,
     /// The errors of the attempts that were retried: kept here, not in the
@@ -171,16 +173,16 @@ impl<'a> Exchange<'a> {
             headers,
             body: Some(body),
             timeout: timeout.unwrap_or(defaults.timeout),
-            retry: retry.unwrap_or_else(|| defaults.retry.clone()),
-            redirect: redirect.unwrap_or_else(|| defaults.redirect.clone()),
+            retry: retry.map_or(Cow::Borrowed(&defaults.retry), Cow::Owned),
+            redirect: redirect.map_or(Cow::Borrowed(&defaults.redirect), Cow::Owned),
             proxy,
             cookies,
             decompress,
             decode,
             max_body: max_body.or(defaults.max_body),
             hooks: match hooks {
-                Some(own) => defaults.hooks.clone().then(&own),
-                None => defaults.hooks.clone(),
+                Some(own) => Cow::Owned(defaults.hooks.clone().then(&own)),
+                None => Cow::Borrowed(&defaults.hooks),
             },
             progress: Progress::default(),
             previous: Vec::new(),
@@ -228,7 +230,8 @@ impl<'a> Exchange<'a> {
     /// `before_retry` hook) gives up; `total_ends` is when `total` fires.
     async fn attempts(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
         let replayable = self.body.as_ref().is_some_and(|body| body.try_clone().is_some());
-        let mut attempts = Attempts::new(self.retry.clone(), replayable, self.client.timer.clone());
+        let retry = self.retry.clone();
+        let mut attempts = Attempts::new(&retry, replayable, self.client.timer.clone());
         loop {
             let outcome = self
                 .traced_attempt(total_ends, attempts.attempt().saturating_sub(1))
@@ -405,20 +408,20 @@ impl<'a> Exchange<'a> {
     /// One attempt: follows redirects under the policy, storing cookies on
     /// the way.
     async fn follow_redirects(&mut self) -> Result<Received> {
+        let body = self.next_body();
         let mut hop = Hop {
             method: self.method.clone(),
             url: self.url.clone(),
-            headers: self.headers.clone(),
-            body: self.next_body(),
+            headers: Cow::Borrowed(&self.headers),
+            body,
         };
         let mut history: Vec<Url> = Vec::new();
         loop {
             let (head, body, permit) = self.send(&mut hop).await.map_err(|e| e.with_url(&hop.url))?;
             self.client.cookies.store(&head.headers, &hop.url, self.client.platform);
-            history.push(hop.url.clone());
-            let next = redirect::next_hop(&self.redirect, &hop, &head, &history).map_err(|e| e.with_url(&hop.url))?;
+            let next =
+                redirect::next_hop(&self.redirect, &hop, &head, &mut history).map_err(|e| e.with_url(&hop.url))?;
             let Some(next) = next else {
-                history.pop();
                 let url = match head.extensions.get::<FinalUrl>() {
                     Some(FinalUrl(platform_url)) => {
                         history.push(hop.url);
@@ -442,13 +445,13 @@ impl<'a> Exchange<'a> {
 
     /// The headers of `hop` with its cookies: those already in its headers,
     /// this request's own (while on the original origin) and the jar's.
-    fn hop_headers(&self, hop: &Hop) -> HeaderMap {
+    fn hop_headers(&self, hop: &Hop<'_>) -> HeaderMap {
         let jar_cookies = self.client.cookies.header_for(&hop.url, self.client.platform);
         let own_cookies = !self.cookies.is_empty() && hop.url.origin() == self.url.origin();
         if jar_cookies.is_none() && !own_cookies {
-            return hop.headers.clone();
+            return hop.headers.clone().into_owned();
         }
-        let mut headers = hop.headers.clone();
+        let mut headers = hop.headers.clone().into_owned();
         let mut cookies: Vec<String> = headers
             .get_all(COOKIE)
             .iter()
@@ -495,7 +498,7 @@ impl<'a> Exchange<'a> {
         } else {
             permit
         };
-        let body = Incoming::new(body, url.clone(), decoder, budget, permit);
+        let body = Incoming::new(body, decoder, budget, permit);
         Response::new(head, url, history, body)
     }
 

@@ -25,7 +25,7 @@ use crate::{Body, Error, Result};
 impl Exchange<'_> {
     /// Sends `hop` and waits for the response head; the permit holds the
     /// request's limit slots until its body is done.
-    pub(super) async fn send(&self, hop: &mut Hop) -> Result<(http::response::Parts, Body, Permit)> {
+    pub(super) async fn send(&self, hop: &mut Hop<'_>) -> Result<(http::response::Parts, Body, Permit)> {
         let client = self.client;
         let timeout = &self.timeout;
         #[cfg(feature = "tracing")]
@@ -78,10 +78,12 @@ impl Exchange<'_> {
 }
 
 /// The transport's request for `hop`, without the URL's fragment.
-fn http_request(hop: &Hop, headers: HeaderMap, body: Body) -> Result<http::Request<Body>> {
-    let mut target = hop.url.clone();
-    target.set_fragment(None);
-    let uri: http::Uri = target.as_str().parse().map_err(Error::builder)?;
+fn http_request(hop: &Hop<'_>, headers: HeaderMap, body: Body) -> Result<http::Request<Body>> {
+    let target = match hop.url.fragment() {
+        None => hop.url.as_str(),
+        Some(_) => &hop.url[..url::Position::AfterQuery],
+    };
+    let uri: http::Uri = target.parse().map_err(Error::builder)?;
     let mut request = http::Request::new(body);
     *request.method_mut() = hop.method.clone();
     *request.uri_mut() = uri;
