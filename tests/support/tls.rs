@@ -3,6 +3,7 @@
 //! certificate), rustls, and hyper serving HTTP/2 or HTTP/1.1 by ALPN.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -114,6 +115,11 @@ pub struct ServerOptions {
 
 /// Serves the test site over HTTPS on 127.0.0.1:0; returns its address.
 pub async fn serve(pki: &Pki, options: ServerOptions) -> SocketAddr {
+    serve_counted(pki, options).await.0
+}
+
+/// The same, with the number of connections accepted so far.
+pub async fn serve_counted(pki: &Pki, options: ServerOptions) -> (SocketAddr, Arc<AtomicUsize>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = if options.tls12_only {
         &[&rustls::version::TLS12]
@@ -146,11 +152,14 @@ pub async fn serve(pki: &Pki, options: ServerOptions) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let app = unifetch_native::site::router();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
     tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else {
                 return;
             };
+            counter.fetch_add(1, Ordering::SeqCst);
             let (acceptor, app) = (acceptor.clone(), app.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else { return };
@@ -162,7 +171,7 @@ pub async fn serve(pki: &Pki, options: ServerOptions) -> SocketAddr {
             });
         }
     });
-    addr
+    (addr, accepted)
 }
 
 fn pem_certificates(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {

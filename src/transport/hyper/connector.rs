@@ -2,10 +2,6 @@
 //! handshake, if any → TLS, each phase reported and bounded by the
 //! request's `connect` and `sock_connect` budgets (`sock_connect` starts
 //! once the first hop's name is resolved).
-//!
-//! hyper-util's pool calls the connector without the request, so the
-//! request's budgets travel in a task-local set around `Client::request`
-//! (the pool calls the connector from inside that future).
 
 use std::fmt;
 use std::io;
@@ -17,7 +13,6 @@ use std::time::Duration;
 use http::Uri;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::{InvalidDnsNameError, ServerName};
 use tokio_rustls::TlsConnector;
 use tower_service::Service as _;
@@ -26,15 +21,10 @@ use super::dns::DnsCache;
 use super::proxy::{self, Destination, Proxies};
 use super::stream::{Hop, MaybeTls, Stream};
 use crate::error::BoxError;
-use crate::transport::{BoxFuture, Phase, Progress, TimeoutKind};
-
-tokio::task_local! {
-    /// The connect budgets of the request being sent.
-    pub(super) static BUDGET: Budget;
-}
+use crate::transport::{Phase, Progress, TimeoutKind};
 
 /// What one request allows its connection attempt.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(super) struct Budget {
     pub(super) connect: Option<Duration>,
     pub(super) sock_connect: Option<Duration>,
@@ -78,9 +68,21 @@ impl Connector {
         }
     }
 
-    async fn connect(self, uri: Uri, budget: Budget) -> Result<Stream, ConnectError> {
-        let target = Target::of(&uri).map_err(|e| ConnectError::new(Phase::Connect, e))?;
-        let proxy = self.proxies.for_uri(&uri);
+    /// A connection to `uri`'s origin (through its proxy, if any), within
+    /// the request's `connect` budget.
+    pub(super) async fn open(&self, uri: &Uri, budget: &Budget) -> Result<Stream, ConnectError> {
+        within(
+            budget.connect,
+            TimeoutKind::Connect,
+            &budget.progress,
+            self.connect(uri, budget),
+        )
+        .await
+    }
+
+    async fn connect(&self, uri: &Uri, budget: &Budget) -> Result<Stream, ConnectError> {
+        let target = Target::of(uri).map_err(|e| ConnectError::new(Phase::Connect, e))?;
+        let proxy = self.proxies.for_uri(uri);
         let first_hop = match &proxy {
             Some(proxy) => Target::of(proxy.uri()).map_err(|e| ConnectError::new(Phase::Proxy, e))?,
             None => target.clone(),
@@ -278,27 +280,6 @@ async fn within<T>(
             Ok(out) => out,
             Err(_) => Err(ConnectError::timeout(kind, progress.get(), limit)),
         },
-    }
-}
-
-impl tower_service::Service<Uri> for Connector {
-    type Response = TokioIo<Stream>;
-    type Error = ConnectError;
-    type Future = BoxFuture<'static, Result<TokioIo<Stream>, ConnectError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ConnectError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let budget = BUDGET.try_with(Budget::clone).unwrap_or_default();
-        let connector = self.clone();
-        Box::pin(async move {
-            let limit = budget.connect;
-            let progress = budget.progress.clone();
-            let stream = within(limit, TimeoutKind::Connect, &progress, connector.connect(uri, budget)).await?;
-            Ok(TokioIo::new(stream))
-        })
     }
 }
 

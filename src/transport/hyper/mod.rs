@@ -1,31 +1,25 @@
-//! The native transport: hyper 1.x through hyper-util's pooled client on
-//! tokio, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache, Happy
+//! The native transport: hyper 1.x on tokio with a keep-alive pool of our
+//! own, rustls for TLS (HTTP/1.1 and HTTP/2 by ALPN), a DNS cache, Happy
 //! Eyeballs, HTTP, HTTPS and SOCKS5 proxies.
 
 mod connector;
 mod dns;
+mod pool;
 mod proxy;
 mod stream;
 mod tls;
 
 use std::collections::HashMap;
-use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::header::PROXY_AUTHORIZATION;
-use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer as HyperTimer};
 
-use self::connector::{Budget, ConnectError, Connector, TcpSettings, BUDGET};
+use self::connector::{Budget, Connector, TcpSettings};
 use self::dns::DnsCache;
 use self::proxy::Proxies;
-use super::{BoxFuture, HttpVersions, NetworkConfig, Phase, SendOptions, Timer, Transport};
-use crate::{Body, Error, Proxy, Result};
-
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+use super::{BoxFuture, HttpVersions, NetworkConfig, SendOptions, Timer, Transport};
+use crate::{Body, Proxy, Result};
 
 /// The native [`Transport`]: hyper on tokio with a keep-alive pool.
 ///
@@ -43,10 +37,10 @@ pub struct HyperTransport {
     versions: HttpVersions,
 }
 
-/// A pooled client and the proxies its connector uses.
+/// A pool and the proxies its connector uses.
 #[derive(Clone)]
 struct Pool {
-    client: Client<Connector, Body>,
+    connections: pool::Pool,
     proxies: Proxies,
 }
 
@@ -59,13 +53,10 @@ impl Pool {
         versions: HttpVersions,
     ) -> Pool {
         let connector = Connector::new(dns, tcp, tls, proxies.clone());
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_timer(HyperTimer::new())
-            .timer(HyperTimer::new())
-            .http2_only(versions == HttpVersions::Http2PriorKnowledge)
-            .build(connector);
-        Pool { client, proxies }
+        Pool {
+            connections: pool::Pool::new(connector, versions),
+            proxies,
+        }
     }
 }
 
@@ -141,40 +132,8 @@ impl Transport for HyperTransport {
             sock_connect: options.sock_connect,
             progress: options.progress,
         };
-        let pending = pool.client.request(request);
-        Box::pin(async move {
-            let response = BUDGET.scope(budget, pending).await.map_err(classify)?;
-            Ok(response.map(|incoming| Body::from_http_body(incoming.map_err(|e| Error::transport(Phase::Body, e)))))
-        })
+        Box::pin(async move { pool.connections.send(request, &budget).await })
     }
-}
-
-/// Turns hyper-util's error into ours, with the phase and timeout it came from.
-fn classify(error: hyper_util::client::legacy::Error) -> Error {
-    let mut cause = error.source();
-    while let Some(current) = cause {
-        if let Some(connect) = current.downcast_ref::<ConnectError>() {
-            return match connect.timeout {
-                Some((kind, limit)) => Error::timeout_after(kind, connect.phase, limit),
-                None => Error::transport(connect.phase, error),
-            };
-        }
-        if let Some(hyper) = current.downcast_ref::<hyper::Error>() {
-            let phase = if hyper.is_user() || hyper.is_body_write_aborted() {
-                Phase::Send
-            } else {
-                Phase::Headers
-            };
-            return Error::transport(phase, error);
-        }
-        cause = current.source();
-    }
-    let phase = if error.is_connect() {
-        Phase::Connect
-    } else {
-        Phase::Headers
-    };
-    Error::transport(phase, error)
 }
 
 /// The native [`Timer`]: `tokio::time::sleep`.

@@ -5,7 +5,6 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use hyper_util::client::legacy::connect::{Connected, Connection};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -19,15 +18,6 @@ pub(super) enum MaybeTls<T> {
 /// The connection to the first hop: the server, or a proxy (TLS when it is
 /// an HTTPS proxy).
 pub(super) type Hop = MaybeTls<TcpStream>;
-
-impl Hop {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            MaybeTls::Plain(tcp) => tcp,
-            MaybeTls::Tls(tls) => tls.get_ref().0,
-        }
-    }
-}
 
 /// A connection ready for HTTP: to the server, through a tunnel to it, or
 /// to an HTTP proxy that takes requests in absolute form.
@@ -55,19 +45,17 @@ impl Stream {
     }
 }
 
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
+impl Stream {
+    /// Whether requests go to a proxy that forwards them (absolute form).
+    pub(super) fn absolute_form(&self) -> bool {
+        self.absolute_form
+    }
+
+    /// Whether TLS negotiated HTTP/2 (ALPN `h2`).
+    pub(super) fn negotiated_http2(&self) -> bool {
         match &self.io {
-            MaybeTls::Plain(hop) => hop.tcp().connected().proxy(self.absolute_form),
-            MaybeTls::Tls(tls) => {
-                let (hop, session) = tls.get_ref();
-                let connected = hop.tcp().connected();
-                if session.alpn_protocol() == Some(b"h2") {
-                    connected.negotiated_h2()
-                } else {
-                    connected
-                }
-            }
+            MaybeTls::Plain(_) => false,
+            MaybeTls::Tls(tls) => tls.get_ref().1.alpn_protocol() == Some(b"h2"),
         }
     }
 }

@@ -1,0 +1,379 @@
+//! The keep-alive pool, over hyper's `client::conn` (hyper parses and
+//! writes HTTP; this file only decides which connection a request takes).
+//!
+//! Per origin it keeps the idle HTTP/1.1 connections (the most recently
+//! used first) and at most one HTTP/2 connection, which every request to
+//! the origin shares. A request takes an idle connection, or opens one
+//! through the [`Connector`]; an HTTP/1.1 connection comes back when the
+//! response body has been read to its end (a body dropped before that
+//! closes it). A request that a reused connection closed before it was
+//! sent (the server ended an idle connection) goes again on another.
+//! Idle connections are closed after [`Pool::IDLE_TIMEOUT`].
+//!
+//! Unlike hyper-util's generic pool, which this replaced, nothing is
+//! spawned or boxed per request, the `Host` header and the request form
+//! are set here once, and the connect budgets are passed in, not found in
+//! a task-local.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::HOST;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderValue, Method, Request, Response, Uri};
+use http_body::{Frame, SizeHint};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use super::connector::{Budget, ConnectError, Connector};
+use crate::transport::{HttpVersions, Phase};
+use crate::{Body, Error, Result};
+
+/// Connections per origin, shared by the clones of a session's transport.
+#[derive(Clone)]
+pub(super) struct Pool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connector: Connector,
+    versions: HttpVersions,
+    origins: Mutex<HashMap<Origin, Idle>>,
+    /// Whether a task is closing idle connections as they expire.
+    reaping: Mutex<bool>,
+}
+
+/// Where a connection goes: scheme and authority (host and port).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Origin {
+    scheme: Scheme,
+    authority: Authority,
+}
+
+/// An origin's connections that wait for a request.
+#[derive(Default)]
+struct Idle {
+    http1: Vec<Http1>,
+    http2: Option<http2::SendRequest<Body>>,
+}
+
+/// An HTTP/1.1 connection.
+struct Http1 {
+    sender: http1::SendRequest<Body>,
+    /// Whether it goes to a proxy that takes requests in absolute form.
+    absolute_form: bool,
+    /// When it became idle.
+    since: Instant,
+}
+
+enum Connection {
+    Http1(Http1),
+    Http2(http2::SendRequest<Body>),
+}
+
+impl Pool {
+    /// How long a connection may wait idle before it is closed.
+    pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+    pub(super) fn new(connector: Connector, versions: HttpVersions) -> Pool {
+        Pool {
+            shared: Arc::new(Shared {
+                connector,
+                versions,
+                origins: Mutex::default(),
+                reaping: Mutex::new(false),
+            }),
+        }
+    }
+
+    /// Sends `request` on a pooled or new connection and returns the
+    /// response, its body holding the connection until it ends.
+    pub(super) async fn send(&self, mut request: Request<Body>, budget: &Budget) -> Result<Response<Body>> {
+        let origin = Origin::of(request.uri())?;
+        let uri = request.uri().clone();
+        loop {
+            let (connection, reused) = match self.shared.checkout(&origin) {
+                Some(connection) => (connection, true),
+                None => (self.connect(&origin, &uri, budget).await?, false),
+            };
+            let sent = match connection {
+                Connection::Http2(mut sender) => {
+                    let response = sender.try_send_request(request).await;
+                    response.map(|response| response.map(|body| Body::from_http_body(Returning::new(body, None))))
+                }
+                Connection::Http1(mut http1) => {
+                    if http1.sender.ready().await.is_err() {
+                        continue; // closed while idle: try the next one
+                    }
+                    to_http1_form(&mut request, http1.absolute_form);
+                    let response = http1.sender.try_send_request(request).await;
+                    response.map(|response| {
+                        let lease = Lease {
+                            shared: self.shared.clone(),
+                            origin: origin.clone(),
+                            http1,
+                        };
+                        response.map(|body| Body::from_http_body(Returning::new(body, Some(lease))))
+                    })
+                }
+            };
+            match sent {
+                Ok(response) => return Ok(response),
+                Err(mut error) => match error.take_message() {
+                    // Never sent: a reused connection was closed under it.
+                    Some(mut unsent) if reused => {
+                        *unsent.uri_mut() = uri.clone();
+                        request = unsent;
+                    }
+                    _ => return Err(sending_failed(error.into_error())),
+                },
+            }
+        }
+    }
+
+    /// Opens a connection to `origin` and makes it HTTP/1.1 or HTTP/2 (as
+    /// TLS negotiated, or by prior knowledge).
+    async fn connect(&self, origin: &Origin, uri: &Uri, budget: &Budget) -> Result<Connection> {
+        let stream = self.shared.connector.open(uri, budget).await.map_err(connect_failed)?;
+        let absolute_form = stream.absolute_form();
+        let http2 = match self.shared.versions {
+            HttpVersions::Http2PriorKnowledge => true,
+            HttpVersions::Http1Only => false,
+            HttpVersions::Negotiated => stream.negotiated_http2(),
+        };
+        let io = TokioIo::new(stream);
+        if http2 {
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(|e| Error::transport(Phase::Connect, e))?;
+            tokio::spawn(connection);
+            self.shared.lock().entry(origin.clone()).or_default().http2 = Some(sender.clone());
+            return Ok(Connection::Http2(sender));
+        }
+        let (sender, connection) = http1::handshake(io)
+            .await
+            .map_err(|e| Error::transport(Phase::Connect, e))?;
+        tokio::spawn(connection);
+        Ok(Connection::Http1(Http1 {
+            sender,
+            absolute_form,
+            since: Instant::now(),
+        }))
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Origin, Idle>> {
+        self.origins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection to `origin` that can take a request now, if one waits:
+    /// the shared HTTP/2 one, else the HTTP/1.1 one used last. Closed and
+    /// expired ones are dropped on the way.
+    fn checkout(&self, origin: &Origin) -> Option<Connection> {
+        let mut origins = self.lock();
+        let idle = origins.get_mut(origin)?;
+        if let Some(sender) = &idle.http2 {
+            if !sender.is_closed() {
+                return Some(Connection::Http2(sender.clone()));
+            }
+            idle.http2 = None;
+        }
+        while let Some(http1) = idle.http1.pop() {
+            if !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT {
+                return Some(Connection::Http1(http1));
+            }
+        }
+        None
+    }
+
+    /// Takes `http1` back as idle.
+    fn check_in(self: &Arc<Self>, origin: Origin, mut http1: Http1) {
+        http1.since = Instant::now();
+        self.lock().entry(origin).or_default().http1.push(http1);
+        self.reap_later();
+    }
+
+    /// Starts the task that closes expired idle connections, unless it runs.
+    fn reap_later(self: &Arc<Self>) {
+        let mut reaping = self.reaping.lock().unwrap_or_else(|e| e.into_inner());
+        if *reaping {
+            return;
+        }
+        *reaping = true;
+        let shared = Arc::downgrade(self);
+        tokio::spawn(reap(shared));
+    }
+}
+
+/// Closes idle connections as they expire, while the pool lives and holds any.
+async fn reap(shared: Weak<Shared>) {
+    loop {
+        tokio::time::sleep(Pool::IDLE_TIMEOUT / 3).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let mut origins = shared.lock();
+        for idle in origins.values_mut() {
+            idle.http1
+                .retain(|http1| !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT);
+            if idle.http2.as_ref().is_some_and(http2::SendRequest::is_closed) {
+                idle.http2 = None;
+            }
+        }
+        origins.retain(|_, idle| !idle.http1.is_empty() || idle.http2.is_some());
+        if origins.is_empty() {
+            // Checked under the origins' lock, which check_in holds first.
+            *shared.reaping.lock().unwrap_or_else(|e| e.into_inner()) = false;
+            return;
+        }
+    }
+}
+
+impl Origin {
+    fn of(uri: &Uri) -> Result<Origin> {
+        match (uri.scheme(), uri.authority()) {
+            (Some(scheme), Some(authority)) => Ok(Origin {
+                scheme: scheme.clone(),
+                authority: authority.clone(),
+            }),
+            _ => Err(Error::builder(format!("{uri} has no scheme or host"))),
+        }
+    }
+}
+
+/// The request as HTTP/1.1 sends it: a `Host` header (unless set), and
+/// the target in origin form (`/path?query`), or in absolute form to a
+/// proxy that forwards it. HTTP/2 takes the absolute URI as it is.
+fn to_http1_form(request: &mut Request<Body>, absolute_form: bool) {
+    if !request.headers().contains_key(HOST) {
+        if let Some(host) = host_header(request.uri()) {
+            request.headers_mut().insert(HOST, host);
+        }
+    }
+    if absolute_form || request.method() == Method::CONNECT {
+        return;
+    }
+    let path = request
+        .uri()
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    *request.uri_mut() = Uri::from(path);
+}
+
+/// `host` or `host:port` (the port when it is not the scheme's default).
+fn host_header(uri: &Uri) -> Option<HeaderValue> {
+    let authority = uri.authority()?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    let host = match authority.port_u16() {
+        Some(port) if port != default_port => authority.as_str(),
+        _ => authority.host(),
+    };
+    // An authority with credentials (`user@host`) keeps only the host part.
+    let host = host.rsplit('@').next().unwrap_or(host);
+    HeaderValue::from_str(host).ok()
+}
+
+fn connect_failed(error: ConnectError) -> Error {
+    match error.timeout {
+        Some((kind, limit)) => Error::timeout_after(kind, error.phase, limit),
+        None => Error::transport(error.phase, error),
+    }
+}
+
+/// A request hyper could not complete: the request side (its body) or,
+/// once it was sent, the wait for the response head.
+fn sending_failed(error: hyper::Error) -> Error {
+    let phase = if error.is_user() || error.is_body_write_aborted() {
+        Phase::Send
+    } else {
+        Phase::Headers
+    };
+    Error::transport(phase, error)
+}
+
+/// An HTTP/1.1 connection lent to one response: back to the pool once its
+/// body ended, closed if the body is dropped before.
+struct Lease {
+    shared: Arc<Shared>,
+    origin: Origin,
+    http1: Http1,
+}
+
+impl Lease {
+    /// Returns the connection: at once when hyper has it ready for the
+    /// next request (the usual case after a whole body), else when it is.
+    fn release(self) {
+        let Lease {
+            shared,
+            origin,
+            mut http1,
+        } = self;
+        if http1.sender.is_ready() {
+            shared.check_in(origin, http1);
+            return;
+        }
+        tokio::spawn(async move {
+            if http1.sender.ready().await.is_ok() {
+                shared.check_in(origin, http1);
+            }
+        });
+    }
+}
+
+/// A response body that returns its connection when it ends.
+struct Returning {
+    body: hyper::body::Incoming,
+    lease: Option<Lease>,
+}
+
+impl Returning {
+    fn new(body: hyper::body::Incoming, lease: Option<Lease>) -> Returning {
+        let mut returning = Returning { body, lease };
+        if http_body::Body::is_end_stream(&returning.body) {
+            returning.release();
+        }
+        returning
+    }
+
+    fn release(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.release();
+        }
+    }
+}
+
+impl http_body::Body for Returning {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>>>> {
+        let frame = ready!(Pin::new(&mut self.body).poll_frame(cx));
+        match &frame {
+            None => self.release(),
+            Some(Ok(_)) if http_body::Body::is_end_stream(&self.body) => self.release(),
+            Some(Ok(_)) => {}
+            // A broken body breaks its connection: never reused.
+            Some(Err(_)) => self.lease = None,
+        }
+        Poll::Ready(frame.map(|frame| frame.map_err(|e| Error::transport(Phase::Body, e))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        http_body::Body::is_end_stream(&self.body)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        http_body::Body::size_hint(&self.body)
+    }
+}

@@ -1,0 +1,174 @@
+//! The keep-alive pool against servers on 127.0.0.1 that count the
+//! connections they accept: one connection for sequential requests, as many
+//! as requests in flight and no more, one HTTP/2 connection for many
+//! streams, a connection closed by the server while idle replaced, and a
+//! body dropped unread closing its connection rather than poisoning the
+//! next request.
+#![cfg(not(target_family = "wasm"))]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use support::tls::{serve_counted, Pki, ServerOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use unifetch::{Retry, Session, Version};
+
+/// The test site over plain HTTP/1.1, counting the connections it accepts.
+async fn counted_site() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let app = unifetch_native::site::router();
+    tokio::spawn(async move {
+        while let Ok((tcp, peer)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let app = app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+            tokio::spawn(async move {
+                let service = TowerToHyperService::new(app);
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+fn session() -> Session {
+    Session::builder().retry(Retry::none()).build().unwrap()
+}
+
+async fn get_text(session: &Session, url: &str) -> String {
+    let response = session.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn sequential_requests_share_one_connection() {
+    let (addr, accepted) = counted_site().await;
+    let session = session();
+    for _ in 0..20 {
+        get_text(&session, &format!("http://{addr}/get")).await;
+    }
+    // A HEAD and a 204 carry no body: their connection comes back at once.
+    let head = session.head(format!("http://{addr}/get")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    drop(head);
+    let no_content = session.get(format!("http://{addr}/status/204")).send().await.unwrap();
+    assert_eq!(no_content.status(), 204);
+    assert!(no_content.bytes().await.unwrap().is_empty());
+    get_text(&session, &format!("http://{addr}/get")).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn concurrent_requests_open_one_connection_each_and_reuse_them() {
+    let (addr, accepted) = counted_site().await;
+    let session = session();
+    let url = format!("http://{addr}/delay/0.1");
+    for _ in 0..3 {
+        join_all((0..8).map(|_| get_text(&session, &url))).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 8, "8 in flight, 3 rounds");
+}
+
+#[tokio::test]
+async fn a_body_dropped_unread_closes_its_connection_and_the_next_request_works() {
+    let (addr, accepted) = counted_site().await;
+    let session = session();
+    let unread = session
+        .get(format!("http://{addr}/stream-bytes/1000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unread.status(), 200);
+    drop(unread);
+    let body = get_text(&session, &format!("http://{addr}/get")).await;
+    assert!(body.contains("\"url\""), "{body}");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "the dropped body's connection was not reused"
+    );
+    // A body read to its end gives its connection back.
+    let whole = session
+        .get(format!("http://{addr}/stream-bytes/1000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whole.bytes().await.unwrap().len(), 1_000_000);
+    get_text(&session, &format!("http://{addr}/get")).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+/// A server that answers each connection's first request and closes it
+/// shortly after, as servers end idle keep-alive connections.
+async fn closing_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+                    .await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced() {
+    let (addr, accepted) = closing_server().await;
+    let session = session();
+    for _ in 0..3 {
+        assert_eq!(get_text(&session, &format!("http://{addr}/")).await, "ok");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn http2_requests_share_one_connection() {
+    let pki = Pki::new();
+    let (addr, accepted) = serve_counted(&pki, ServerOptions::default()).await;
+    let session = Session::builder()
+        .retry(Retry::none())
+        .tls_root_certificates(pki.ca_pem.clone())
+        .build()
+        .unwrap();
+    let url = format!("https://{addr}/delay/0.1");
+    let first = session.get(&url).send().await.unwrap();
+    assert_eq!(first.version(), Version::HTTP_2);
+    first.bytes().await.unwrap();
+    let responses = join_all((0..32).map(|_| session.get(&url).send())).await;
+    for response in responses {
+        let response = response.unwrap();
+        assert_eq!(response.version(), Version::HTTP_2);
+        response.bytes().await.unwrap();
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "32 streams on the first connection");
+}
