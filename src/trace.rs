@@ -58,6 +58,9 @@ pub(crate) fn record_outcome(span: &Span, outcome: Result<http::StatusCode, &Err
 
 /// Records how long the phases of the last hop took.
 pub(crate) fn record_phases(span: &Span, progress: &Progress) {
+    if span.is_disabled() {
+        return; // (nothing was timed)
+    }
     let head_at = progress.head_at();
     let between = |from: Option<web_time::Instant>, to: Option<web_time::Instant>| match (from, to) {
         (Some(from), Some(to)) if to >= from => Some((to - from).as_secs_f64() * 1000.0),

@@ -65,7 +65,10 @@ impl Client {
     /// future is boxed here, once: it is large, and the futures around it
     /// then move only a pointer.
     pub(crate) fn execute(&self, request: Request) -> BoxFuture<'_, Result<Response>> {
-        Box::pin(Exchange::new(self, request).run())
+        let mut exchange = Exchange::new(self, request);
+        // Borrowed by `run` from inside the block, so that the future holds
+        // the exchange once (an `async fn` taking it by value holds it twice).
+        Box::pin(async move { exchange.run().await })
     }
 }
 
@@ -81,7 +84,7 @@ struct Exchange<'a> {
     body: Option<Body>,
     timeout: Timeout,
     /// The session's policies and hooks unless the request has its own.
-    retry: Cow<'a, Retry>,
+    retry: Setting<'a, Retry>,
     redirect: Cow<'a, Redirect>,
     proxy: Option<Proxy>,
     /// Cookies given for this request only (`name=value` pairs).
@@ -92,7 +95,7 @@ struct Exchange<'a> {
     decode: bool,
     max_body: Option<u64>,
     /// The session's hooks, then the request's.
-    hooks: Cow<'a, Hooks>,
+    hooks: Setting<'a, Hooks>,
     /// Which phase the exchange is in, for the message of a `total` timeout.
     progress: Progress,
     /// The errors of the attempts that were retried: kept here, not in the
@@ -101,6 +104,25 @@ struct Exchange<'a> {
     /// The request's span, until the end of its body.
     #[cfg(feature = "tracing")]
     span: tracing::Span,
+}
+
+/// A setting of the session's, or the request's own (shared, so that a
+/// copy for the length of the attempts costs no clone of it).
+#[derive(Clone)]
+enum Setting<'a, T> {
+    Session(&'a T),
+    Own(Arc<T>),
+}
+
+impl<T> std::ops::Deref for Setting<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Setting::Session(setting) => setting,
+            Setting::Own(setting) => setting,
+        }
+    }
 }
 
 /// An attempt's outcome, as the retry policy sees it.
@@ -173,7 +195,7 @@ impl<'a> Exchange<'a> {
             headers,
             body: Some(body),
             timeout: timeout.unwrap_or(defaults.timeout),
-            retry: retry.map_or(Cow::Borrowed(&defaults.retry), Cow::Owned),
+            retry: retry.map_or(Setting::Session(&defaults.retry), |own| Setting::Own(Arc::new(own))),
             redirect: redirect.map_or(Cow::Borrowed(&defaults.redirect), Cow::Owned),
             proxy,
             cookies,
@@ -181,8 +203,8 @@ impl<'a> Exchange<'a> {
             decode,
             max_body: max_body.or(defaults.max_body),
             hooks: match hooks {
-                Some(own) => Cow::Owned(defaults.hooks.clone().then(&own)),
-                None => Cow::Borrowed(&defaults.hooks),
+                Some(own) => Setting::Own(Arc::new(defaults.hooks.clone().then(&own))),
+                None => Setting::Session(&defaults.hooks),
             },
             progress: Progress::default(),
             previous: Vec::new(),
@@ -192,7 +214,7 @@ impl<'a> Exchange<'a> {
     }
 
     /// The exchange, inside the request's span with the `tracing` feature.
-    async fn run(mut self) -> Result<Response> {
+    async fn run(&mut self) -> Result<Response> {
         #[cfg(feature = "tracing")]
         let outcome = {
             use tracing::Instrument;

@@ -31,14 +31,17 @@ impl Exchange<'_> {
         #[cfg(feature = "tracing")]
         self.progress.restart(!self.span.is_disabled());
         self.progress.set(Phase::Pool);
-        let waiting_since = client.timer.now();
+        // `connect` covers the wait for slots too: what the wait leaves of
+        // it goes to the transport.
+        let waiting_since = timeout.connect.map(|_| client.timer.now());
         let mut connect = Deadline::new(&*client.timer, TimeoutKind::Connect, timeout.connect);
         let permit = connect
             .race_with(|| Phase::Pool, async { Ok(client.limiter.acquire(&hop.url).await) })
             .await?;
         let connect_left = timeout
             .connect
-            .map(|limit| limit.saturating_sub(client.timer.now().saturating_duration_since(waiting_since)));
+            .zip(waiting_since)
+            .map(|(limit, since)| limit.saturating_sub(client.timer.now().saturating_duration_since(since)));
 
         let sent = Arc::new(SentSignal::default());
         let mut headers = self.hop_headers(hop);

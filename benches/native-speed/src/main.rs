@@ -14,7 +14,8 @@
 //!
 //! `get` keeps IN_FLIGHT requests going for SECONDS (after a warm-up of a
 //! fifth of that), reading each body whole, and prints requests per
-//! second, the p50 and p99 latency and the heap allocations per request.
+//! second, the p50 and p99 latency, the heap allocations and the CPU time
+//! (user and system) per request.
 //! With CA_PEM the URL is `https://` and the client trusts that
 //! certificate (HTTP/2 by ALPN; hyper-util is not run there).
 //!
@@ -158,19 +159,22 @@ fn fetcher(client: &str, url: &str, ca: Option<Vec<u8>>) -> Result<Fetch, String
 async fn get(fetch: Fetch, in_flight: usize, length: Duration) -> Result<String, String> {
     run_for(&fetch, in_flight, length / 5, 0).await?;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    let cpu = cpu_ticks();
     let started = Instant::now();
     let mut latencies = run_for(&fetch, in_flight, length, 1 << 16).await?;
     let elapsed = started.elapsed();
+    let cpu = cpu_ticks() - cpu;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
     let requests = latencies.len() as u64;
     latencies.sort_unstable();
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     Ok(format!(
-        r#"{{"requests":{requests},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1}}}"#,
+        r#"{{"requests":{requests},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1},"cpu_us_per_request":{:.2}}}"#,
         requests as f64 / elapsed.as_secs_f64(),
         percentile(0.5),
         percentile(0.99),
         allocations as f64 / requests.max(1) as f64,
+        cpu as f64 * 10_000.0 / requests.max(1) as f64,
     ))
 }
 
@@ -242,6 +246,16 @@ async fn stream(client: &str, url: &str) -> Result<String, String> {
         bytes as f64 / elapsed / (1 << 20) as f64,
         peak_rss_kib() as f64 / 1024.0
     ))
+}
+
+/// The CPU time the process has used (user and system), in the 1/100 s
+/// ticks of `/proc/self/stat`.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+    let field = |n: usize| fields.get(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12) // utime and stime: fields 14 and 15 of the line
 }
 
 /// The process's peak resident set (`VmHWM`), in KiB.

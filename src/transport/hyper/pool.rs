@@ -98,7 +98,10 @@ impl Pool {
         loop {
             let (connection, reused) = match self.shared.checkout(&origin) {
                 Some(connection) => (connection, true),
-                None => (self.connect(&origin, &uri, budget).await?, false),
+                // Boxed: opening a connection (DNS, proxies, TLS) takes a
+                // large future, which a request on a pooled connection
+                // should not carry.
+                None => (Box::pin(self.connect(&origin, &uri, budget)).await?, false),
             };
             let sent = match connection {
                 Connection::Http2(mut sender) => {
