@@ -43,11 +43,10 @@ impl Exchange<'_> {
             .zip(waiting_since)
             .map(|(limit, since)| limit.saturating_sub(client.timer.now().saturating_duration_since(since)));
 
-        let sent = Arc::new(SentSignal::default());
         let mut headers = self.hop_headers(hop);
         // Also those set through `Request::headers_mut` or by hooks.
         headers::mark_sensitive(&mut headers);
-        let body = track_sent(hop.take_body(), &sent);
+        let (body, sent) = track_sent(hop.take_body());
         let request = http_request(hop, headers, body)?;
         let options = SendOptions {
             connect: connect_left,
@@ -66,7 +65,7 @@ impl Exchange<'_> {
             if let Poll::Ready(out) = exchange.as_mut().poll(cx) {
                 return Poll::Ready(out);
             }
-            if sent.is_sent(cx) {
+            if sent.as_ref().is_none_or(|sent| sent.is_sent(cx)) {
                 return idle.poll_expired(cx, Phase::Headers).map(Err);
             }
             Poll::Pending
@@ -94,17 +93,18 @@ fn http_request(hop: &Hop<'_>, headers: HeaderMap, body: Body) -> Result<http::R
     Ok(request)
 }
 
-/// `body`, reporting to `sent` when it has been handed over whole (at once
-/// for a body that is not a stream).
-fn track_sent(body: Body, sent: &Arc<SentSignal>) -> Body {
+/// `body`, and the signal it gives once it has been handed over whole:
+/// `None` for a body that is not a stream, handed over at once.
+fn track_sent(body: Body) -> (Body, Option<Arc<SentSignal>>) {
     if body.as_bytes().is_some() {
-        sent.mark_sent();
-        return body;
+        return (body, None);
     }
-    Body::from_http_body(TrackSent {
+    let sent = Arc::new(SentSignal::default());
+    let tracked = Body::from_http_body(TrackSent {
         body,
         sent: sent.clone(),
-    })
+    });
+    (tracked, Some(sent))
 }
 
 /// Tells the core when a streamed request body has been fully handed over,
