@@ -29,6 +29,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib --tests -- -D warnings
 cargo clippy --locked --target wasm32-wasip2 --lib --tests -- -D warnings
 cargo check --quiet --locked --manifest-path benches/wasm-size/Cargo.toml --target wasm32-unknown-unknown
+(cd benches/native-speed && cargo fmt --check &&
+    CARGO_TARGET_DIR=../../target/native-speed cargo clippy --quiet --locked -- -D warnings)
 (cd wasm && cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings)
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 for target in wasm32-unknown-unknown wasm32-wasip2; do
