@@ -103,14 +103,18 @@ impl Pool {
                 // should not carry.
                 None => (Box::pin(self.connect(&origin, &uri, budget)).await?, false),
             };
+            let http2 = matches!(connection, Connection::Http2(_));
             let sent = match connection {
                 Connection::Http2(mut sender) => {
                     let response = sender.try_send_request(request).await;
                     response.map(|response| response.map(|body| Body::from_http_body(Returning::new(body, None))))
                 }
                 Connection::Http1(mut http1) => {
-                    if http1.sender.ready().await.is_err() {
-                        continue; // closed while idle: try the next one
+                    if let Err(error) = http1.sender.ready().await {
+                        if reused {
+                            continue; // closed while idle: try the next one
+                        }
+                        return Err(sending_failed(error));
                     }
                     to_http1_form(&mut request, http1.absolute_form);
                     let response = http1.sender.try_send_request(request).await;
@@ -128,7 +132,11 @@ impl Pool {
                 Ok(response) => return Ok(response),
                 Err(mut error) => match error.take_message() {
                     // Never sent: a reused connection was closed under it.
+                    // (A shared HTTP/2 one is forgotten, not offered again.)
                     Some(mut unsent) if reused => {
+                        if http2 {
+                            self.shared.forget_http2(&origin);
+                        }
                         *unsent.uri_mut() = uri.clone();
                         request = unsent;
                     }
@@ -194,6 +202,13 @@ impl Shared {
             }
         }
         None
+    }
+
+    /// Forgets `origin`'s shared HTTP/2 connection, which failed.
+    fn forget_http2(&self, origin: &Origin) {
+        if let Some(idle) = self.lock().get_mut(origin) {
+            idle.http2 = None;
+        }
     }
 
     /// Takes `http1` back as idle.
