@@ -243,6 +243,8 @@ impl<'a> Exchange<'a> {
                     previous if previous.is_empty() => error,
                     previous => error.with_previous_attempts(previous),
                 };
+                // Boxed, as the other hooks' futures: a rare path whose
+                // future would otherwise make every exchange's larger.
                 Err(Box::pin(self.hooks.run_before_error(error.with_url(&self.url))).await)
             }
         }
