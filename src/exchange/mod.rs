@@ -106,12 +106,12 @@ struct Exchange<'a> {
     span: tracing::Span,
 }
 
-/// A setting of the session's, or the request's own (shared, so that a
-/// copy for the length of the attempts costs no clone of it).
+/// A setting of the session's (borrowed: most requests take those), or
+/// the request's own (boxed, so that the exchange stays small).
 #[derive(Clone)]
 enum Setting<'a, T> {
     Session(&'a T),
-    Own(Arc<T>),
+    Own(Box<T>),
 }
 
 impl<T> std::ops::Deref for Setting<'_, T> {
@@ -195,7 +195,7 @@ impl<'a> Exchange<'a> {
             headers,
             body: Some(body),
             timeout: timeout.unwrap_or(defaults.timeout),
-            retry: retry.map_or(Setting::Session(&defaults.retry), |own| Setting::Own(Arc::new(own))),
+            retry: retry.map_or(Setting::Session(&defaults.retry), |own| Setting::Own(Box::new(own))),
             redirect: redirect.map_or(Cow::Borrowed(&defaults.redirect), Cow::Owned),
             proxy,
             cookies,
@@ -203,7 +203,7 @@ impl<'a> Exchange<'a> {
             decode,
             max_body: max_body.or(defaults.max_body),
             hooks: match hooks {
-                Some(own) => Setting::Own(Arc::new(defaults.hooks.clone().then(&own))),
+                Some(own) => Setting::Own(Box::new(defaults.hooks.clone().then(&own))),
                 None => Setting::Session(&defaults.hooks),
             },
             progress: Progress::default(),
