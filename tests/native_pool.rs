@@ -172,3 +172,26 @@ async fn http2_requests_share_one_connection() {
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "32 streams on the first connection");
 }
+
+/// A server that closes every connection as soon as it accepts it: each
+/// request fails once with a typed error (a fresh connection is not
+/// retried), never loops opening connections.
+#[tokio::test]
+async fn a_server_that_closes_every_new_connection_is_an_error_not_a_loop() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(tcp);
+        }
+    });
+    let session = session();
+    let sent = tokio::time::timeout(Duration::from_secs(10), session.get(format!("http://{addr}/")).send()).await;
+    let error = sent.expect("an answer, not a loop").unwrap_err();
+    assert!(error.is_request(), "{error:?}");
+    assert!(error.phase().is_some(), "{error}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, not retried");
+}

@@ -193,6 +193,12 @@ async fn files_that_are_not_a_crawl_store_are_refused_and_left_alone() {
         .unwrap()
         .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY); INSERT INTO invoices VALUES (7);")
         .unwrap();
+    // Marked as a crawl of schema version 1, without its tables.
+    let broken = scratch.path("broken.db");
+    rusqlite::Connection::open(&broken)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (id INTEGER); PRAGMA application_id = 1430668114; PRAGMA user_version = 1;")
+        .unwrap();
     let newer = scratch.path("newer.db");
     drop(unifetch::crawl::store::SqliteStore::open(&newer).unwrap());
     // The store's thread lets go of the file soon after the drop.
@@ -205,6 +211,7 @@ async fn files_that_are_not_a_crawl_store_are_refused_and_left_alone() {
     for (file, says) in [
         (&corrupt, "is not a SQLite database (or it is corrupt)"),
         (&foreign, "is a SQLite database of another program"),
+        (&broken, "cannot migrate the crawl from schema version 1"),
         (
             &newer,
             "holds a crawl of schema version 99; this unifetch reads version 2",

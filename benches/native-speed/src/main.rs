@@ -62,10 +62,12 @@ static GLOBAL: Counting = Counting;
 type Fetch = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<usize, String>>>>>;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let argv: Vec<String> = std::env::args().collect();
+    // The arguments after the program's name.
+    let args = argv.get(1..).unwrap_or_default();
     let usage =
         "usage: native-speed hyper-util|reqwest|unifetch get URL IN_FLIGHT SECONDS [CA_PEM] | CLIENT stream URL";
-    let (client, mode, url) = match &args[..] {
+    let (client, mode, url) = match args {
         [client, mode, url, ..] => (client.as_str(), mode.as_str(), url.as_str()),
         _ => {
             eprintln!("{usage}");
