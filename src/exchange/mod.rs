@@ -85,7 +85,7 @@ struct Exchange<'a> {
     timeout: Timeout,
     /// The session's policies and hooks unless the request has its own.
     retry: Setting<'a, Retry>,
-    redirect: Cow<'a, Redirect>,
+    redirect: Setting<'a, Redirect>,
     proxy: Option<Proxy>,
     /// Cookies given for this request only (`name=value` pairs).
     cookies: Vec<String>,
@@ -196,7 +196,7 @@ impl<'a> Exchange<'a> {
             body: Some(body),
             timeout: timeout.unwrap_or(defaults.timeout),
             retry: retry.map_or(Setting::Session(&defaults.retry), |own| Setting::Own(Box::new(own))),
-            redirect: redirect.map_or(Cow::Borrowed(&defaults.redirect), Cow::Owned),
+            redirect: redirect.map_or(Setting::Session(&defaults.redirect), |own| Setting::Own(Box::new(own))),
             proxy,
             cookies,
             decompress,
