@@ -2,7 +2,7 @@
 # unifetch natively beside the raw hyper-util client it wraps and reqwest
 # (benches/native-speed), each client in a process of its own on one tokio
 # thread, against one nginx worker on 127.0.0.1 in its own process, rounds
-# interleaved. Prints the README's table of medians: a 1 KB GET over
+# interleaved. Prints the README's tables of medians: a 1 KB GET over
 # HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
 # allocations and client CPU time per request), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
@@ -80,7 +80,7 @@ for round in $(seq "$rounds"); do
     for client in "${clients[@]}"; do
         measure h1-64 "$client" get "$http/1k" 64 "$seconds"
         measure h1-1 "$client" get "$http/1k" 1 "$seconds"
-        [ "$client" = hyper-util ] || measure h2-64 "$client" get "$https/1k" 64 "$seconds" "$scratch/ca.pem"
+        measure h2-64 "$client" get "$https/1k" 64 "$seconds" "$scratch/ca.pem"
         measure stream "$client" stream "$http/1g"
     done
 done
@@ -96,19 +96,24 @@ print(statistics.median(values) if values else "")' "$3"
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 thousands() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "$1"; }
 
+cells() { # SCENARIO CLIENT: req/s, × hyper-util, × reqwest, CPU µs per request
+    local rate
+    rate=$(median "$1" "$2" per_second)
+    echo "$(thousands "$rate") | $(ratio "$rate" "$(median "$1" hyper-util per_second)") | $(ratio "$rate" "$(median "$1" reqwest per_second)") | $(median "$1" "$2" cpu_us_per_request)"
+}
+
 echo
-echo "| client (nginx 1 worker, 127.0.0.1, medians of $rounds rounds of ${seconds} s) | GET 1 KB, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request | allocations per request | 1 in flight: p50 / p99 µs | HTTP/2, 64 streams, req/s | × reqwest | 1 GiB stream, MiB/s | peak RSS, MiB |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-base_h1=$(median h1-64 hyper-util per_second)
-base_reqwest=$(median h1-64 reqwest per_second)
-base_h2=$(median h2-64 reqwest per_second)
+echo "nginx 1 worker on 127.0.0.1, GET of a 1 KB file; medians of $rounds rounds of ${seconds} s"
+echo
+echo "| client | HTTP/1.1, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request | allocations per request | 1 in flight: p50 / p99 µs |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
-    rate=$(median h1-64 "$client" per_second)
-    h2=$(median h2-64 "$client" per_second)
-    if [ -n "$h2" ]; then
-        h2_cells="$(thousands "$h2") | $(ratio "$h2" "$base_h2")"
-    else
-        h2_cells="– | –"
-    fi
-    echo "| $client | $(thousands "$rate") | $(ratio "$rate" "$base_h1") | $(ratio "$rate" "$base_reqwest") | $(median h1-64 "$client" cpu_us_per_request) | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $h2_cells | $(thousands "$(median stream "$client" mib_per_second)") | $(median stream "$client" peak_rss_mib) |"
+    echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) |"
+done
+echo
+echo "| client | HTTP/2 (TLS), 64 streams, req/s | × hyper-util | × reqwest | CPU µs per request | 1 GiB stream, MiB/s | × hyper-util | peak RSS, MiB |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for client in "${clients[@]}"; do
+    stream=$(median stream "$client" mib_per_second)
+    echo "| $client | $(cells h2-64 "$client") | $(thousands "$stream") | $(ratio "$stream" "$(median stream hyper-util mib_per_second)") | $(median stream "$client" peak_rss_mib) |"
 done
