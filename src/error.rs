@@ -121,6 +121,9 @@ struct Inner {
     previous: Vec<Error>,
     /// Why a retryable failure was not retried, when that needs saying.
     not_retried: Option<&'static str>,
+    /// The server had closed the kept-alive connection the request went
+    /// out on (see [`Error::closed_while_idle`]).
+    closed_while_idle: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +148,7 @@ impl Error {
                 url: None,
                 previous: Vec::new(),
                 not_retried: None,
+                closed_while_idle: false,
             }),
         }
     }
@@ -152,6 +156,23 @@ impl Error {
     /// A failure in `phase` of an exchange, for transports to return.
     pub fn transport(phase: Phase, source: impl Into<BoxError>) -> Error {
         Error::new(Kind::Transport(phase), Some(source.into()))
+    }
+
+    /// For transports to return when the server had closed a kept-alive
+    /// connection by the time a request went out on it: the connection
+    /// ended before any response to it. The request most likely never
+    /// reached the server's application, so the core sends an idempotent
+    /// request with a replayable body again on another connection at once,
+    /// as browsers, curl and Go's `net/http` do, whatever the retry policy.
+    /// To the caller it is a request error in the `Headers` phase.
+    pub fn closed_while_idle(source: impl Into<BoxError>) -> Error {
+        let mut error = Error::transport(Phase::Headers, source);
+        error.inner.closed_while_idle = true;
+        error
+    }
+
+    pub(crate) fn is_closed_while_idle(&self) -> bool {
+        self.inner.closed_while_idle
     }
 
     /// A timeout detected in `phase`, for transports to return.

@@ -195,3 +195,72 @@ async fn a_server_that_closes_every_new_connection_is_an_error_not_a_loop() {
     assert!(error.phase().is_some(), "{error}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, not retried");
 }
+
+/// A server that answers the first request of each connection and ends
+/// the connection when the second one arrives, without an answer (closed,
+/// or reset when `reset`): what a request meets when the server closed a
+/// kept-alive connection just as the client reused it.
+async fn one_answer_per_connection_server(reset: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut received = Vec::new();
+                let mut buffer = [0; 1024];
+                let mut answered = false;
+                loop {
+                    match tcp.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => received.extend_from_slice(&buffer[..n]),
+                    }
+                    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    if answered {
+                        if reset {
+                            let _ = tcp.set_zero_linger();
+                        }
+                        return;
+                    }
+                    received.drain(..end + 4);
+                    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if tcp.write_all(answer).await.is_err() {
+                        return;
+                    }
+                    answered = true;
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// As browsers, curl and Go do: an idempotent request whose kept-alive
+/// connection turns out closed goes out again on a new connection, whatever
+/// the retry policy (here none); a POST or a streamed body does not.
+#[tokio::test]
+async fn a_request_on_a_connection_the_server_had_closed_goes_again_when_idempotent() {
+    for reset in [false, true] {
+        let (addr, accepted) = one_answer_per_connection_server(reset).await;
+        let session = session();
+        let url = format!("http://{addr}/");
+        assert_eq!(get_text(&session, &url).await, "ok");
+        assert_eq!(get_text(&session, &url).await, "ok", "reset: {reset}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "sent again on a second connection");
+
+        let posted = session.post(&url).body("x").send().await;
+        let error = posted.expect_err("a POST is not sent twice");
+        assert!(error.is_request(), "{error:?}");
+        assert_eq!(error.phase(), Some(unifetch::Phase::Headers), "{error:?}");
+
+        assert_eq!(get_text(&session, &url).await, "ok");
+        let chunks = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x"))]);
+        let streamed = session.put(&url).body(unifetch::Body::wrap_stream(chunks)).send().await;
+        assert!(streamed.expect_err("a stream is not sent twice").is_request());
+        assert_eq!(accepted.load(Ordering::SeqCst), 3, "reset: {reset}");
+    }
+}

@@ -441,7 +441,10 @@ impl<'a> Exchange<'a> {
         };
         let mut history: Vec<Url> = Vec::new();
         loop {
-            let (head, body, permit) = self.send(&mut hop).await.map_err(|e| e.with_url(&hop.url))?;
+            let (head, body, permit) = self
+                .send_on_open_connection(&mut hop)
+                .await
+                .map_err(|e| e.with_url(&hop.url))?;
             self.client.cookies.store(&head.headers, &hop.url, self.client.platform);
             let next =
                 redirect::next_hop(&self.redirect, &hop, &head, &mut history).map_err(|e| e.with_url(&hop.url))?;

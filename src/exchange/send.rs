@@ -22,7 +22,35 @@ use crate::timeout::{Deadline, IdleTimer};
 use crate::transport::SendOptions;
 use crate::{Body, Error, Result};
 
+/// How many times in a row a request goes out again because the kept-alive
+/// connection it was sent on had been closed by the server. Each try takes
+/// another connection (a closed one never goes back to the pool), so only a
+/// pool full of connections closed at once needs more than one.
+const CLOSED_WHILE_IDLE_RESENDS: u32 = 3;
+
 impl Exchange<'_> {
+    /// [`send`](Self::send), sent again on another connection when the
+    /// server had closed the kept-alive one (see
+    /// [`Error::closed_while_idle`]): idempotent methods with a body that
+    /// can be sent again only. Not an attempt of the retry policy: the
+    /// request did not reach the server's application.
+    pub(super) async fn send_on_open_connection(
+        &self,
+        hop: &mut Hop<'_>,
+    ) -> Result<(http::response::Parts, Body, Permit)> {
+        let mut resends = 0;
+        loop {
+            let replayable = hop.method.is_idempotent() && hop.body.as_bytes().is_some();
+            match self.send(hop).await {
+                Err(error) if error.is_closed_while_idle() && replayable && resends < CLOSED_WHILE_IDLE_RESENDS => {
+                    debug_event!(url = %hop.url, "the server had closed the kept-alive connection: sending again");
+                    resends += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Sends `hop` and waits for the response head; the permit holds the
     /// request's limit slots until its body is done.
     pub(super) async fn send(&self, hop: &mut Hop<'_>) -> Result<(http::response::Parts, Body, Permit)> {

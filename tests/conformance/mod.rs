@@ -193,6 +193,7 @@ macro_rules! all_scenarios {
             scripted_sock_read_ends_a_stalled_head_and_a_stalled_body,
             scripted_a_slow_drip_breaks_total_not_sock_read,
             scripted_a_slow_connect_times_out_and_is_retried,
+            scripted_a_closed_kept_alive_connection_is_not_an_attempt,
             scripted_connect_counts_the_wait_for_a_slot,
             scripted_redirects_drop_credentials_across_origins,
             scripted_redirects_carry_cookies_per_origin,

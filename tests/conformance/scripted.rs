@@ -221,6 +221,47 @@ pub async fn scripted_a_slow_connect_times_out_and_is_retried(_: &Site) -> Outco
     Ok(())
 }
 
+fn closed_while_idle() -> Reply {
+    let closed = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    Reply::fail(Error::closed_while_idle(closed))
+}
+
+/// A request that met a kept-alive connection the server had closed goes
+/// out again at once (no backoff, retries off) when it is idempotent with a
+/// body in memory, up to three times; a POST does not.
+pub async fn scripted_a_closed_kept_alive_connection_is_not_an_attempt(_: &Site) -> Outcome {
+    let closed_four_times = std::iter::repeat_with(closed_while_idle).take(4);
+    let replies = [
+        closed_while_idle(),
+        Reply::status(200).body("again"),
+        closed_while_idle(),
+    ]
+    .into_iter()
+    .chain(closed_four_times);
+    let rig = rig(replies, |b| b.retry(Retry::none()))?;
+    let text = rig.get_text("http://a.test/")??;
+    ensure!(text == "again", "{text}");
+    ensure!(rig.times() == [Duration::ZERO; 2], "{:?}", rig.times());
+
+    let posted = rig.run(async { rig.session.post("http://a.test/").body("x").send().await.map(drop) })?;
+    let error = posted.err().ok_or(Failure("a POST was answered".into()))?;
+    ensure!(error.is_request() && error.phase() == Some(Phase::Headers), "{error:#}");
+    ensure!(rig.seen().len() == 3, "the POST went {} times", rig.seen().len() - 2);
+
+    let error = rig
+        .get_text("http://a.test/")?
+        .err()
+        .ok_or(Failure("answered".into()))?;
+    ensure!(error.is_request(), "{error:#}");
+    ensure!(rig.seen().len() == 7, "{} sends, not 1 + 3", rig.seen().len() - 3);
+    ensure!(
+        rig.transport.replies_left() == 0,
+        "{} replies left",
+        rig.transport.replies_left()
+    );
+    Ok(())
+}
+
 /// `connect` counts the wait for a slot under the per-host limit: the
 /// second request waits behind a body that never ends, and times out in
 /// the pool phase without being sent.

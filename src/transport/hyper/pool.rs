@@ -114,7 +114,7 @@ impl Pool {
                         if reused {
                             continue; // closed while idle: try the next one
                         }
-                        return Err(sending_failed(error));
+                        return Err(sending_failed(error, false));
                     }
                     to_http1_form(&mut request, http1.absolute_form);
                     let response = http1.sender.try_send_request(request).await;
@@ -140,7 +140,7 @@ impl Pool {
                         *unsent.uri_mut() = uri.clone();
                         request = unsent;
                     }
-                    _ => return Err(sending_failed(error.into_error())),
+                    _ => return Err(sending_failed(error.into_error(), reused && !http2)),
                 },
             }
         }
@@ -310,14 +310,31 @@ fn connect_failed(error: ConnectError) -> Error {
 }
 
 /// A request hyper could not complete: the request side (its body) or,
-/// once it was sent, the wait for the response head.
-fn sending_failed(error: hyper::Error) -> Error {
-    let phase = if error.is_user() || error.is_body_write_aborted() {
-        Phase::Send
-    } else {
-        Phase::Headers
-    };
-    Error::transport(phase, error)
+/// once it was sent, the wait for the response head. On a reused HTTP/1.1
+/// connection, the connection's end before the head means that the server
+/// had closed it while it was idle in the pool.
+fn sending_failed(error: hyper::Error, reused_http1: bool) -> Error {
+    if error.is_user() || error.is_body_write_aborted() {
+        return Error::transport(Phase::Send, error);
+    }
+    if reused_http1 && connection_ended(&error) {
+        return Error::closed_while_idle(error);
+    }
+    Error::transport(Phase::Headers, error)
+}
+
+/// The connection ended under the request, before a whole response head
+/// came: closed, or reset.
+fn connection_ended(error: &hyper::Error) -> bool {
+    let io = std::error::Error::source(error).and_then(|source| source.downcast_ref::<std::io::Error>());
+    error.is_incomplete_message()
+        || io.is_some_and(|io| {
+            use std::io::ErrorKind::*;
+            matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            )
+        })
 }
 
 /// An HTTP/1.1 connection lent to one response: back to the pool once its
