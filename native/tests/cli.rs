@@ -66,13 +66,21 @@ async fn post_sends_json_or_form_fields() {
 #[tokio::test(flavor = "multi_thread")]
 async fn exit_codes_tell_transport_errors_from_http_errors() {
     let site = TestServer::site().await.unwrap();
-    let (not_found, server_error, timeout, invalid) = {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (not_found, server_error, timeout, stalled, refused, invalid) = {
         let (a, b, c) = (site.url("/status/404"), site.url("/status/503"), site.url("/delay/3"));
+        let d = site.url("/fault/stall-body?bytes=10&seconds=30");
+        let e = format!("http://127.0.0.1:{closed}/");
         tokio::task::spawn_blocking(move || {
             (
                 unifetch(&["get", &a]),
                 unifetch(&["--check-status", "get", &b]),
                 unifetch(&["get", &c, "--timeout", "0.5"]),
+                unifetch(&["get", &d, "--read-timeout", "0.5"]),
+                unifetch(&["get", &e]),
                 unifetch(&["get", "http://exa mple.com/"]),
             )
         })
@@ -93,6 +101,18 @@ async fn exit_codes_tell_transport_errors_from_http_errors() {
     assert!(
         String::from_utf8_lossy(&timeout.stderr).contains("timeout: total"),
         "{timeout:?}"
+    );
+    // `--read-timeout` is aiohttp's sock_read: the body stalls after 10 bytes.
+    assert_eq!(stalled.status.code(), Some(2), "{stalled:?}");
+    assert!(
+        String::from_utf8_lossy(&stalled.stderr).contains("timeout: sock_read"),
+        "{stalled:?}"
+    );
+    assert_eq!(stalled.stdout.len(), 10, "what came before the stall, nothing more");
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("connect error"),
+        "{refused:?}"
     );
     assert_eq!(invalid.status.code(), Some(1));
 }
