@@ -60,6 +60,28 @@ impl Body {
         Body::from_http_body(http_body_util::StreamBody::new(frames))
     }
 
+    /// This body, declared to be exactly `length` bytes long: a stream of
+    /// a known size (a file, say) is then sent with a `Content-Length`
+    /// rather than in chunks. A body that gives more or fewer bytes ends
+    /// in an error of the `Send` phase, never in a request cut short.
+    ///
+    /// ```
+    /// use unifetch::Body;
+    /// let chunks = futures::stream::iter([Ok::<_, std::io::Error>("hello "), Ok("world")]);
+    /// let body = Body::wrap_stream(chunks).with_length(11);
+    /// assert_eq!(http_body::Body::size_hint(&body).exact(), Some(11));
+    /// ```
+    pub fn with_length(self, length: u64) -> Body {
+        if self.as_bytes().is_some_and(|bytes| bytes.len() as u64 == length) {
+            return self;
+        }
+        Body::from_http_body(OfLength {
+            body: self,
+            length,
+            read: 0,
+        })
+    }
+
     /// A body from any [`http_body::Body`], the form transports produce.
     pub fn from_http_body<B>(body: B) -> Body
     where
@@ -170,6 +192,44 @@ impl http_body::Body for Body {
             Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, Bytes::len) as u64),
             Inner::Streaming(_, hint) => *hint,
         }
+    }
+}
+
+/// A body that must give exactly `length` bytes (see [`Body::with_length`]).
+struct OfLength {
+    body: Body,
+    length: u64,
+    read: u64,
+}
+
+impl http_body::Body for OfLength {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
+        let length = self.length;
+        let wrong = |more_or_fewer| {
+            let message = format!("the body gave {more_or_fewer} bytes than the {length} it declared");
+            Poll::Ready(Some(Err(Error::transport(Phase::Send, message))))
+        };
+        match frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    self.read += data.len() as u64;
+                    if self.read > self.length {
+                        return wrong("more");
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            None if self.read < self.length => wrong("fewer"),
+            other => Poll::Ready(other),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.length.saturating_sub(self.read))
     }
 }
 

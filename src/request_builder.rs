@@ -209,7 +209,7 @@ impl RequestBuilder {
         self.update(|request| {
             let content_type = HeaderValue::from_str(&form.content_type()).map_err(Error::builder)?;
             request.headers_mut().insert(CONTENT_TYPE, content_type);
-            *request.body_mut() = Body::from(form.into_bytes());
+            *request.body_mut() = form.into_body();
             Ok(())
         })
     }

@@ -587,3 +587,108 @@ async fn files_that_cannot_be_used_are_clear_errors() {
     assert!(stderr(&output).contains("the body is not text"), "{output:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs the binary with `args`, stdin redirected from `stdin_file` or, with
+/// `piped`, fed that file through a pipe; returns its output and the peak
+/// resident memory (VmHWM, in KiB) sampled from /proc while it ran.
+fn run_measuring_memory(args: &[String], stdin_file: Option<&std::path::Path>, piped: bool) -> (Output, u64) {
+    let stdin = match (stdin_file, piped) {
+        (Some(_), true) => Stdio::piped(),
+        (Some(path), false) => Stdio::from(std::fs::File::open(path).unwrap()),
+        (None, _) => Stdio::null(),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let feeder = child.stdin.take().map(|mut pipe| {
+        let path = stdin_file.unwrap().to_owned();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::fs::File::open(path).unwrap(), &mut pipe);
+        })
+    });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    while child.try_wait().unwrap().is_none() {
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        let high_water = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok());
+        peak_kib = peak_kib.max(high_water.unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if let Some(feeder) = feeder {
+        feeder.join().unwrap();
+    }
+    (child.wait_with_output().unwrap(), peak_kib)
+}
+
+/// Uploads from a file item, from stdin redirected from a file and from a
+/// piped stdin are read as they are sent: 64 MiB go up with the process
+/// never holding more than a fraction of them, each byte as it was (the
+/// site checks the pattern), with a `Content-Length` where the size is
+/// known and in chunks from a pipe.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_stream_from_files_and_stdin_in_bounded_memory() {
+    const LENGTH: u64 = 64 << 20;
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/upload");
+    let dir = std::env::temp_dir().join(format!("unifetch-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pattern.bin");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        for start in (0..LENGTH).step_by(1 << 20) {
+            out.write_all(&(start..start + (1 << 20)).map(download_byte).collect::<Vec<u8>>())
+                .unwrap();
+        }
+    }
+    let file_item = format!("upload@{}", file.display());
+    let runs = {
+        let (url, file) = (url.clone(), file.clone());
+        tokio::task::spawn_blocking(move || {
+            let put = strings(&["PUT", &url]);
+            [
+                run_measuring_memory(&put, Some(&file), false),
+                run_measuring_memory(&put, Some(&file), true),
+                run_measuring_memory(&strings(&["-f", "POST", &url, "title=x", &file_item]), None, false),
+            ]
+        })
+        .await
+        .unwrap()
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    let [(redirected, redirected_peak), (piped, piped_peak), (form, form_peak)] = runs;
+    for (name, output, peak_kib) in [
+        ("stdin from a file", &redirected, redirected_peak),
+        ("a piped stdin", &piped, piped_peak),
+        ("a file item", &form, form_peak),
+    ] {
+        assert!(output.status.success(), "{name}: {output:?}");
+        assert!(
+            peak_kib > 0 && peak_kib < 40 << 10,
+            "{name}: a peak of {peak_kib} KiB for a 64 MiB upload"
+        );
+    }
+    let redirected = json(&redirected);
+    assert_eq!(redirected["bytes"], LENGTH, "{redirected}");
+    assert_eq!(redirected["pattern"], true, "{redirected}");
+    assert_eq!(redirected["request"]["content_length"], LENGTH.to_string());
+
+    let piped = json(&piped);
+    assert_eq!(piped["bytes"], LENGTH, "{piped}");
+    assert_eq!(piped["pattern"], true, "{piped}");
+    assert_eq!(piped["request"]["transfer_encoding"], "chunked", "{piped}");
+
+    let form = json(&form);
+    let upload = &form["parts"][1];
+    assert_eq!(form["parts"][0]["name"], "title", "{form}");
+    assert_eq!(upload["filename"], "pattern.bin", "{form}");
+    assert_eq!(upload["bytes"], LENGTH, "{form}");
+    assert_eq!(upload["pattern"], true, "{form}");
+    assert!(form["request"]["content_length"].is_string(), "a known length: {form}");
+}

@@ -81,6 +81,7 @@ pub fn router_with(config: SiteConfig, tracker: Tracker) -> Router {
         .route("/zstd", get(streams::zstd))
         .route("/bomb", get(streams::bomb))
         .route("/download/{n}", get(streams::download))
+        .route("/upload", axum::routing::post(streams::upload).put(streams::upload))
         .route("/cookies", get(cookies::cookies))
         .route("/cookies/set", get(cookies::set))
         .route("/cookies/delete", get(cookies::delete))
@@ -186,7 +187,7 @@ fn expose_all(headers: &mut HeaderMap) {
 
 async fn index() -> &'static str {
     "unifetch test site: httpbin-compatible endpoints (/get, /post, /status/{code}, /delay/{s}, /drip, \
-     /stream-bytes/{n}, /redirect/{n}, /encoding/{charset}, /gzip …), the novel API \
+     /stream-bytes/{n}, /redirect/{n}, /encoding/{charset}, /gzip …), /download/{n} and /upload, the novel API \
      (/api/pc/getCatalog, /api/pc/getChapterContent), a demo site to crawl (/web/2000/, robots.txt), \
      faults (/fault/…) and counters (/track/{key}).\n"
 }

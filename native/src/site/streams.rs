@@ -1,5 +1,6 @@
 //! Bodies with a shape: `/delay`, `/bytes`, `/stream-bytes`, `/drip`,
-//! `/gzip`, `/deflate`, `/brotli`, `/encoding/{charset}`.
+//! `/gzip`, `/deflate`, `/brotli`, `/encoding/{charset}`, `/download/{n}`
+//! and, the other way, `/upload`.
 
 use std::io::Write;
 use std::time::Duration;
@@ -419,4 +420,84 @@ pub(crate) async fn download(
         }
     }
     response
+}
+
+/// `/upload`: reads a request body of any size as it comes, without
+/// keeping it, and answers how it came: its `Content-Length` or
+/// `Transfer-Encoding`, how many bytes, and whether they are the
+/// `/download/{n}` pattern from its start. A multipart body is reported
+/// part by part (each part's bytes checked from its own start).
+pub(crate) async fn upload(headers: axum::http::HeaderMap, body: Body) -> Response {
+    let header_text = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let framing = serde_json::json!({
+        "content_length": header_text(header::CONTENT_LENGTH),
+        "transfer_encoding": header_text(header::TRANSFER_ENCODING),
+    });
+    let content_type = header_text(header::CONTENT_TYPE).unwrap_or_default().to_owned();
+    let chunks = body.into_data_stream();
+    let outcome = match multer::parse_boundary(&content_type) {
+        Ok(boundary) => upload_parts(multer::Multipart::new(chunks, boundary)).await,
+        Err(_) => upload_whole(chunks).await,
+    };
+    match outcome {
+        Ok(mut report) => {
+            report["request"] = framing;
+            json_response(StatusCode::OK, &report)
+        }
+        Err(message) => json_response(StatusCode::BAD_REQUEST, &serde_json::json!({"error": message})),
+    }
+}
+
+/// Counts bytes and checks them against the download pattern.
+struct PatternCheck {
+    bytes: u64,
+    matches: bool,
+}
+
+impl PatternCheck {
+    fn new() -> PatternCheck {
+        PatternCheck {
+            bytes: 0,
+            matches: true,
+        }
+    }
+
+    fn add(&mut self, chunk: &[u8]) {
+        let start = self.bytes;
+        self.matches = self.matches
+            && chunk
+                .iter()
+                .zip(start..)
+                .all(|(byte, offset)| *byte == download_byte(offset));
+        self.bytes += chunk.len() as u64;
+    }
+
+    fn report(&self) -> Value {
+        serde_json::json!({"bytes": self.bytes, "pattern": self.matches})
+    }
+}
+
+async fn upload_whole(
+    mut chunks: impl futures_util::Stream<Item = Result<Bytes, axum::Error>> + Unpin,
+) -> Result<Value, String> {
+    let mut check = PatternCheck::new();
+    while let Some(chunk) = chunks.next().await {
+        check.add(&chunk.map_err(|e| e.to_string())?);
+    }
+    Ok(check.report())
+}
+
+async fn upload_parts(mut multipart: multer::Multipart<'_>) -> Result<Value, String> {
+    let mut parts = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| e.to_string())? {
+        let mut part = serde_json::json!({"name": field.name(), "filename": field.file_name()});
+        let mut check = PatternCheck::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| e.to_string())? {
+            check.add(&chunk);
+        }
+        part["bytes"] = check.bytes.into();
+        part["pattern"] = check.matches.into();
+        parts.push(part);
+    }
+    Ok(serde_json::json!({ "parts": parts }))
 }

@@ -6,8 +6,9 @@ mod download;
 mod offline;
 mod output;
 mod session_file;
+mod upload;
 
-use std::io::{BufReader, IsTerminal, Read};
+use std::io::{BufReader, IsTerminal};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,6 +159,13 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
     let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
     headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
     headers.extend(items.headers.iter().cloned());
+    // Files and stdin are streamed, unless the request is only printed or
+    // may have to go twice (to answer a digest challenge).
+    let streamed = !(args.offline || args.curl || auth.as_ref().is_some_and(|auth| auth.kind == "digest"));
+    let body = match body.map(|given| given.into_plan_body(streamed)).transpose() {
+        Ok(body) => body,
+        Err(e) => return Failure::Invalid(format!("cannot read stdin: {e}")).report(),
+    };
     let plan = Plan {
         method,
         url,
@@ -165,6 +173,7 @@ async fn send_and_print(args: HttpArgs) -> ExitCode {
         headers,
         auth,
         body,
+        streamed,
     };
     let target = match args
         .download
@@ -281,30 +290,49 @@ fn offline_or_curl(
 
 /// The request body that is not made of items: `--raw`, or a piped stdin
 /// (unless `-I`); with data items too, an error, as in httpie.
-fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Vec<u8>>, Failure> {
+fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Given>, Failure> {
     if let Some(raw) = &args.raw {
         if items.has_data() {
             return Err(Failure::Usage("--raw and data items cannot be mixed".to_owned()));
         }
-        return Ok(Some(raw.clone().into_bytes()));
+        return Ok(Some(Given::Raw(raw.clone().into_bytes())));
     }
     if args.ignore_stdin || std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let mut piped = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut piped)
-        .map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))?;
-    if piped.is_empty() {
+    let Some(stdin) = upload::Stdin::open().map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))? else {
         return Ok(None);
-    }
+    };
     if items.has_data() {
         return Err(Failure::Usage(
             "a body from stdin and data items cannot be mixed (-I/--ignore-stdin ignores stdin)".to_owned(),
         ));
     }
-    Ok(Some(piped))
+    Ok(Some(Given::Stdin(stdin)))
+}
+
+/// A request body not made of items.
+enum Given {
+    Raw(Vec<u8>),
+    Stdin(upload::Stdin),
+}
+
+impl Given {
+    /// The body as the plan sends it: stdin streamed or read whole.
+    fn into_plan_body(self, streamed: bool) -> std::io::Result<PlanBody> {
+        Ok(match self {
+            Given::Raw(bytes) => PlanBody::Bytes(bytes),
+            Given::Stdin(stdin) if streamed => PlanBody::Streamed(std::sync::Mutex::new(Some(stdin.into_body()))),
+            Given::Stdin(stdin) => PlanBody::Bytes(stdin.into_bytes()?),
+        })
+    }
+}
+
+/// A body from stdin or `--raw`, as the plan sends it.
+enum PlanBody {
+    Bytes(Vec<u8>),
+    /// Streamed from stdin: sent once.
+    Streamed(std::sync::Mutex<Option<unifetch::Body>>),
 }
 
 /// The session the flags describe.
@@ -397,7 +425,9 @@ struct Plan {
     headers: Vec<(String, String)>,
     auth: Option<SavedAuth>,
     /// A body from stdin or `--raw`.
-    body: Option<Vec<u8>>,
+    body: Option<PlanBody>,
+    /// Whether files are read as they are sent rather than first.
+    streamed: bool,
 }
 
 impl Plan {
@@ -410,6 +440,7 @@ impl Plan {
             headers,
             auth,
             body,
+            streamed,
         } = self;
         let mut request = session.request(method.clone(), url).query(&items.query);
         for (name, value) in headers {
@@ -419,7 +450,13 @@ impl Plan {
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         if let Some(body) = body {
-            request = request.body(body.clone());
+            request = match body {
+                PlanBody::Bytes(bytes) => request.body(bytes.clone()),
+                PlanBody::Streamed(once) => {
+                    let stdin = once.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    request.body(stdin.ok_or_else(|| Failure::Invalid("stdin was sent already".to_owned()))?)
+                }
+            };
             // As httpie: a body sent as it is counts as JSON unless --form says
             // otherwise or an item names the type.
             if !has_content_type {
@@ -431,7 +468,7 @@ impl Plan {
                 request = request.header("Content-Type", content_type);
             }
         } else if args.multipart || !items.files.is_empty() {
-            request = request.multipart(multipart_form(items)?);
+            request = request.multipart(multipart_form(items, *streamed)?);
         } else if !items.fields.is_empty() {
             request = if args.form {
                 request.form(&items.form_body())
@@ -496,20 +533,27 @@ fn credentials(auth: &str) -> Result<(String, String), Failure> {
     Ok((auth.to_owned(), password))
 }
 
-/// Data fields as text parts, files as file parts.
-fn multipart_form(items: &Items) -> Result<unifetch::multipart::Form, Failure> {
+/// Data fields as text parts, files as file parts (read as they are sent
+/// when `streamed`, else first).
+fn multipart_form(items: &Items, streamed: bool) -> Result<unifetch::multipart::Form, Failure> {
     let mut form = unifetch::multipart::Form::new();
     for (name, value) in items.form_body() {
         form = form.text(name, value);
     }
     for upload in &items.files {
-        let bytes = read(&upload.path)?;
-        let file_name = upload
-            .path
+        let path = &upload.path;
+        let file_name = path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut part = unifetch::multipart::Part::bytes(bytes).file_name(file_name);
+        let mut part = if streamed {
+            let body =
+                upload::file(path).map_err(|e| Failure::Invalid(format!("cannot read {}: {e}", path.display())))?;
+            unifetch::multipart::Part::stream(body)
+        } else {
+            unifetch::multipart::Part::bytes(read(path)?)
+        }
+        .file_name(file_name);
         if let Some(mime) = &upload.mime {
             part = part.mime(mime.clone());
         }

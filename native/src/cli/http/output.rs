@@ -353,7 +353,7 @@ impl serde_json::ser::Formatter for JsonLook<'_> {
 }
 
 /// Prints `request` as `parts` says: its head (with the `Host` it goes
-/// to) and its body when it is held in memory.
+/// to) and its body when it is held in memory (a note when it is streamed).
 pub(crate) fn print_request(printer: &mut Printer, request: &unifetch::Request, parts: Parts) {
     if parts.request_head {
         let url = request.url();
@@ -375,14 +375,21 @@ pub(crate) fn print_request(printer: &mut Printer, request: &unifetch::Request, 
         printer.head(&line, None, &headers);
     }
     if parts.request_body {
-        if let Some(bytes) = request.body().as_bytes().filter(|bytes| !bytes.is_empty()) {
-            let is_json = request
-                .headers()
-                .get(unifetch::header::CONTENT_TYPE)
-                .and_then(|value| value.to_str().ok())
-                .is_some_and(|value| value.contains("json"));
-            printer.body(bytes, is_json);
-            printer.raw(b"\n");
+        match request.body().as_bytes() {
+            Some([]) => {}
+            Some(bytes) => {
+                let is_json = request
+                    .headers()
+                    .get(unifetch::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|value| value.contains("json"));
+                printer.body(bytes, is_json);
+                printer.raw(b"\n");
+            }
+            // A file or stdin, read as it is sent.
+            None => {
+                printer.raw(b"[the body is streamed as it is read, not shown]\n\n");
+            }
         }
     }
 }
