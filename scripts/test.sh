@@ -11,9 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-step "tools: Rust targets, Chromium + ChromeDriver, proxies (tinyproxy, squid, stunnel, microsocks, dante), redis-server, OpenSSL (req, s_server), curl and script (for the CLI tests), wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
+step "tools: Rust targets, Chromium + ChromeDriver, proxies (tinyproxy, squid, stunnel, microsocks, dante), redis-server, OpenSSL (req, s_server), curl (for the CLI tests), wasm-bindgen-cli, wasm-pack, the WASI runner, cargo-hack, cargo-deny"
 ensure_rust_targets wasm32-unknown-unknown wasm32-wasip2 wasm32-wasip1
-ensure_apt chromium chromium-driver tinyproxy squid stunnel4 microsocks dante-server redis-server openssl ca-certificates curl bsdutils
+ensure_apt chromium chromium-driver tinyproxy squid stunnel4 microsocks dante-server redis-server openssl ca-certificates curl
 ensure_wasm_bindgen_cli
 ensure_wasm_pack
 ensure_wasi_runner

@@ -1,5 +1,5 @@
 //! The request command line as httpie and xh users type it: output on a
-//! terminal (a pseudo-terminal through util-linux's `script`) and in a
+//! terminal (a pseudo-terminal, portable-pty's) and in a
 //! pipe, stdin as the body, items from files, auth, `--print`, and usage
 //! errors, against the test site.
 
@@ -41,23 +41,46 @@ fn json(output: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
+/// Runs `unifetch ARGS` in a pseudo-terminal (portable-pty's), with
+/// `typed` typed into it first; returns what the terminal showed.
+fn in_pty(args: &[String], no_color: bool, typed: &str) -> String {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::Read;
+    let pty = native_pty_system()
+        .openpty(PtySize::default())
+        .expect("a pseudo-terminal");
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_unifetch"));
+    command.args(args);
+    command.cwd(std::env::current_dir().unwrap());
+    if no_color {
+        command.env("NO_COLOR", "1");
+    } else {
+        command.env_remove("NO_COLOR");
+    }
+    let mut child = pty.slave.spawn_command(command).expect("unifetch starts");
+    drop(pty.slave);
+    let mut keyboard = pty.master.take_writer().unwrap();
+    // The terminal keeps the line until the program reads it.
+    keyboard.write_all(typed.as_bytes()).unwrap();
+    let mut screen = pty.master.try_clone_reader().unwrap();
+    let mut shown = Vec::new();
+    let mut buffer = [0; 4096];
+    // Ends at EOF, or EIO once the program is gone (Linux).
+    while let Ok(read @ 1..) = screen.read(&mut buffer) {
+        shown.extend_from_slice(&buffer[..read]);
+    }
+    let status = child.wait().unwrap();
+    let shown = String::from_utf8_lossy(&shown).replace("\r\n", "\n");
+    assert!(status.success(), "{status:?}: {shown}");
+    shown
+}
+
 /// Runs `unifetch ARGS` in a pseudo-terminal; returns what it printed.
 async fn in_terminal(args: &str, no_color: bool) -> String {
-    let command = format!("{} {args}", env!("CARGO_BIN_EXE_unifetch"));
-    let output = tokio::task::spawn_blocking(move || {
-        let mut script = Command::new("script");
-        script.args(["-qec", &command, "/dev/null"]);
-        if no_color {
-            script.env("NO_COLOR", "1");
-        } else {
-            script.env_remove("NO_COLOR");
-        }
-        script.output().expect("util-linux's script runs")
-    })
-    .await
-    .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")
+    let args: Vec<String> = args.split(' ').map(str::to_owned).collect();
+    tokio::task::spawn_blocking(move || in_pty(&args, no_color, ""))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -526,30 +549,10 @@ async fn ctrl_c_interrupts_with_130_and_a_missing_password_is_asked_for() {
     );
 
     // On a terminal, `-a USER` asks for the password (typed into the pty).
-    let command = format!(
-        "{} -a ann {}",
-        env!("CARGO_BIN_EXE_unifetch"),
-        site.url("/basic-auth/ann/typed")
-    );
-    let asked = tokio::task::spawn_blocking(move || {
-        let mut script = Command::new("script")
-            .args(["-qec", &command, "/dev/null"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .env("NO_COLOR", "1")
-            .spawn()
-            .unwrap();
-        // The terminal keeps the line until the prompt reads it; stdin
-        // stays open until the command is over.
-        let mut stdin = script.stdin.take().unwrap();
-        stdin.write_all(b"typed\n").unwrap();
-        let output = script.wait_with_output().unwrap();
-        drop(stdin);
-        output
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&asked.stdout);
+    let args = strings(&["-a", "ann", &site.url("/basic-auth/ann/typed")]);
+    let text = tokio::task::spawn_blocking(move || in_pty(&args, true, "typed\n"))
+        .await
+        .unwrap();
     assert!(text.contains("password for ann: "), "{text}");
     assert!(text.contains("\"authenticated\": true"), "{text}");
 }
