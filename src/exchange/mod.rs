@@ -37,6 +37,18 @@ use crate::{headers, Body, Error, Proxy, Request, Response, Result, Retry, Timeo
 /// What the core asks servers for when it decodes bodies itself.
 const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
 
+impl Defaults {
+    /// `headers` with the `Accept-Encoding` of the core's decoders added,
+    /// unless they name one.
+    pub(crate) fn decoding(headers: &HeaderMap) -> HeaderMap {
+        let mut decoding = headers.clone();
+        if !decoding.contains_key(ACCEPT_ENCODING) {
+            decoding.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
+        }
+        decoding
+    }
+}
+
 /// What a session lends each of its requests: the machinery (transport,
 /// timer, limits, cookie jar) and the defaults a request starts from.
 pub(crate) struct Client {
@@ -52,6 +64,9 @@ pub(crate) struct Client {
 /// The session's settings that a request may override.
 pub(crate) struct Defaults {
     pub(crate) headers: HeaderMap,
+    /// `headers` with the `Accept-Encoding` of the core's decoders, unless
+    /// they name one: what a request the core decodes starts from.
+    pub(crate) decoding_headers: HeaderMap,
     pub(crate) timeout: Timeout,
     pub(crate) redirect: Redirect,
     pub(crate) retry: Retry,
@@ -78,8 +93,9 @@ struct Exchange<'a> {
     client: &'a Client,
     method: Method,
     url: Url,
-    /// The session's default headers merged with the request's own.
-    headers: HeaderMap,
+    /// The session's default headers merged with the request's own
+    /// (borrowed from the session when the request has none).
+    headers: Cow<'a, HeaderMap>,
     /// The body for the next attempt; `None` once a stream has been sent.
     body: Option<Body>,
     timeout: Timeout,
@@ -184,10 +200,16 @@ impl<'a> Exchange<'a> {
         let decode = decompress && !client.platform.decompresses;
         #[cfg(feature = "tracing")]
         let span = crate::trace::request_span(&method, &url);
-        let mut headers = headers::merge(&defaults.headers, own_headers);
-        if decode && !headers.contains_key(ACCEPT_ENCODING) {
-            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_ENCODINGS));
-        }
+        let base = if decode {
+            &defaults.decoding_headers
+        } else {
+            &defaults.headers
+        };
+        let headers = if own_headers.is_empty() {
+            Cow::Borrowed(base)
+        } else {
+            Cow::Owned(headers::merge(base, own_headers))
+        };
         Exchange {
             client,
             method,
@@ -376,7 +398,7 @@ impl<'a> Exchange<'a> {
     /// The request as hooks see it: what the next attempt would send.
     fn hook_request(&mut self) -> Request {
         let mut request = Request::new(self.method.clone(), self.url.clone());
-        *request.headers_mut() = self.headers.clone();
+        *request.headers_mut() = self.headers.clone().into_owned();
         *request.body_mut() = self.next_body();
         request
     }
@@ -386,7 +408,7 @@ impl<'a> Exchange<'a> {
         let (method, url, headers, body, _) = request.into_parts();
         self.method = method;
         self.url = url;
-        self.headers = headers;
+        self.headers = Cow::Owned(headers);
         self.body = Some(body);
     }
 
@@ -436,7 +458,7 @@ impl<'a> Exchange<'a> {
         let mut hop = Hop {
             method: self.method.clone(),
             url: self.url.clone(),
-            headers: Cow::Borrowed(&self.headers),
+            headers: Cow::Borrowed(&*self.headers),
             body,
         };
         let mut history: Vec<Url> = Vec::new();

@@ -341,6 +341,7 @@ impl SessionBuilder {
             cookies: self.cookies,
             platform,
             defaults: Defaults {
+                decoding_headers: Defaults::decoding(&self.headers),
                 headers: self.headers,
                 timeout: self.timeout,
                 redirect: self.redirect,
