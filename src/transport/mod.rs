@@ -342,8 +342,11 @@ pub(crate) struct TlsConfig {
 ///
 /// Implementations connect, speak HTTP and report *which phase* failed with
 /// [`Error::transport`](crate::Error::transport) or
-/// [`Error::timeout`](crate::Error::timeout). They must not follow
-/// redirects, retry, or buffer the response body: the core does those.
+/// [`Error::timeout`](crate::Error::timeout), and a kept-alive connection
+/// that the server had closed with
+/// [`Error::closed_while_idle`](crate::Error::closed_while_idle). They must
+/// not follow redirects, retry, or buffer the response body: the core does
+/// those.
 /// Dropping the returned future, or the response body, cancels the exchange.
 ///
 /// Any type can be a transport, which is how unit tests run without a network:
