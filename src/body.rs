@@ -63,7 +63,8 @@ impl Body {
     /// This body, declared to be exactly `length` bytes long: a stream of
     /// a known size (a file, say) is then sent with a `Content-Length`
     /// rather than in chunks. A body that gives more or fewer bytes ends
-    /// in an error of the `Send` phase, never in a request cut short.
+    /// in an error of the `Send` phase, never in a request cut short (the
+    /// last bytes are handed over once the stream has shown it ends there).
     ///
     /// ```
     /// use unifetch::Body;
@@ -79,6 +80,8 @@ impl Body {
             body: self,
             length,
             read: 0,
+            held: None,
+            ended: false,
         })
     }
 
@@ -200,6 +203,22 @@ struct OfLength {
     body: Body,
     length: u64,
     read: u64,
+    /// The frame that reached `length`, held until the body is seen to end
+    /// there: a transport stops reading at the length, so bytes past it
+    /// would otherwise go unnoticed.
+    held: Option<Frame<Bytes>>,
+    /// Whether `body` has ended (it is not polled again).
+    ended: bool,
+}
+
+impl OfLength {
+    fn wrong(&self, more_or_fewer: &str) -> Error {
+        let message = format!(
+            "the body gave {more_or_fewer} bytes than the {} it declared",
+            self.length
+        );
+        Error::transport(Phase::Send, message)
+    }
 }
 
 impl http_body::Body for OfLength {
@@ -207,29 +226,52 @@ impl http_body::Body for OfLength {
     type Error = Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        let frame = std::task::ready!(Pin::new(&mut self.body).poll_frame(cx));
-        let length = self.length;
-        let wrong = |more_or_fewer| {
-            let message = format!("the body gave {more_or_fewer} bytes than the {length} it declared");
-            Poll::Ready(Some(Err(Error::transport(Phase::Send, message))))
-        };
-        match frame {
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    self.read += data.len() as u64;
-                    if self.read > self.length {
-                        return wrong("more");
-                    }
-                }
-                Poll::Ready(Some(Ok(frame)))
+        loop {
+            if self.ended {
+                return Poll::Ready(self.held.take().map(Ok));
             }
-            None if self.read < self.length => wrong("fewer"),
-            other => Poll::Ready(other),
+            let frame = match std::task::ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                Some(Ok(frame)) => frame,
+                Some(Err(error)) => return Poll::Ready(Some(Err(error))),
+                None => {
+                    self.ended = true;
+                    if self.read < self.length {
+                        return Poll::Ready(Some(Err(self.wrong("fewer"))));
+                    }
+                    continue;
+                }
+            };
+            let Some(data) = frame.data_ref() else {
+                // Trailers: the data has ended.
+                self.ended = true;
+                continue;
+            };
+            if data.is_empty() {
+                continue;
+            }
+            self.read += data.len() as u64;
+            if self.held.is_some() || self.read > self.length {
+                self.ended = true;
+                return Poll::Ready(Some(Err(self.wrong("more"))));
+            }
+            if self.read < self.length {
+                return Poll::Ready(Some(Ok(frame)));
+            }
+            self.held = Some(frame);
         }
     }
 
+    fn is_end_stream(&self) -> bool {
+        self.ended && self.held.is_none()
+    }
+
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.length.saturating_sub(self.read))
+        let held = self
+            .held
+            .as_ref()
+            .and_then(Frame::data_ref)
+            .map_or(0, |data| data.len() as u64);
+        SizeHint::with_exact(self.length.saturating_sub(self.read) + held)
     }
 }
 
@@ -255,5 +297,43 @@ mod tests {
         assert!(body.try_clone().is_none());
         let err = futures::executor::block_on(body.collect()).unwrap_err();
         assert_eq!(err.phase(), Some(Phase::Send));
+    }
+
+    fn chunks(parts: &[&'static str]) -> Body {
+        let parts: Vec<Result<&'static str, std::io::Error>> = parts.iter().map(|part| Ok(*part)).collect();
+        Body::wrap_stream(futures::stream::iter(parts))
+    }
+
+    /// What a transport that stops at the declared length gets: frames
+    /// until that many bytes came, or the first error.
+    fn read_up_to_length(mut body: Body, length: usize) -> Result<Vec<u8>, Error> {
+        let mut read = Vec::new();
+        while read.len() < length {
+            match futures::executor::block_on(body.frame()) {
+                Some(frame) => read.extend_from_slice(frame?.data_ref().unwrap()),
+                None => break,
+            }
+        }
+        Ok(read)
+    }
+
+    #[test]
+    fn a_body_of_declared_length_gives_exactly_that_or_an_error() {
+        let exact = chunks(&["hel", "lo"]).with_length(5);
+        assert_eq!(http_body::Body::size_hint(&exact).exact(), Some(5));
+        assert_eq!(read_up_to_length(exact, 5).unwrap(), b"hello");
+
+        // Bytes past the length are an error even to a reader that stops there.
+        let longer = read_up_to_length(chunks(&["hello", " world"]).with_length(5), 5);
+        assert!(format!("{:#}", longer.unwrap_err()).contains("more"));
+        let shorter = read_up_to_length(chunks(&["hel"]).with_length(5), 5);
+        assert!(format!("{:#}", shorter.unwrap_err()).contains("fewer"));
+
+        let whole = Body::from("hello").with_length(5);
+        assert_eq!(
+            whole.as_bytes(),
+            Some(&b"hello"[..]),
+            "a whole body of that length stays whole"
+        );
     }
 }

@@ -175,3 +175,45 @@ async fn every_fault_gives_its_typed_error_and_never_a_short_success() {
     let after = session.get(format!("{site}/get?after=faults")).send().await.unwrap();
     assert_eq!(after.status(), 200);
 }
+
+/// A streamed request body, of known length or not, sent to a server that
+/// reads it and never answers: `sock_read` ends the wait for the head.
+/// (hyper stops at a `Content-Length` without reading the body's end, so
+/// the body being dropped counts as handed over.)
+#[tokio::test]
+async fn sock_read_counts_once_a_streamed_body_is_handed_over() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut sink = [0u8; 4096];
+                while let Ok(1..) = tokio::io::AsyncReadExt::read(&mut tcp, &mut sink).await {}
+            });
+        }
+    });
+    let session = Session::builder()
+        .retry(unifetch::Retry::none())
+        .timeout(Timeout {
+            total: Some(WATCHDOG),
+            sock_read: Some(Duration::from_millis(300)),
+            ..Timeout::default()
+        })
+        .build()
+        .unwrap();
+    let chunks = || futures::stream::iter([Ok::<_, std::io::Error>("hello "), Ok("world")]);
+    let bodies = [
+        ("known length", unifetch::Body::wrap_stream(chunks()).with_length(11)),
+        ("chunked", unifetch::Body::wrap_stream(chunks())),
+    ];
+    for (name, body) in bodies {
+        let error = session
+            .put(format!("http://{addr}/"))
+            .body(body)
+            .send()
+            .await
+            .expect_err("no answer");
+        assert_eq!(error.timeout_kind(), Some(TimeoutKind::SockRead), "{name}: {error:#}");
+        assert_eq!(error.phase(), Some(Phase::Headers), "{name}: {error:#}");
+    }
+}

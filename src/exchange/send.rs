@@ -163,6 +163,14 @@ struct TrackSent {
     sent: Arc<SentSignal>,
 }
 
+/// A transport may drop a body without reading its end: hyper stops at
+/// its `Content-Length`. Dropped, it has been handed over as far as it goes.
+impl Drop for TrackSent {
+    fn drop(&mut self) {
+        self.sent.mark_sent();
+    }
+}
+
 impl http_body::Body for TrackSent {
     type Data = Bytes;
     type Error = Error;
