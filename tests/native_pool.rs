@@ -196,11 +196,22 @@ async fn a_server_that_closes_every_new_connection_is_an_error_not_a_loop() {
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "one connection, not retried");
 }
 
+/// How a test server ends a connection when its second request arrives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    /// Closed without an answer.
+    Close,
+    /// Reset without an answer.
+    Reset,
+    /// Closed inside an answer's head.
+    InsideTheHead,
+}
+
 /// A server that answers the first request of each connection and ends
-/// the connection when the second one arrives, without an answer (closed,
-/// or reset when `reset`): what a request meets when the server closed a
+/// the connection as `ending` says when the second one arrives: without
+/// an answer, it is what a request meets when the server closed a
 /// kept-alive connection just as the client reused it.
-async fn one_answer_per_connection_server(reset: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+async fn one_answer_per_connection_server(ending: Ending) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -221,8 +232,14 @@ async fn one_answer_per_connection_server(reset: bool) -> (SocketAddr, Arc<Atomi
                         continue;
                     };
                     if answered {
-                        if reset {
-                            let _ = tcp.set_zero_linger();
+                        match ending {
+                            Ending::Close => {}
+                            Ending::Reset => {
+                                let _ = tcp.set_zero_linger();
+                            }
+                            Ending::InsideTheHead => {
+                                let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Le").await;
+                            }
                         }
                         return;
                     }
@@ -240,16 +257,17 @@ async fn one_answer_per_connection_server(reset: bool) -> (SocketAddr, Arc<Atomi
 }
 
 /// As browsers, curl and Go do: an idempotent request whose kept-alive
-/// connection turns out closed goes out again on a new connection, whatever
-/// the retry policy (here none); a POST or a streamed body does not.
+/// connection turns out closed, without a byte of an answer, goes out
+/// again on a new connection, whatever the retry policy (here none); a
+/// POST or a streamed body does not, nor a request whose answer had begun.
 #[tokio::test]
 async fn a_request_on_a_connection_the_server_had_closed_goes_again_when_idempotent() {
-    for reset in [false, true] {
-        let (addr, accepted) = one_answer_per_connection_server(reset).await;
+    for ending in [Ending::Close, Ending::Reset] {
+        let (addr, accepted) = one_answer_per_connection_server(ending).await;
         let session = session();
         let url = format!("http://{addr}/");
         assert_eq!(get_text(&session, &url).await, "ok");
-        assert_eq!(get_text(&session, &url).await, "ok", "reset: {reset}");
+        assert_eq!(get_text(&session, &url).await, "ok", "{ending:?}");
         assert_eq!(accepted.load(Ordering::SeqCst), 2, "sent again on a second connection");
 
         let posted = session.post(&url).body("x").send().await;
@@ -261,6 +279,18 @@ async fn a_request_on_a_connection_the_server_had_closed_goes_again_when_idempot
         let chunks = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"x"))]);
         let streamed = session.put(&url).body(unifetch::Body::wrap_stream(chunks)).send().await;
         assert!(streamed.expect_err("a stream is not sent twice").is_request());
-        assert_eq!(accepted.load(Ordering::SeqCst), 3, "reset: {reset}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3, "{ending:?}");
     }
+
+    let (addr, accepted) = one_answer_per_connection_server(Ending::InsideTheHead).await;
+    let session = session();
+    let url = format!("http://{addr}/");
+    assert_eq!(get_text(&session, &url).await, "ok");
+    let cut = session.get(&url).send().await.expect_err("a head cut short");
+    assert!(cut.is_request(), "{cut:?}");
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "not sent again once the answer had begun"
+    );
 }

@@ -7,7 +7,9 @@
 //! through the [`Connector`]; an HTTP/1.1 connection comes back when the
 //! response body has been read to its end (a body dropped before that
 //! closes it). A request that a reused connection closed before it was
-//! sent (the server ended an idle connection) goes again on another.
+//! sent (the server ended an idle connection) goes again on another; one
+//! that it closed after it was sent, before any byte of an answer, is
+//! reported as [`Error::closed_while_idle`] for the exchange to send again.
 //! Idle connections are closed after [`Pool::IDLE_TIMEOUT`].
 //!
 //! Unlike hyper-util's generic pool, which this replaced, nothing is
@@ -17,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -28,6 +31,7 @@ use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body::{Frame, SizeHint};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connector::{Budget, ConnectError, Connector};
 use crate::transport::{HttpVersions, Phase};
@@ -68,6 +72,14 @@ struct Http1 {
     absolute_form: bool,
     /// When it became idle.
     since: Instant,
+    /// How many bytes have been read from it.
+    received: Arc<AtomicU64>,
+}
+
+impl Http1 {
+    fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
 }
 
 enum Connection {
@@ -104,6 +116,9 @@ impl Pool {
                 None => (Box::pin(self.connect(&origin, &uri, budget)).await?, false),
             };
             let http2 = matches!(connection, Connection::Http2(_));
+            // Whether a failure met a reused connection that had given no
+            // byte of a response: the server had closed it while idle.
+            let mut closed_while_idle = false;
             let sent = match connection {
                 Connection::Http2(mut sender) => {
                     let response = sender.try_send_request(request).await;
@@ -117,15 +132,21 @@ impl Pool {
                         return Err(sending_failed(error, false));
                     }
                     to_http1_form(&mut request, http1.absolute_form);
-                    let response = http1.sender.try_send_request(request).await;
-                    response.map(|response| {
-                        let lease = Lease {
-                            shared: self.shared.clone(),
-                            origin: origin.clone(),
-                            http1,
-                        };
-                        response.map(|body| Body::from_http_body(Returning::new(body, Some(lease))))
-                    })
+                    let received = http1.received();
+                    match http1.sender.try_send_request(request).await {
+                        Ok(response) => {
+                            let lease = Lease {
+                                shared: self.shared.clone(),
+                                origin: origin.clone(),
+                                http1,
+                            };
+                            Ok(response.map(|body| Body::from_http_body(Returning::new(body, Some(lease)))))
+                        }
+                        Err(error) => {
+                            closed_while_idle = reused && http1.received() == received;
+                            Err(error)
+                        }
+                    }
                 }
             };
             match sent {
@@ -140,7 +161,7 @@ impl Pool {
                         *unsent.uri_mut() = uri.clone();
                         request = unsent;
                     }
-                    _ => return Err(sending_failed(error.into_error(), reused && !http2)),
+                    _ => return Err(sending_failed(error.into_error(), closed_while_idle)),
                 },
             }
         }
@@ -167,6 +188,11 @@ impl Pool {
             self.shared.lock().entry(origin.clone()).or_default().http2 = Some(sender.clone());
             return Ok(Connection::Http2(sender));
         }
+        let received = Arc::new(AtomicU64::new(0));
+        let io = TokioIo::new(CountingReads {
+            io: io.into_inner(),
+            received: received.clone(),
+        });
         let (sender, connection) = http1::handshake(io)
             .await
             .map_err(|e| Error::transport(Phase::Connect, e))?;
@@ -175,6 +201,7 @@ impl Pool {
             sender,
             absolute_form,
             since: Instant::now(),
+            received,
         }))
     }
 }
@@ -310,21 +337,20 @@ fn connect_failed(error: ConnectError) -> Error {
 }
 
 /// A request hyper could not complete: the request side (its body) or,
-/// once it was sent, the wait for the response head. On a reused HTTP/1.1
-/// connection, the connection's end before the head means that the server
-/// had closed it while it was idle in the pool.
-fn sending_failed(error: hyper::Error, reused_http1: bool) -> Error {
+/// once it was sent, the wait for the response head. When the connection
+/// had been reused and gave no byte of a response (`silent_reused`), its
+/// end means that the server had closed it while it was idle in the pool.
+fn sending_failed(error: hyper::Error, silent_reused: bool) -> Error {
     if error.is_user() || error.is_body_write_aborted() {
         return Error::transport(Phase::Send, error);
     }
-    if reused_http1 && connection_ended(&error) {
+    if silent_reused && connection_ended(&error) {
         return Error::closed_while_idle(error);
     }
     Error::transport(Phase::Headers, error)
 }
 
-/// The connection ended under the request, before a whole response head
-/// came: closed, or reset.
+/// The connection ended under the request: closed, or reset.
 fn connection_ended(error: &hyper::Error) -> bool {
     let io = std::error::Error::source(error).and_then(|source| source.downcast_ref::<std::io::Error>());
     error.is_incomplete_message()
@@ -335,6 +361,50 @@ fn connection_ended(error: &hyper::Error) -> bool {
                 ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
             )
         })
+}
+
+/// A connection's stream that counts the bytes read from it, so that a
+/// request can tell a connection that had ended while idle (nothing read)
+/// from one that ended inside its response.
+struct CountingReads<T> {
+    io: T,
+    received: Arc<AtomicU64>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for CountingReads<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.io).poll_read(cx, buf))?;
+        let read = (buf.filled().len() - before) as u64;
+        self.received.fetch_add(read, Ordering::Relaxed);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for CountingReads<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 /// An HTTP/1.1 connection lent to one response: back to the pool once its
