@@ -154,6 +154,9 @@ async fn soak(site: String, requests: u64) {
             }
         })
         .await;
+    if requests % tenth != 0 {
+        report(started, &outcomes.lock().unwrap());
+    }
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "\n{requests} requests in {seconds:.0} s ({:.0} per second)",

@@ -319,7 +319,11 @@ mod tests {
         assert_eq!(unknown_hint.exact(), None, "no Content-Length");
 
         let whole_as_stream = form(Part::stream("hello world")).into_body();
-        assert_eq!(whole_as_stream.as_bytes(), Some(&whole[..]), "a whole body keeps the form whole");
+        assert_eq!(
+            whole_as_stream.as_bytes(),
+            Some(&whole[..]),
+            "a whole body keeps the form whole"
+        );
     }
 
     #[test]

@@ -695,3 +695,53 @@ async fn uploads_stream_from_files_and_stdin_in_bounded_memory() {
     assert_eq!(upload["pattern"], true, "{form}");
     assert!(form["request"]["content_length"].is_string(), "a known length: {form}");
 }
+
+/// What is not a regular file of a known size still uploads: a FIFO (in
+/// chunks), a /proc file that says it is empty (read whole); a directory
+/// is a clear error before anything is sent. A small piped stdin is held
+/// whole, so a 307 sends it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_from_fifos_proc_files_and_small_pipes() {
+    let site = TestServer::site().await.unwrap();
+    let url = site.url("/upload");
+    let dir = std::env::temp_dir().join(format!("unifetch-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            pipe.write_all(&expected_download(3 << 20)).unwrap();
+        })
+    };
+    let from_fifo = run(strings(&["-f", "POST", &url, &format!("f@{}", fifo.display())]), None).await;
+    writer.join().unwrap();
+    assert!(from_fifo.status.success(), "{from_fifo:?}");
+    let report = json(&from_fifo);
+    assert_eq!(report["parts"][0]["bytes"], 3 << 20, "{report}");
+    assert_eq!(report["parts"][0]["pattern"], true, "{report}");
+    assert_eq!(report["request"]["transfer_encoding"], "chunked", "{report}");
+
+    let from_proc = run(strings(&["-f", "POST", &url, "f@/proc/self/status"]), None).await;
+    assert!(from_proc.status.success(), "{from_proc:?}");
+    let report = json(&from_proc);
+    assert!(report["parts"][0]["bytes"].as_u64().unwrap() > 100, "{report}");
+    assert!(report["request"]["content_length"].is_string(), "read whole: {report}");
+
+    let directory = run(strings(&["-f", "POST", &url, &format!("f@{}", dir.display())]), None).await;
+    assert_eq!(directory.status.code(), Some(1), "{directory:?}");
+    assert!(
+        String::from_utf8_lossy(&directory.stderr).contains("a directory"),
+        "{directory:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // 307 keeps the method and the body: the small stdin goes twice.
+    let redirect = site.url("/redirect-to?url=/anything&status_code=307");
+    let followed = run(strings(&["-F", "PUT", &redirect]), Some(b"{\"again\": true}".to_vec())).await;
+    assert!(followed.status.success(), "{followed:?}");
+    assert_eq!(json(&followed)["data"], "{\"again\": true}");
+}

@@ -1,16 +1,21 @@
-//! Request bodies from stdin and from files, read as they are sent: a
-//! thread reads 64 KiB at a time, at most a few chunks ahead of the
-//! connection, so an upload of any size takes the same memory. A regular
-//! file (or stdin redirected from one) is sent with its `Content-Length`;
-//! a pipe in chunks.
+//! Request bodies from stdin and from files. Up to [`IN_MEMORY`] bytes are
+//! read first, and a body that ends within them is sent whole (and so again
+//! on a retry or a 307/308). A longer one is read as it is sent, by a thread
+//! that reads 64 KiB at a time at most a few chunks ahead of the
+//! connection, so that an upload of any size takes the same memory; it
+//! goes with its `Content-Length` when it is a regular file (or stdin
+//! redirected from one), in chunks otherwise.
 
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use unifetch::Body;
+
+/// How much of a body is read into memory to see whether it ends there.
+const IN_MEMORY: usize = 1 << 20;
 
 /// How much a reading thread reads at once.
 const CHUNK: usize = 64 << 10;
@@ -18,45 +23,67 @@ const CHUNK: usize = 64 << 10;
 /// How many chunks a reading thread may be ahead of the connection.
 const AHEAD: usize = 4;
 
-/// A piped or redirected stdin of which the first chunk has been read (to
-/// tell an empty stdin, which is no body, from a body).
+/// A piped or redirected stdin of which the first [`IN_MEMORY`] bytes have
+/// been read.
 pub(crate) struct Stdin {
-    first: Vec<u8>,
+    head: Vec<u8>,
+    /// Whether stdin ended within `head`.
+    ended: bool,
+    /// The whole length, when stdin is a regular file.
+    length: Option<u64>,
 }
 
 impl Stdin {
-    /// Reads the first chunk of stdin; `None` when it is empty.
+    /// Reads the first [`IN_MEMORY`] bytes of stdin; `None` when it is empty.
     pub(crate) fn open() -> std::io::Result<Option<Stdin>> {
-        let mut first = vec![0; CHUNK];
-        let read = read_some(&mut std::io::stdin().lock(), &mut first)?;
-        first.truncate(read);
-        Ok((read > 0).then_some(Stdin { first }))
+        // Asked before reading: the offset of the descriptor counts what
+        // std's buffer holds too.
+        let length = stdin_file().and_then(|mut file| {
+            let metadata = file.metadata().ok().filter(|metadata| metadata.is_file())?;
+            metadata.len().checked_sub(file.stream_position().ok()?)
+        });
+        let mut head = Vec::new();
+        std::io::stdin().lock().take(IN_MEMORY as u64).read_to_end(&mut head)?;
+        let ended = head.len() < IN_MEMORY;
+        Ok((!head.is_empty()).then_some(Stdin { head, ended, length }))
     }
 
-    /// The rest of stdin read into memory after the first chunk.
+    /// The rest of stdin read into memory.
     pub(crate) fn into_bytes(self) -> std::io::Result<Vec<u8>> {
-        let mut all = self.first;
-        std::io::stdin().lock().read_to_end(&mut all)?;
+        let mut all = self.head;
+        if !self.ended {
+            std::io::stdin().lock().read_to_end(&mut all)?;
+        }
         Ok(all)
     }
 
-    /// Stdin as a body read as it is sent, with its length when stdin is
-    /// a regular file.
+    /// Stdin as a body: whole if it ended within the first bytes, else
+    /// read as it is sent.
     pub(crate) fn into_body(self) -> Body {
-        let left = stdin_file().and_then(|mut file| {
-            let length = file.metadata().ok().filter(|metadata| metadata.is_file())?.len();
-            Some(length.saturating_sub(file.stream_position().ok()?))
-        });
-        let length = left.map(|left| left + self.first.len() as u64);
-        sized(read_on_a_thread(std::io::stdin(), self.first), length)
+        if self.ended {
+            return Body::from(self.head);
+        }
+        // A regular file that does not hold what was already read lies.
+        let length = self.length.filter(|length| *length >= self.head.len() as u64);
+        sized(read_on_a_thread(|| Ok(std::io::stdin()), self.head), length)
     }
 }
 
-/// The file at `path` as a body read as it is sent, of its length.
+/// The file at `path` as a body: whole when it is a regular file of at
+/// most [`IN_MEMORY`] bytes (or says it is empty, as those of /proc do),
+/// else read as it is sent, opened at the first read (a form of many large
+/// files holds no descriptor or thread until it is sent).
 pub(crate) fn file(path: &Path) -> std::io::Result<Body> {
-    let file = File::open(path)?;
-    let length = file.metadata()?.len();
-    Ok(read_on_a_thread(file, Vec::new()).with_length(length))
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "a directory"));
+    }
+    if metadata.is_file() && metadata.len() <= IN_MEMORY as u64 {
+        return Ok(Body::from(std::fs::read(path)?));
+    }
+    let path = PathBuf::from(path);
+    let body = read_on_a_thread(move || File::open(path), Vec::new());
+    Ok(sized(body, metadata.is_file().then_some(metadata.len())))
 }
 
 fn sized(body: Body, length: Option<u64>) -> Body {
@@ -72,43 +99,64 @@ fn stdin_file() -> Option<File> {
     std::io::stdin().as_fd().try_clone_to_owned().ok().map(File::from)
 }
 
-/// Reads into `buffer` once, again when interrupted by a signal.
-fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        match reader.read(buffer) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            outcome => return outcome,
+/// What a reading thread sends: a chunk, or the failure that ended it.
+type Chunk = std::io::Result<Bytes>;
+
+/// A body of `first`, then what the reader that `open` gives reads, on a
+/// thread of its own started at the body's first read. The thread stops
+/// when the reader ends or fails, or at its next read after the body is
+/// dropped.
+fn read_on_a_thread<R, F>(open: F, first: Vec<u8>) -> Body
+where
+    R: Read,
+    F: FnOnce() -> std::io::Result<R> + Send + 'static,
+{
+    let mut open = Some((open, first));
+    let mut chunks: Option<tokio::sync::mpsc::Receiver<Chunk>> = None;
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        if let Some((open, first)) = open.take() {
+            let (sender, receiver) = tokio::sync::mpsc::channel(AHEAD);
+            std::thread::spawn(move || read_into(open, first, &sender));
+            chunks = Some(receiver);
         }
-    }
+        match &mut chunks {
+            Some(receiver) => receiver.poll_recv(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    });
+    Body::wrap_stream(stream)
 }
 
-/// A body of `first`, then what `reader` gives, read on a thread of its
-/// own. The thread ends when the reader does, fails, or the body is dropped.
-fn read_on_a_thread(mut reader: impl Read + Send + 'static, first: Vec<u8>) -> Body {
-    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(AHEAD);
-    std::thread::spawn(move || {
-        if !first.is_empty() && sender.blocking_send(Ok(first.into())).is_err() {
+/// The reading thread: `first`, then the reader's chunks, into `sender`.
+fn read_into<R: Read>(
+    open: impl FnOnce() -> std::io::Result<R>,
+    first: Vec<u8>,
+    sender: &tokio::sync::mpsc::Sender<Chunk>,
+) {
+    if !first.is_empty() && sender.blocking_send(Ok(first.into())).is_err() {
+        return;
+    }
+    let mut reader = match open() {
+        Ok(reader) => reader,
+        Err(e) => {
+            let _ = sender.blocking_send(Err(e));
             return;
         }
-        loop {
-            let mut chunk = vec![0; CHUNK];
-            let outcome = match read_some(&mut reader, &mut chunk) {
-                Ok(0) => return,
-                Ok(read) => {
-                    chunk.truncate(read);
-                    Ok(Bytes::from(chunk))
-                }
-                Err(e) => Err(e),
-            };
-            let failed = outcome.is_err();
-            if sender.blocking_send(outcome).is_err() || failed {
-                return;
+    };
+    loop {
+        let mut chunk = vec![0; CHUNK];
+        let outcome = match reader.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(read) => {
+                chunk.truncate(read);
+                Ok(Bytes::from(chunk))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(e),
+        };
+        let failed = outcome.is_err();
+        if sender.blocking_send(outcome).is_err() || failed {
+            return;
         }
-    });
-    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let chunk = receiver.recv().await?;
-        Some((chunk, receiver))
-    });
-    Body::wrap_stream(chunks)
+    }
 }
