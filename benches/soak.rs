@@ -154,7 +154,7 @@ async fn soak(site: String, requests: u64) {
             }
         })
         .await;
-    if requests % tenth != 0 {
+    if !requests.is_multiple_of(tenth) {
         report(started, &outcomes.lock().unwrap());
     }
     let seconds = started.elapsed().as_secs_f64();
