@@ -490,6 +490,23 @@ async fn offline_prints_the_request_and_curl_sends_the_same_one() {
         text.contains("\nX-T: x\n") && text.ends_with("\n{\"a\":\"1\"}\n"),
         "{text}"
     );
+    // Formatted JSON keeps its numbers as written, keys sorted.
+    let raw = r#"{"z": 1.50, "id": 123456789012345678901234567890}"#;
+    let args = [
+        "--offline",
+        "--pretty=format",
+        "-p",
+        "B",
+        "post",
+        "http://127.0.0.1:9/",
+        "--raw",
+        raw,
+    ];
+    let formatted = run(strings(&args), None).await;
+    assert_eq!(
+        String::from_utf8_lossy(&formatted.stdout),
+        "{\n    \"id\": 123456789012345678901234567890,\n    \"z\": 1.50\n}\n\n"
+    );
 
     let url = site.url("/anything");
     let item_args = ["put", &url, "n:=2", "note=it's", "X-Trace:abc", "k==v w"];

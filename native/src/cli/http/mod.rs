@@ -3,6 +3,7 @@
 
 pub(crate) mod args;
 mod download;
+mod json;
 mod offline;
 mod output;
 mod session_file;

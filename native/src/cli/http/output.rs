@@ -8,6 +8,7 @@ use serde::Serialize;
 use unifetch::{HeaderMap, Response, StatusCode};
 
 use super::args::{HttpArgs, Pretty};
+use super::json::Json;
 
 /// The most of a JSON body held to format it; a longer one streams as it is.
 const FORMAT_LIMIT: usize = 8 << 20;
@@ -176,8 +177,8 @@ impl Printer {
     /// look says so.
     pub(crate) fn body(&mut self, bytes: &[u8], is_json: bool) {
         if is_json && (self.look.format || self.look.colors) {
-            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-                self.json(&value);
+            if let Some(json) = std::str::from_utf8(bytes).ok().and_then(|text| Json::parse(text).ok()) {
+                self.json(&json);
                 return;
             }
         }
@@ -187,7 +188,7 @@ impl Printer {
         }
     }
 
-    fn json(&mut self, value: &serde_json::Value) {
+    fn json(&mut self, value: &Json<'_>) {
         let mut text = Vec::new();
         let indent = if self.look.format { "    " } else { "" };
         let formatter = JsonLook {
@@ -349,6 +350,10 @@ impl serde_json::ser::Formatter for JsonLook<'_> {
     }
     fn write_number_str<W: ?Sized + Write>(&mut self, out: &mut W, value: &str) -> std::io::Result<()> {
         self.paint(out, LITERAL, |out| out.write_all(value.as_bytes()))
+    }
+    /// A number as it was written (see [`Json`]).
+    fn write_raw_fragment<W: ?Sized + Write>(&mut self, out: &mut W, fragment: &str) -> std::io::Result<()> {
+        self.paint(out, LITERAL, |out| out.write_all(fragment.as_bytes()))
     }
 }
 
