@@ -38,12 +38,12 @@ pub(crate) fn is_sensitive(name: &HeaderName) -> bool {
 
 /// `defaults`, with every header that `own` names replaced by `own`'s values.
 pub(crate) fn merge(defaults: &HeaderMap, own: HeaderMap) -> HeaderMap {
-    if own.is_empty() {
-        return defaults.clone();
-    }
-    let mut merged = defaults.clone();
-    for name in own.keys() {
-        merged.remove(name);
+    // Sized once: the map does not grow as the request's own are added.
+    let mut merged = HeaderMap::with_capacity(defaults.len() + own.len());
+    for (name, value) in defaults {
+        if !own.contains_key(name) {
+            merged.append(name.clone(), value.clone());
+        }
     }
     let mut last = None;
     for (name, value) in own {
