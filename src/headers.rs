@@ -38,13 +38,13 @@ pub(crate) fn is_sensitive(name: &HeaderName) -> bool {
 
 /// `defaults`, with every header that `own` names replaced by `own`'s values.
 pub(crate) fn merge(defaults: &HeaderMap, own: HeaderMap) -> HeaderMap {
-    // Sized once: the map does not grow as the request's own are added.
-    let mut merged = HeaderMap::with_capacity(defaults.len() + own.len());
-    for (name, value) in defaults {
-        if !own.contains_key(name) {
-            merged.append(name.clone(), value.clone());
-        }
+    let mut merged = defaults.clone();
+    for name in own.keys() {
+        merged.remove(name);
     }
+    // Room for the request's own at once (a map too large to reserve for
+    // grows as it goes instead).
+    let _ = merged.try_reserve(own.keys_len());
     let mut last = None;
     for (name, value) in own {
         if let Some(name) = name {
@@ -74,6 +74,16 @@ mod tests {
         assert_eq!(merged["user-agent"], "mine");
         assert_eq!(merged["accept"], "*/*");
         assert_eq!(merged.get_all("x-multi").iter().count(), 2);
+
+        let mut many = HeaderMap::new();
+        for _ in 0..25_000 {
+            many.append("x-many", HeaderValue::from_static("1"));
+        }
+        assert_eq!(
+            merge(&defaults, many).len(),
+            25_002,
+            "more values than a map can reserve"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
 /// How deep objects and arrays may nest; deeper documents are printed as
-/// they came (serde_json refuses more than 128 levels anyway).
+/// they came. Each level parses the text of the ones inside it again, so
+/// the work is at most this many times the body's size.
 const MAX_DEPTH: usize = 128;
 
 /// A parsed JSON document that borrows its numbers from the text.
@@ -25,20 +26,20 @@ pub(crate) enum Json<'a> {
 impl<'a> Json<'a> {
     /// Parses `text`, or fails if it is not JSON or nests too deep.
     pub(crate) fn parse(text: &'a str) -> serde_json::Result<Json<'a>> {
-        Json::from_raw(serde_json::from_str(text)?, 0)
-    }
-
-    fn from_raw(raw: &'a RawValue, depth: usize) -> serde_json::Result<Json<'a>> {
-        let text = raw.get();
-        if depth > MAX_DEPTH {
+        if nesting(text) > MAX_DEPTH {
             return Err(serde::de::Error::custom("nested too deep"));
         }
+        Json::from_raw(serde_json::from_str(text)?)
+    }
+
+    fn from_raw(raw: &'a RawValue) -> serde_json::Result<Json<'a>> {
+        let text = raw.get();
         Ok(match text.as_bytes().first() {
             Some(b'{') => {
                 let members: BTreeMap<String, &RawValue> = serde_json::from_str(text)?;
                 let members = members
                     .into_iter()
-                    .map(|(name, value)| Ok((name, Json::from_raw(value, depth + 1)?)))
+                    .map(|(name, value)| Ok((name, Json::from_raw(value)?)))
                     .collect::<serde_json::Result<_>>()?;
                 Json::Object(members)
             }
@@ -46,7 +47,7 @@ impl<'a> Json<'a> {
                 let items: Vec<&RawValue> = serde_json::from_str(text)?;
                 let items = items
                     .into_iter()
-                    .map(|item| Json::from_raw(item, depth + 1))
+                    .map(Json::from_raw)
                     .collect::<serde_json::Result<_>>()?;
                 Json::Array(items)
             }
@@ -54,6 +55,27 @@ impl<'a> Json<'a> {
             _ => Json::Other(serde_json::from_str(text)?),
         })
     }
+}
+
+/// How deep the objects and arrays of `text` nest (brackets inside
+/// strings aside): one quick pass, before any parsing.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        match (in_string, byte) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'{' | b'[') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, b'}' | b']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 impl Serialize for Json<'_> {
@@ -87,9 +109,14 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused_not_a_crash() {
-        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         assert_eq!(reprinted(&deep), None);
-        let fine = "[".repeat(50) + &"]".repeat(50);
-        assert_eq!(reprinted(&fine).as_deref(), Some(fine.as_str()));
+        let deepest = "[".repeat(MAX_DEPTH) + "1" + &"]".repeat(MAX_DEPTH);
+        assert_eq!(reprinted(&deepest).as_deref(), Some(deepest.as_str()));
+        let bracket_in_a_string = format!("{}\"[[[\"{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(
+            reprinted(&bracket_in_a_string).is_some(),
+            "brackets inside strings do not count"
+        );
     }
 }
