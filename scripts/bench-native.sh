@@ -2,7 +2,8 @@
 # unifetch natively beside the raw hyper-util client it wraps and reqwest
 # (benches/native-speed), each client in a process of its own on one tokio
 # thread, against one nginx worker on 127.0.0.1 in its own process, rounds
-# interleaved. Prints the README's tables of medians: a 1 KB GET over
+# interleaved, with wrk for reference. Prints the README's tables
+# of medians: a 1 KB GET over
 # HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
 # allocations and client CPU time per request), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
@@ -15,7 +16,7 @@ source scripts/lib.sh
 
 rounds=${1:-5}
 seconds=${2:-3}
-ensure_apt nginx openssl
+ensure_apt nginx openssl wrk
 CARGO_TARGET_DIR=$PWD/target/native-speed cargo build --quiet --release --manifest-path benches/native-speed/Cargo.toml
 bench=$PWD/target/native-speed/release/native-speed
 
@@ -75,8 +76,17 @@ measure() { # SCENARIO CLIENT ARGS...
     figures["$scenario $client"]+="$("$bench" "$client" "$@")"$'\n'
 }
 
+# wrk (C, one thread, 64 connections) for reference: a load generator that
+# does next to nothing per request gets no more from this server.
+wrk_rate() {
+    local rate
+    rate=$(wrk -t1 -c64 -d"${seconds}s" "$http/1k" | sed -n 's/^Requests\/sec: *//p')
+    echo "{\"per_second\":$rate}"
+}
+
 for round in $(seq "$rounds"); do
     echo "round $round of $rounds" >&2
+    figures["h1-64 wrk"]+="$(wrk_rate)"$'\n'
     for client in "${clients[@]}"; do
         measure h1-64 "$client" get "$http/1k" 64 "$seconds"
         measure h1-1 "$client" get "$http/1k" 1 "$seconds"
@@ -110,6 +120,8 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
     echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) |"
 done
+ceiling=$(median h1-64 wrk per_second)
+echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – |"
 echo
 echo "| client | HTTP/2 (TLS), 64 streams, req/s | × hyper-util | × reqwest | CPU µs per request | 1 GiB stream, MiB/s | × hyper-util | peak RSS, MiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
