@@ -111,33 +111,44 @@ async fn a_body_dropped_unread_closes_its_connection_and_the_next_request_works(
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
-/// A server that answers each connection's first request and closes it
-/// shortly after, as servers end idle keep-alive connections.
-async fn closing_server() -> (SocketAddr, Arc<AtomicUsize>) {
+/// A raw TCP server on 127.0.0.1 that counts the connections it accepts
+/// and hands each to `serve` on a task of its own.
+async fn counted_raw_server<F, Fut>(serve: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
     let counter = accepted.clone();
     tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
+        while let Ok((tcp, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tcp.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let _ = tcp
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
-                    .await;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            });
+            tokio::spawn(serve(tcp));
         }
     });
     (addr, accepted)
+}
+
+/// A server that answers each connection's first request and closes it
+/// shortly after, as servers end idle keep-alive connections.
+async fn closing_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    counted_raw_server(|mut tcp| async move {
+        let mut request = Vec::new();
+        let mut buffer = [0; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let _ = tcp
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+            .await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    })
+    .await
 }
 
 #[tokio::test]
@@ -178,16 +189,7 @@ async fn http2_requests_share_one_connection() {
 /// retried), never loops opening connections.
 #[tokio::test]
 async fn a_server_that_closes_every_new_connection_is_an_error_not_a_loop() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            drop(tcp);
-        }
-    });
+    let (addr, accepted) = counted_raw_server(|tcp| async move { drop(tcp) }).await;
     let session = session();
     let sent = tokio::time::timeout(Duration::from_secs(10), session.get(format!("http://{addr}/")).send()).await;
     let error = sent.expect("an answer, not a loop").unwrap_err();
@@ -212,48 +214,39 @@ enum Ending {
 /// an answer, it is what a request meets when the server closed a
 /// kept-alive connection just as the client reused it.
 async fn one_answer_per_connection_server(ending: Ending) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut received = Vec::new();
-                let mut buffer = [0; 1024];
-                let mut answered = false;
-                loop {
-                    match tcp.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => received.extend_from_slice(&buffer[..n]),
+    counted_raw_server(move |mut tcp| async move {
+        let mut received = Vec::new();
+        let mut buffer = [0; 1024];
+        let mut answered = false;
+        loop {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+            let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            if answered {
+                match ending {
+                    Ending::Close => {}
+                    Ending::Reset => {
+                        let _ = tcp.set_zero_linger();
                     }
-                    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    if answered {
-                        match ending {
-                            Ending::Close => {}
-                            Ending::Reset => {
-                                let _ = tcp.set_zero_linger();
-                            }
-                            Ending::InsideTheHead => {
-                                let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Le").await;
-                            }
-                        }
-                        return;
+                    Ending::InsideTheHead => {
+                        let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Le").await;
                     }
-                    received.drain(..end + 4);
-                    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    if tcp.write_all(answer).await.is_err() {
-                        return;
-                    }
-                    answered = true;
                 }
-            });
+                return;
+            }
+            received.drain(..end + 4);
+            let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            if tcp.write_all(answer).await.is_err() {
+                return;
+            }
+            answered = true;
         }
-    });
-    (addr, accepted)
+    })
+    .await
 }
 
 /// As browsers, curl and Go do: an idempotent request whose kept-alive
