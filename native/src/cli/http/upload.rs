@@ -160,3 +160,28 @@ fn read_into<R: Read>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large file is opened when it is sent: one gone by then is an error
+    /// of the `Send` phase that names the cause, not an empty upload.
+    #[tokio::test]
+    async fn a_file_gone_before_it_is_sent_is_a_send_error() {
+        let path = std::env::temp_dir().join(format!("unifetch-gone-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; IN_MEMORY + 1]).unwrap();
+        let mut body = file(&path).unwrap();
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(IN_MEMORY as u64 + 1));
+        std::fs::remove_file(&path).unwrap();
+        let error = loop {
+            match std::future::poll_fn(|cx| http_body::Body::poll_frame(std::pin::Pin::new(&mut body), cx)).await {
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => break error,
+                None => panic!("the upload ended without an error"),
+            }
+        };
+        assert_eq!(error.phase(), Some(unifetch::Phase::Send), "{error:#}");
+        assert!(format!("{error:#}").contains("No such file"), "{error:#}");
+    }
+}
