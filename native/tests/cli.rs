@@ -48,10 +48,13 @@ async fn a_pipe_gets_the_body_alone_and_print_chooses_the_parts() {
 async fn post_sends_json_or_form_fields() {
     let site = TestServer::site().await.unwrap();
     let url = site.url("/post");
-    let (json, form) = tokio::task::spawn_blocking(move || {
+    let (json, form, escaped, accept_given, json_upload) = tokio::task::spawn_blocking(move || {
         (
             unifetch(&["post", &url, "a=1", "n:=2"]),
             unifetch(&["post", &url, "a=1", "--form"]),
+            unifetch(&["post", &url, r"a\=b=c", r"time=10\:30", r"mail\@x=y"]),
+            unifetch(&["post", &url, "a=1", "Accept:text/plain"]),
+            unifetch(&["-j", "post", &url, "f@Cargo.toml"]),
         )
     })
     .await
@@ -59,8 +62,27 @@ async fn post_sends_json_or_form_fields() {
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["json"], serde_json::json!({"a": "1", "n": 2}));
     assert_eq!(json["headers"]["Content-Type"], "application/json");
+    assert_eq!(
+        json["headers"]["Accept"], "application/json, */*;q=0.5",
+        "JSON sent asks for JSON, as httpie and xh"
+    );
     let form: serde_json::Value = serde_json::from_slice(&form.stdout).unwrap();
     assert_eq!(form["form"], serde_json::json!({"a": "1"}));
+    assert_ne!(form["headers"]["Accept"], "application/json, */*;q=0.5");
+    let escaped: serde_json::Value = serde_json::from_slice(&escaped.stdout).unwrap();
+    assert_eq!(
+        escaped["json"],
+        serde_json::json!({"a=b": "c", "time": "10:30", "mail@x": "y"}),
+        "`\\` makes a separator literal"
+    );
+    let accept_given: serde_json::Value = serde_json::from_slice(&accept_given.stdout).unwrap();
+    assert_eq!(accept_given["headers"]["Accept"], "text/plain", "an item wins");
+    assert_eq!(json_upload.status.code(), Some(2), "{json_upload:?}");
+    assert!(stdout_or_err(&json_upload).contains("multipart"), "{json_upload:?}");
+}
+
+fn stdout_or_err(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned() + &stdout(output)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -292,8 +314,8 @@ async fn decompression_and_body_limits_can_be_set() {
     );
 }
 
-/// A decompression bomb (256 MiB of zeros, 256 KiB on the wire) under the
-/// default 1 GiB limit is printed as it is decoded: the process never
+/// A decompression bomb (256 MiB of zeros, 256 KiB on the wire), with no
+/// limit set (a streamed body is uncapped), is printed as it is decoded: the process never
 /// holds more than a few MiB of it (its resident memory, sampled every few
 /// milliseconds from /proc, stays far below the body's size).
 #[tokio::test(flavor = "multi_thread")]
@@ -330,6 +352,18 @@ async fn a_decompression_bomb_streams_through_in_bounded_memory() {
         peak > 0 && peak < 64 * 1024,
         "peak resident memory {peak} KiB for a 256 MiB body"
     );
+    // --max-body caps what is read, streamed or not: the bomb is an error
+    // after at most that many bytes.
+    let url = site.url("/bomb?mb=64");
+    let capped = tokio::task::spawn_blocking(move || unifetch(&["--max-body", "1000000", &url]))
+        .await
+        .unwrap();
+    assert_eq!(capped.status.code(), Some(1), "{capped:?}");
+    assert!(
+        String::from_utf8_lossy(&capped.stderr).contains("larger than the limit"),
+        "{capped:?}"
+    );
+    assert!(capped.stdout.len() <= 1_000_000, "{} bytes", capped.stdout.len());
 }
 
 /// Broken servers through the CLI: a non-zero exit, one line on stderr

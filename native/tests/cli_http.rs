@@ -75,6 +75,34 @@ fn in_pty(args: &[String], no_color: bool, typed: &str) -> String {
     shown
 }
 
+/// Runs `unifetch ARGS` in a pseudo-terminal and types Ctrl-C once it
+/// asks for a password; returns what the terminal showed, and how it ended.
+fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus) {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::Read;
+    let pty = native_pty_system()
+        .openpty(PtySize::default())
+        .expect("a pseudo-terminal");
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_unifetch"));
+    command.args(args);
+    let mut child = pty.slave.spawn_command(command).expect("unifetch starts");
+    drop(pty.slave);
+    let mut keyboard = pty.master.take_writer().unwrap();
+    let mut screen = pty.master.try_clone_reader().unwrap();
+    let mut shown = Vec::new();
+    let mut buffer = [0; 4096];
+    let mut typed = false;
+    while let Ok(read @ 1..) = screen.read(&mut buffer) {
+        shown.extend_from_slice(&buffer[..read]);
+        if !typed && String::from_utf8_lossy(&shown).contains("password for ann: ") {
+            keyboard.write_all(b"\x03").unwrap();
+            typed = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    (String::from_utf8_lossy(&shown).into_owned(), status)
+}
+
 /// Runs `unifetch ARGS` in a pseudo-terminal; returns what it printed.
 async fn in_terminal(args: &str, no_color: bool) -> String {
     let args: Vec<String> = args.split(' ').map(str::to_owned).collect();
@@ -105,6 +133,22 @@ async fn a_terminal_gets_the_head_and_a_coloured_formatted_body() {
         piped.stdout.starts_with(b"{\n  \"args\""),
         "the server's bytes as they came"
     );
+
+    // Binary data is not shown on a terminal (as httpie and xh); a pipe gets it.
+    let binary = in_terminal(&site.url("/download/100"), true).await;
+    assert!(binary.contains("NOTE: binary data not shown in terminal"), "{binary}");
+    let piped = run(strings(&[&site.url("/download/100")]), None).await;
+    assert_eq!(piped.stdout, expected_download(100));
+
+    // A download draws its progress (bytes, rate, ETA) on the terminal.
+    let dir = std::env::temp_dir().join(format!("unifetch-bar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("drip.bin");
+    let args = format!("-d -o {} {}", file.display(), site.url("/drip?duration=1&numbytes=50"));
+    let shown = in_terminal(&args, true).await;
+    assert!(shown.contains("B/s") && shown.contains("ETA"), "{shown}");
+    assert_eq!(std::fs::read(&file).unwrap(), vec![b'*'; 50]);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,6 +170,29 @@ async fn a_piped_stdin_is_the_body_unless_items_or_ignore_stdin_say_otherwise() 
         String::from_utf8_lossy(&mixed.stderr).contains("cannot be mixed"),
         "{mixed:?}"
     );
+    // Stdin is not read to tell: a pipe left open gets the error at once.
+    let open_pipe = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
+                .args([&url, "a=1"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let _held_open = child.stdin.take();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(open_pipe.status.code(), Some(2), "{open_pipe:?}");
     let ignored = run(strings(&["-I", &url, "a=1"]), Some(b"body".to_vec())).await;
     assert_eq!(json(&ignored)["json"], serde_json::json!({"a": "1"}));
     let raw = run(strings(&["put", &url, "--raw", "plain words"]), None).await;
@@ -229,6 +296,18 @@ async fn auth_basic_bearer_and_digest() {
     )
     .await;
     assert_eq!(refused.status.code(), Some(4));
+    // --curl carries the digest credentials for curl to answer with.
+    let printed = run(
+        strings(&["--curl", "-A", "digest", "-a", "ann:s3cret", &digest_url]),
+        None,
+    )
+    .await;
+    let command = String::from_utf8(printed.stdout).unwrap();
+    assert!(command.contains("--digest --user ann:s3cret"), "{command}");
+    let by_curl = tokio::task::spawn_blocking(move || Command::new("sh").args(["-c", &command]).output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(json(&by_curl)["authenticated"], true, "{by_curl:?}");
     let basic_challenge = run(
         strings(&["-A", "digest", "-a", "ann:s3cret", &site.url("/basic-auth/ann/s3cret")]),
         None,
@@ -288,18 +367,32 @@ async fn print_chooses_request_and_response_parts() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_errors_are_one_line_and_exit_2() {
-    for args in [
-        vec!["--bogus", "http://127.0.0.1:1/"],
-        vec!["--timeout=-1", "http://127.0.0.1:1/"],
-        vec!["--timeout", "soon", "http://127.0.0.1:1/"],
-        vec!["--print", "Z", "http://127.0.0.1:1/"],
-        vec![],
+    for (args, says) in [
+        (vec!["--bogus", "http://127.0.0.1:1/"], "unexpected argument '--bogus'"),
+        (
+            vec!["--timeout", "-1", "http://127.0.0.1:1/"],
+            "a timeout is a positive number",
+        ),
+        (
+            vec!["--timeout=-1", "http://127.0.0.1:1/"],
+            "a timeout is a positive number",
+        ),
+        (
+            vec!["--timeout", "soon", "http://127.0.0.1:1/"],
+            "is not a number of seconds",
+        ),
+        (
+            vec!["--print", "Z", "http://127.0.0.1:1/"],
+            "is not one of H, B, h, b, m",
+        ),
+        (vec![], "were not provided: <[METHOD] URL [ITEM]>"),
     ] {
         let output = run(strings(&args), None).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("unifetch: "), "{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
     let help = run(strings(&["--help"]), None).await;
     assert!(help.status.success());
@@ -379,6 +472,22 @@ async fn downloads_name_their_file_never_overwrite_and_resume() {
         std::fs::read(&partial).unwrap() == expected_download(LENGTH),
         "started over"
     );
+
+    // A complete file: the server's 416 says so, and it is left as it is.
+    let complete = run_in(&dir, strings(&["-d", "-c", "-o", &out, &url])).await;
+    assert!(complete.status.success(), "{complete:?}");
+    assert!(String::from_utf8_lossy(&complete.stderr).contains("complete already"));
+    assert!(std::fs::read(&partial).unwrap() == expected_download(LENGTH));
+    // A 206 from another byte than asked for would make a file of pieces.
+    std::fs::write(&partial, &expected_download(LENGTH)[..1_000_000]).unwrap();
+    let misplaced = site.url(&format!("/download/{LENGTH}?ranges=wrong"));
+    let refused = run_in(&dir, strings(&["-d", "-c", "-o", &out, &misplaced])).await;
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("from byte 500000"),
+        "{refused:?}"
+    );
+    assert!(std::fs::read(&partial).unwrap() == expected_download(LENGTH)[..1_000_000]);
 
     // Saved as the server sent it: no decoding, so ranges count the same bytes.
     let gzipped = run_in(&dir, strings(&["-d", "-o", "body.gz", &site.url("/gzip")])).await;
@@ -563,6 +672,21 @@ async fn ctrl_c_interrupts_with_130_and_a_missing_password_is_asked_for() {
     assert!(
         waited < std::time::Duration::from_secs(5),
         "at once, not after the response"
+    );
+
+    // Ctrl-C at the password prompt ends unifetch as it ends any program
+    // (by SIGINT: the shell says 130 and restores the terminal); nothing
+    // is sent.
+    let args = strings(&["-a", "ann", &site.url("/basic-auth/ann/typed?track=prompt-ctrl-c")]);
+    let (shown, status) = tokio::task::spawn_blocking(move || ctrl_c_at_the_prompt(&args))
+        .await
+        .unwrap();
+    assert_eq!(status.signal(), Some("Interrupt"), "{status:?}: {shown}");
+    let tracked = run(strings(&["--check-status", &site.url("/track/prompt-ctrl-c")]), None).await;
+    assert_eq!(
+        tracked.status.code(),
+        Some(4),
+        "no request carried the key: {tracked:?}"
     );
 
     // On a terminal, `-a USER` asks for the password (typed into the pty).

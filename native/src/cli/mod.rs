@@ -63,12 +63,26 @@ pub(crate) fn parse(argv: Vec<OsString>) -> Invocation {
                 let _ = error.print();
                 return Invocation::Done(ExitCode::SUCCESS);
             }
-            let rendered = error.render().to_string();
-            let line = rendered.lines().next().unwrap_or_default();
-            eprintln!("unifetch: {} (see --help)", line.trim_start_matches("error: "));
+            eprintln!(
+                "unifetch: {} (see --help)",
+                first_paragraph(&error.render().to_string())
+            );
             Invocation::Done(ExitCode::from(EXIT_USAGE))
         }
     }
+}
+
+/// clap's message up to its first blank line (before its tips and usage),
+/// on one line: `the following required arguments were not provided: <URL>`.
+fn first_paragraph(rendered: &str) -> String {
+    rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_owned()
 }
 
 pub(crate) async fn run(invocation: Invocation) -> ExitCode {

@@ -364,7 +364,8 @@ mod tests {
 pub(crate) struct DownloadQuery {
     /// The file name to offer in `Content-Disposition`.
     name: Option<String>,
-    /// `no`: ignore `Range` and always send everything.
+    /// `no`: ignore `Range` and always send everything; `wrong`: answer a
+    /// range with a 206 from half the byte asked for (a server that lies).
     ranges: Option<String>,
 }
 
@@ -374,9 +375,9 @@ fn download_byte(offset: u64) -> u8 {
     (offset.wrapping_mul(31) ^ (offset >> 8)) as u8
 }
 
-/// `/download/{n}?name=F&ranges=no`: `n` bytes (at most 256 MiB) of a
-/// fixed pattern, offered as the file `F`; `Range: bytes=START-` gets a
-/// 206 from `START` unless `ranges=no`.
+/// `/download/{n}?name=F&ranges=no|wrong`: `n` bytes (at most 256 MiB)
+/// of a fixed pattern, offered as the file `F`; `Range: bytes=START-` gets
+/// a 206 from `START` (a 416 from the end on) unless `ranges=no`.
 pub(crate) async fn download(
     Path(length): Path<u64>,
     Query(q): Query<DownloadQuery>,
@@ -384,13 +385,27 @@ pub(crate) async fn download(
 ) -> Response {
     let length = length.min(256 << 20);
     let ranges = q.ranges.as_deref() != Some("no");
-    let start = headers
+    let asked = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("bytes="))
         .and_then(|value| value.strip_suffix('-'))
         .and_then(|value| value.parse::<u64>().ok())
-        .filter(|start| ranges && *start < length);
+        .filter(|_| ranges);
+    if asked.is_some_and(|start| start >= length) {
+        let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+        if let Ok(value) = HeaderValue::from_str(&format!("bytes */{length}")) {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+        return response;
+    }
+    let start = asked.map(|start| {
+        if q.ranges.as_deref() == Some("wrong") {
+            start / 2
+        } else {
+            start
+        }
+    });
     let from = start.unwrap_or(0);
     let chunks = stream::iter((from..length).step_by(64 << 10).map(move |chunk_start| {
         let end = (chunk_start + (64 << 10)).min(length);

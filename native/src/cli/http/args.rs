@@ -22,6 +22,7 @@ use clap::{Parser, ValueEnum};
     name = "unifetch",
     version,
     disable_help_flag = true,
+    allow_negative_numbers = true,
     after_help = "Other commands: unifetch crawl | export | serve | demo (see `unifetch crawl --help`)."
 )]
 pub(crate) struct HttpArgs {
@@ -93,7 +94,8 @@ pub(crate) struct HttpArgs {
     #[arg(short = 'o', long, value_name = "FILE", help_heading = "Downloads")]
     pub(crate) output: Option<PathBuf>,
     /// Go on with a partial --output file (Range), or start over when the
-    /// server sends the whole body.
+    /// server sends the whole body; a file the server says is whole (416)
+    /// is left as it is.
     #[arg(short = 'c', long = "continue", help_heading = "Downloads")]
     pub(crate) resume: bool,
 

@@ -10,6 +10,15 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use unifetch::header::{CONTENT_DISPOSITION, CONTENT_RANGE};
 use unifetch::{Response, StatusCode};
 
+/// What a download did.
+pub(crate) enum Saved {
+    /// The body was written: `bytes` is what the file holds now.
+    Written { path: PathBuf, bytes: u64 },
+    /// `-c` on a file the server says is whole (a 416 whose
+    /// `Content-Range` is the file's size): nothing to do.
+    AlreadyComplete { path: PathBuf, bytes: u64 },
+}
+
 /// Why a body was not saved.
 pub(crate) enum NotSaved {
     /// The response was not a 2xx.
@@ -42,18 +51,39 @@ impl Target {
         Ok(Target { output, resume_from })
     }
 
-    /// Saves the body of `response` (a 2xx) and returns where, and how many
+    /// Saves the body of `response` (a 2xx) and says where, and how many
     /// bytes the file holds; a body cut short is an error after the bytes
     /// that came were written.
-    pub(crate) async fn save(&self, response: &mut Response) -> Result<(PathBuf, u64), NotSaved> {
+    pub(crate) async fn save(&self, response: &mut Response) -> Result<Saved, NotSaved> {
         let status = response.status();
+        if let (Some(path), Some(from)) = (&self.output, self.resume_from) {
+            if status == StatusCode::RANGE_NOT_SATISFIABLE && complete_length(response) == Some(from) {
+                return Ok(Saved::AlreadyComplete {
+                    path: path.clone(),
+                    bytes: from,
+                });
+            }
+        }
         if !status.is_success() {
             return Err(NotSaved::Status(status));
         }
-        let resumed = self.resume_from.filter(|from| resumes_at(response, status, *from));
-        if self.resume_from.is_some() && resumed.is_none() {
-            eprintln!("unifetch: the server sent the whole body (not a 206 from the file's end): starting over");
-        }
+        let resumed = match self.resume_from {
+            Some(from) if status == StatusCode::PARTIAL_CONTENT => match range_start(response) {
+                Some(start) if start == from => Some(from),
+                // Appending it would make a file of pieces out of order.
+                start => {
+                    return Err(NotSaved::File(format!(
+                        "asked for bytes {from}- and got a 206 from byte {}: the file is left as it was",
+                        start.map_or_else(|| "?".to_owned(), |start| start.to_string())
+                    )))
+                }
+            },
+            Some(_) => {
+                eprintln!("unifetch: the server sent the whole body (not a 206 from the file's end): starting over");
+                None
+            }
+            None => None,
+        };
         let (path, file) = match (&self.output, resumed) {
             (Some(path), Some(_)) => (path.clone(), OpenOptions::new().append(true).open(path)),
             (Some(path), None) => (path.clone(), File::create(path)),
@@ -76,20 +106,27 @@ impl Target {
         .await;
         bar.finish_and_clear();
         copied?;
-        Ok((path, written))
+        Ok(Saved::Written { path, bytes: written })
     }
 }
 
-/// Whether `response` carries the rest of a file from byte `from`.
-fn resumes_at(response: &Response, status: StatusCode, from: u64) -> bool {
-    let range_start = response
-        .headers()
-        .get(CONTENT_RANGE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("bytes "))
-        .and_then(|value| value.split('-').next())
-        .and_then(|start| start.parse::<u64>().ok());
-    status == StatusCode::PARTIAL_CONTENT && range_start == Some(from)
+/// Where the part in a 206 starts: `Content-Range: bytes START-END/TOTAL`.
+fn range_start(response: &Response) -> Option<u64> {
+    content_range(response)?
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The whole length a 416 gives: `Content-Range: bytes */TOTAL`.
+fn complete_length(response: &Response) -> Option<u64> {
+    content_range(response)?.strip_prefix("bytes */")?.parse().ok()
+}
+
+fn content_range(response: &Response) -> Option<&str> {
+    response.headers().get(CONTENT_RANGE)?.to_str().ok()
 }
 
 /// The file name `Content-Disposition` offers, or the URL's last segment,

@@ -19,7 +19,7 @@ use unifetch::redirect::Redirect;
 use unifetch::{CookieJar, Method, Proxy, Response, Retry, Session, SessionBuilder, Timeout};
 
 use self::args::{split_words, AuthType, HttpArgs};
-use self::download::{NotSaved, Target};
+use self::download::{NotSaved, Saved, Target};
 use self::output::{Look, Parts, Printer, Sink};
 use self::session_file::SavedAuth;
 use super::items::Items;
@@ -29,6 +29,8 @@ pub(crate) const EXIT_ERROR: u8 = 1;
 /// 2: a timeout, or a usage error (as httpie's and xh's, whose argument
 /// parsers exit 2).
 pub(crate) const EXIT_TIMEOUT: u8 = 2;
+/// What httpie and xh accept when they send JSON.
+const JSON_ACCEPT: &str = "application/json, */*;q=0.5";
 /// 6: more redirects than `--max-redirects`.
 const EXIT_TOO_MANY_REDIRECTS: u8 = 6;
 /// 130: interrupted (Ctrl-C).
@@ -40,8 +42,6 @@ enum Failure {
     Usage(String),
     /// Input that cannot be used: a file, a bad answer at the prompt.
     Invalid(String),
-    /// Ctrl-C, at the password prompt.
-    Interrupted,
     Request(unifetch::Error),
 }
 
@@ -63,7 +63,6 @@ impl Failure {
                 eprintln!("unifetch: {message}");
                 return ExitCode::from(EXIT_ERROR);
             }
-            Failure::Interrupted => return ExitCode::from(EXIT_INTERRUPTED),
             Failure::Request(error) => error,
         };
         eprintln!("unifetch: {error:#}");
@@ -78,176 +77,235 @@ impl Failure {
     }
 }
 
-/// Sends the request the arguments describe and prints what they ask for;
-/// Ctrl-C ends it at once with 130.
+/// Sends the request the arguments describe and prints what they ask for.
+///
+/// What is read first (files, stdin, a password typed at the prompt) is
+/// read before Ctrl-C is caught: at the prompt, Ctrl-C ends unifetch as it
+/// ends any program, and the shell restores the terminal. Ctrl-C is caught
+/// before anything is sent, and from then on ends the exchange at once
+/// with 130.
 pub(crate) async fn run(args: HttpArgs) -> ExitCode {
+    let exchange = match Exchange::prepare(args) {
+        Ok(Prepared::Send(exchange)) => exchange,
+        Ok(Prepared::Printed(code)) => return code,
+        Err(failure) => return failure.report(),
+    };
     tokio::select! {
-        code = send_and_print(args) => code,
+        biased;
         _ = tokio::signal::ctrl_c() => ExitCode::from(EXIT_INTERRUPTED),
+        code = exchange.send_and_print() => code,
     }
 }
 
-async fn send_and_print(args: HttpArgs) -> ExitCode {
-    let terminal = output::stdout_is_terminal();
-    // `-o FILE` without `-d` writes what would be printed to the file, as
-    // to a pipe; with `-d` it names the download.
-    let sink = match args.output.as_ref().filter(|_| !args.download) {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(file) => Sink::File(Arc::new(std::sync::Mutex::new(file))),
-            Err(e) => return Failure::Invalid(format!("cannot write {}: {e}", path.display())).report(),
-        },
-        None => Sink::Stdout,
-    };
-    let terminal = terminal && matches!(sink, Sink::Stdout);
-    let parts = match Parts::from_args(&args, terminal) {
-        Ok(parts) => parts,
-        Err(message) => return Failure::Usage(message).report(),
-    };
-    let look = Look::from_args(args.pretty, terminal);
-    let (method, url, raw_items) = split_words(&args.words);
-    let url = with_scheme(url);
-    let items = match Items::parse(raw_items) {
-        Ok(items) => items,
-        Err(message) => return Failure::Usage(message).report(),
-    };
-    let body = match body_source(&args, &items) {
-        Ok(body) => body,
-        Err(failure) => return failure.report(),
-    };
-    let method = match method {
-        Some(method) => match Method::from_bytes(method.as_bytes()) {
-            Ok(method) => method,
-            Err(_) => return Failure::Usage(format!("{method:?} is not a method")).report(),
-        },
-        None if body.is_some() || items.has_data() => Method::POST,
-        None => Method::GET,
-    };
-    let kept = match args
-        .session
-        .as_deref()
-        .map(|name| (name, false))
-        .or(args.session_read_only.as_deref().map(|name| (name, true)))
-    {
-        None => None,
-        Some((name, read_only)) => {
-            let opened = unifetch::Url::parse(&url)
-                .map_err(|e| format!("{url:?}: {e}"))
-                .and_then(|parsed| session_file::Session::open(name, &parsed, read_only));
-            match opened {
-                Ok(kept) => Some(kept),
-                Err(message) => return Failure::Invalid(message).report(),
-            }
+/// What the command line comes to before anything is sent.
+enum Prepared {
+    Send(Box<Exchange>),
+    /// `--offline` or `--curl`: the request was printed, not sent.
+    Printed(ExitCode),
+}
+
+/// A request ready to send, and what to do with its answer.
+struct Exchange {
+    args: HttpArgs,
+    terminal: bool,
+    sink: Sink,
+    parts: Parts,
+    look: Look,
+    plan: Plan,
+    /// `-d`: where the body is saved.
+    target: Option<Target>,
+    session: Session,
+    /// `--session`: the file kept, saved after the request.
+    kept: Option<session_file::Session>,
+    /// `-a`'s credentials as given (a missing password stays missing), for
+    /// the session file.
+    given_auth: Option<SavedAuth>,
+    jar: Option<Arc<CookieJar>>,
+}
+
+impl Exchange {
+    /// Everything but sending: the command line, files, stdin and the
+    /// password prompt.
+    fn prepare(args: HttpArgs) -> Result<Prepared, Failure> {
+        // `-o FILE` without `-d` writes what would be printed to the file, as
+        // to a pipe; with `-d` it names the download.
+        let sink = match args.output.as_ref().filter(|_| !args.download) {
+            Some(path) => std::fs::File::create(path)
+                .map(|file| Sink::File(Arc::new(std::sync::Mutex::new(file))))
+                .map_err(|e| Failure::Invalid(format!("cannot write {}: {e}", path.display())))?,
+            None => Sink::Stdout,
+        };
+        let terminal = output::stdout_is_terminal() && matches!(sink, Sink::Stdout);
+        let parts = Parts::from_args(&args, terminal).map_err(Failure::Usage)?;
+        let look = Look::from_args(args.pretty, terminal);
+        let (method, url, raw_items) = split_words(&args.words);
+        let url = with_scheme(url);
+        let items = Items::parse(raw_items).map_err(Failure::Usage)?;
+        if args.json && !items.files.is_empty() {
+            return Err(Failure::Usage(
+                "file uploads go in a multipart form, not in JSON (drop --json)".to_owned(),
+            ));
         }
-    };
-    let jar = match &kept {
-        Some(kept) => Some(kept.jar.clone()),
-        None => match load_jar(&args) {
-            Ok(jar) => jar,
-            Err(failure) => return failure.report(),
-        },
-    };
-    let auth = match (&args.auth, kept.as_ref().and_then(|kept| kept.file.auth.clone())) {
-        (Some(given), _) => Some(SavedAuth {
+        let body = body_source(&args, &items)?;
+        let method = match method {
+            Some(method) => Method::from_bytes(method.as_bytes())
+                .map_err(|_| Failure::Usage(format!("{method:?} is not a method")))?,
+            None if body.is_some() || items.has_data() => Method::POST,
+            None => Method::GET,
+        };
+        let kept = match args
+            .session
+            .as_deref()
+            .map(|name| (name, false))
+            .or(args.session_read_only.as_deref().map(|name| (name, true)))
+        {
+            None => None,
+            Some((name, read_only)) => Some(
+                unifetch::Url::parse(&url)
+                    .map_err(|e| format!("{url:?}: {e}"))
+                    .and_then(|parsed| session_file::Session::open(name, &parsed, read_only))
+                    .map_err(Failure::Invalid)?,
+            ),
+        };
+        let jar = match &kept {
+            Some(kept) => Some(kept.jar.clone()),
+            None => load_jar(&args)?,
+        };
+        let given_auth = args.auth.as_ref().map(|given| SavedAuth {
             kind: match args.auth_type.unwrap_or(AuthType::Basic) {
                 AuthType::Basic => "basic".to_owned(),
                 AuthType::Bearer => "bearer".to_owned(),
                 AuthType::Digest => "digest".to_owned(),
             },
             credentials: given.clone(),
-        }),
-        (None, saved) => saved,
-    };
-    let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
-    headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
-    headers.extend(items.headers.iter().cloned());
-    // Files and stdin are streamed, unless the request is only printed or
-    // may have to go twice (to answer a digest challenge).
-    let streamed = !(args.offline || args.curl || auth.as_ref().is_some_and(|auth| auth.kind == "digest"));
-    let body = match body.map(|given| given.into_plan_body(streamed)).transpose() {
-        Ok(body) => body,
-        Err(e) => return Failure::Invalid(format!("cannot read stdin: {e}")).report(),
-    };
-    let plan = Plan {
-        method,
-        url,
-        items,
-        headers,
-        auth,
-        body,
-        streamed,
-    };
-    let target = match args
-        .download
-        .then(|| Target::new(args.output.clone(), args.resume))
-        .transpose()
-    {
-        Ok(target) => target,
-        Err(message) => return Failure::Usage(message).report(),
-    };
-    let session = match session(&args, parts, look, &sink, target.is_some(), jar.clone()) {
-        Ok(session) => session,
-        Err(failure) => return failure.report(),
-    };
-    if args.offline || args.curl {
-        return offline_or_curl(&session, &plan, &args, look, &sink, jar.as_deref());
-    }
-    let started = Instant::now();
-    let sent = async {
-        let range = target.as_ref().and_then(|target| target.resume_from);
-        let send = |authorization: Option<String>| {
-            let mut request = plan.builder(&session, &args)?;
-            if let Some(from) = range {
-                request = request.header("Range", format!("bytes={from}-"));
-            }
-            if target.is_some() {
-                // Saved as sent: a resumed range counts the bytes on disk.
-                request = request.header("Accept-Encoding", "identity");
-            }
-            if let Some(authorization) = authorization {
-                request = request.header("Authorization", authorization);
-            }
-            Ok::<_, Failure>(request.send())
+        });
+        let login = given_auth
+            .as_ref()
+            .or(kept.as_ref().and_then(|kept| kept.file.auth.as_ref()))
+            .map(Login::from_saved)
+            .transpose()?;
+        let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
+        headers.retain(|(name, _)| !items.headers.iter().any(|(given, _)| given.eq_ignore_ascii_case(name)));
+        headers.extend(items.headers.iter().cloned());
+        // Files and stdin are streamed, unless the request is only printed or
+        // may have to go twice (to answer a digest challenge).
+        let digest = matches!(login, Some(Login::Digest { .. }));
+        let streamed = !(args.offline || args.curl || digest);
+        let body = body
+            .map(|given| given.into_plan_body(streamed))
+            .transpose()
+            .map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))?;
+        let plan = Plan {
+            method,
+            url,
+            items,
+            headers,
+            login,
+            body,
+            streamed,
         };
-        let response = send(None)?.await?;
-        match plan.auth.as_ref().filter(|auth| auth.kind == "digest") {
-            Some(auth) if response.status() == unifetch::StatusCode::UNAUTHORIZED => {
-                let answer = digest_answer(&response, &plan.method, &auth.credentials)?;
-                Ok::<_, Failure>(send(Some(answer))?.await?)
-            }
-            _ => Ok(response),
+        let target = args
+            .download
+            .then(|| Target::new(args.output.clone(), args.resume))
+            .transpose()
+            .map_err(Failure::Usage)?;
+        let session = session(&args, parts, look, &sink, target.is_some(), jar.clone())?;
+        if args.offline || args.curl {
+            let code = offline_or_curl(&session, &plan, &args, look, &sink, jar.as_deref());
+            return Ok(Prepared::Printed(code));
         }
+        Ok(Prepared::Send(Box::new(Exchange {
+            args,
+            terminal,
+            sink,
+            parts,
+            look,
+            plan,
+            target,
+            session,
+            kept,
+            given_auth,
+            jar,
+        })))
     }
-    .await;
-    let code = match (sent, &target) {
-        (Ok(mut response), Some(target)) => match target.save(&mut response).await {
-            Ok((path, bytes)) => {
-                eprintln!("unifetch: saved {} ({bytes} bytes)", path.display());
-                ExitCode::SUCCESS
+
+    /// Sends the request (twice to answer a digest challenge), prints or
+    /// saves the answer, then keeps the session or the cookie jar.
+    async fn send_and_print(self: Box<Self>) -> ExitCode {
+        let Exchange {
+            args,
+            terminal,
+            sink,
+            parts,
+            look,
+            plan,
+            target,
+            session,
+            kept,
+            given_auth,
+            jar,
+        } = *self;
+        let started = Instant::now();
+        let sent = async {
+            let range = target.as_ref().and_then(|target| target.resume_from);
+            let send = |authorization: Option<String>| {
+                let mut request = plan.builder(&session, &args)?;
+                if let Some(from) = range {
+                    request = request.header("Range", format!("bytes={from}-"));
+                }
+                if target.is_some() {
+                    // Saved as sent: a resumed range counts the bytes on disk.
+                    request = request.header("Accept-Encoding", "identity");
+                }
+                if let Some(authorization) = authorization {
+                    request = request.header("Authorization", authorization);
+                }
+                Ok::<_, Failure>(request.send())
+            };
+            let response = send(None)?.await?;
+            match &plan.login {
+                Some(Login::Digest { user, password }) if response.status() == unifetch::StatusCode::UNAUTHORIZED => {
+                    let answer = digest_answer(&response, &plan.method, user, password)?;
+                    Ok::<_, Failure>(send(Some(answer))?.await?)
+                }
+                _ => Ok(response),
             }
-            Err(NotSaved::Status(status)) => {
-                eprintln!("unifetch: HTTP {status}: nothing saved");
-                ExitCode::from(status_exit_code(status).unwrap_or(EXIT_ERROR))
+        }
+        .await;
+        let code = match (sent, &target) {
+            (Ok(mut response), Some(target)) => match target.save(&mut response).await {
+                Ok(Saved::Written { path, bytes }) => {
+                    eprintln!("unifetch: saved {} ({bytes} bytes)", path.display());
+                    ExitCode::SUCCESS
+                }
+                Ok(Saved::AlreadyComplete { path, bytes }) => {
+                    eprintln!("unifetch: {} is complete already ({bytes} bytes)", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(NotSaved::Status(status)) => {
+                    eprintln!("unifetch: HTTP {status}: nothing saved");
+                    ExitCode::from(status_exit_code(status).unwrap_or(EXIT_ERROR))
+                }
+                Err(NotSaved::File(message)) => Failure::Invalid(message).report(),
+                Err(NotSaved::Body(error)) => Failure::Request(error).report(),
+            },
+            (Ok(response), None) => {
+                let printer = Printer::new(look, sink);
+                print_response(response, &args, parts, printer, terminal, started).await
             }
-            Err(NotSaved::File(message)) => Failure::Invalid(message).report(),
-            Err(NotSaved::Body(error)) => Failure::Request(error).report(),
-        },
-        (Ok(response), None) => {
-            let printer = Printer::new(look, sink);
-            print_response(response, &args, parts, printer, terminal, started).await
+            (Err(failure), _) => failure.report(),
+        };
+        if let Some(kept) = kept {
+            if let Err(message) = kept.save(&plan.items.headers, given_auth) {
+                return Failure::Invalid(message).report();
+            }
+        } else if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
+            if let Err(failure) = save_jar(&jar, path) {
+                return failure.report();
+            }
         }
-        (Err(failure), _) => failure.report(),
-    };
-    if let Some(kept) = kept {
-        let given_auth = args.auth.is_some().then_some(plan.auth).flatten();
-        if let Err(message) = kept.save(&plan.items.headers, given_auth) {
-            return Failure::Invalid(message).report();
-        }
-    } else if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
-        if let Err(failure) = save_jar(&jar, path) {
-            return failure.report();
-        }
+        code
     }
-    code
 }
 
 /// `--offline`: the request printed (its head and body unless `--print`
@@ -267,7 +325,11 @@ fn offline_or_curl(
     };
     if args.curl {
         let cookies = jar.and_then(|jar| jar.header_for(built.url()));
-        return match offline::curl_command(&built, args, cookies) {
+        let digest = match &plan.login {
+            Some(Login::Digest { user, password }) => Some((user.as_str(), password.as_str())),
+            _ => None,
+        };
+        return match offline::curl_command(&built, args, cookies, digest) {
             Some(command) => {
                 println!("{command}");
                 ExitCode::SUCCESS
@@ -290,7 +352,9 @@ fn offline_or_curl(
 }
 
 /// The request body that is not made of items: `--raw`, or a piped stdin
-/// (unless `-I`); with data items too, an error, as in httpie.
+/// (unless `-I`); with data items too, an error, as in httpie. Stdin is not
+/// read to find that out (a pipe left open would never answer): only stdin
+/// that is known to be empty (`/dev/null`, an empty file) goes with items.
 fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Given>, Failure> {
     if let Some(raw) = &args.raw {
         if items.has_data() {
@@ -298,18 +362,16 @@ fn body_source(args: &HttpArgs, items: &Items) -> Result<Option<Given>, Failure>
         }
         return Ok(Some(Given::Raw(raw.clone().into_bytes())));
     }
-    if args.ignore_stdin || std::io::stdin().is_terminal() {
+    if args.ignore_stdin || std::io::stdin().is_terminal() || upload::stdin_is_empty() {
         return Ok(None);
     }
-    let Some(stdin) = upload::Stdin::open().map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))? else {
-        return Ok(None);
-    };
     if items.has_data() {
         return Err(Failure::Usage(
             "a body from stdin and data items cannot be mixed (-I/--ignore-stdin ignores stdin)".to_owned(),
         ));
     }
-    Ok(Some(Given::Stdin(stdin)))
+    let stdin = upload::Stdin::open().map_err(|e| Failure::Invalid(format!("cannot read stdin: {e}")))?;
+    Ok(stdin.map(Given::Stdin))
 }
 
 /// A request body not made of items.
@@ -424,7 +486,7 @@ struct Plan {
     items: Items,
     /// The session's headers, then the items' (which win).
     headers: Vec<(String, String)>,
-    auth: Option<SavedAuth>,
+    login: Option<Login>,
     /// A body from stdin or `--raw`.
     body: Option<PlanBody>,
     /// Whether files are read as they are sent rather than first.
@@ -439,7 +501,7 @@ impl Plan {
             url,
             items,
             headers,
-            auth,
+            login,
             body,
             streamed,
         } = self;
@@ -477,24 +539,27 @@ impl Plan {
                 request.json(&items.json_body())
             };
         }
-        if let Some(auth) = auth {
-            request = match auth.kind.as_str() {
-                "bearer" => request.bearer_auth(&auth.credentials),
-                // Answered once the server's challenge is known.
-                "digest" => request,
-                _ => {
-                    let (user, password) = credentials(&auth.credentials)?;
-                    request.basic_auth(user, Some(password))
-                }
-            };
+        // As httpie and xh: JSON sent (or --json) asks for JSON back, unless
+        // an item says what to accept.
+        let sends_json =
+            !args.form && !args.multipart && items.files.is_empty() && (body.is_some() || !items.fields.is_empty());
+        let accept_given = headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("accept"));
+        if (args.json || sends_json) && !accept_given {
+            request = request.header("Accept", JSON_ACCEPT);
         }
+        request = match login {
+            Some(Login::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            Some(Login::Bearer(token)) => request.bearer_auth(token),
+            // Answered once the server's challenge is known.
+            Some(Login::Digest { .. }) | None => request,
+        };
         Ok(request)
     }
 }
 
 /// The `Authorization` that answers the digest challenge of `response` (a
-/// 401) to `method` on its URL, with `credentials`.
-fn digest_answer(response: &Response, method: &Method, given: &str) -> Result<String, Failure> {
+/// 401) to `method` on its URL, as `user` with `password`.
+fn digest_answer(response: &Response, method: &Method, user: &str, password: &str) -> Result<String, Failure> {
     let challenge = response
         .headers()
         .get_all(unifetch::header::WWW_AUTHENTICATE)
@@ -504,7 +569,6 @@ fn digest_answer(response: &Response, method: &Method, given: &str) -> Result<St
         .ok_or_else(|| Failure::Invalid("the server answered 401 without a Digest challenge".to_owned()))?;
     let mut prompt =
         digest_auth::parse(challenge).map_err(|e| Failure::Invalid(format!("the server's Digest challenge: {e}")))?;
-    let (user, password) = credentials(given)?;
     let uri = offline::target(response.url());
     let context = digest_auth::AuthContext::new_with_method(
         user,
@@ -519,17 +583,37 @@ fn digest_answer(response: &Response, method: &Method, given: &str) -> Result<St
     Ok(answer.to_header_string())
 }
 
+/// Credentials as sent: the password asked for already when `-a` (or the
+/// session) gave only a user.
+enum Login {
+    Basic { user: String, password: String },
+    Bearer(String),
+    Digest { user: String, password: String },
+}
+
+impl Login {
+    fn from_saved(auth: &SavedAuth) -> Result<Login, Failure> {
+        if auth.kind == "bearer" {
+            return Ok(Login::Bearer(auth.credentials.clone()));
+        }
+        let (user, password) = credentials(&auth.credentials)?;
+        Ok(match auth.kind.as_str() {
+            "digest" => Login::Digest { user, password },
+            _ => Login::Basic { user, password },
+        })
+    }
+}
+
 /// `USER:PASS`, or `USER` and the password asked for on the terminal.
 fn credentials(auth: &str) -> Result<(String, String), Failure> {
     if let Some((user, password)) = auth.split_once(':') {
         return Ok((user.to_owned(), password.to_owned()));
     }
     // The prompt reads the terminal itself (/dev/tty), whatever stdin is.
-    let password = rpassword::prompt_password(format!("password for {auth}: ")).map_err(|e| match e.kind() {
-        std::io::ErrorKind::Interrupted => Failure::Interrupted,
-        _ => Failure::Invalid(format!(
+    let password = rpassword::prompt_password(format!("password for {auth}: ")).map_err(|e| {
+        Failure::Invalid(format!(
             "-a {auth:?}: no password, and no terminal to ask for one (write USER:PASS): {e}"
-        )),
+        ))
     })?;
     Ok((auth.to_owned(), password))
 }
@@ -649,7 +733,7 @@ async fn print_response(
         );
     }
     if parts.response_body && printer.is_open() {
-        if let Err(error) = printer.response_body(&mut response).await {
+        if let Err(error) = printer.response_body(&mut response, terminal).await {
             return Failure::from(error).report();
         }
     }

@@ -14,9 +14,15 @@ pub(crate) fn target(url: &unifetch::Url) -> String {
 }
 
 /// `request` as one curl command line, its words quoted for a POSIX shell,
-/// with `cookies` (the session's or the jar's for its URL); `None` for a
-/// body that is not text, which no command line can carry as it is.
-pub(crate) fn curl_command(request: &Request, args: &HttpArgs, cookies: Option<String>) -> Option<String> {
+/// with `cookies` (the session's or the jar's for its URL) and the `digest`
+/// credentials (user, password) curl answers a challenge with; `None` for
+/// a body that is not text, which no command line can carry as it is.
+pub(crate) fn curl_command(
+    request: &Request,
+    args: &HttpArgs,
+    cookies: Option<String>,
+    digest: Option<(&str, &str)>,
+) -> Option<String> {
     let mut words: Vec<String> = vec!["curl".to_owned()];
     if request.method() != unifetch::Method::GET || request.body().as_bytes().is_some_and(|b| !b.is_empty()) {
         words.extend(["--request".to_owned(), request.method().to_string()]);
@@ -28,6 +34,13 @@ pub(crate) fn curl_command(request: &Request, args: &HttpArgs, cookies: Option<S
     }
     if let Some(cookies) = cookies {
         words.extend(["--cookie".to_owned(), quote(&cookies)]);
+    }
+    if let Some((user, password)) = digest {
+        words.extend([
+            "--digest".to_owned(),
+            "--user".to_owned(),
+            quote(&format!("{user}:{password}")),
+        ]);
     }
     match request.body().as_bytes() {
         // --data-raw: a body starting with `@` is not a file name to curl.

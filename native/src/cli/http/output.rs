@@ -13,6 +13,11 @@ use super::json::Json;
 /// The most of a JSON body held to format it; a longer one streams as it is.
 const FORMAT_LIMIT: usize = 8 << 20;
 
+/// What a terminal shows instead of binary data (httpie's and xh's words).
+const BINARY_NOTE: &str = "\n+-----------------------------------------+\n\
+                           | NOTE: binary data not shown in terminal |\n\
+                           +-----------------------------------------+\n";
+
 /// Which parts of the exchange are printed (`--print HBhbm`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Parts {
@@ -205,13 +210,20 @@ impl Printer {
 
     /// The response body as it arrives: a JSON body within
     /// [`FORMAT_LIMIT`] is held and formatted when the look asks for it,
-    /// anything else streams through. A body cut short is an error after
-    /// the bytes that came.
-    pub(crate) async fn response_body(&mut self, response: &mut Response) -> unifetch::Result<()> {
+    /// anything else streams through. On a `terminal`, binary data (a chunk
+    /// with a NUL byte) is not shown, as in httpie and xh: a note says so
+    /// and the rest is not read. A body cut short is an error after the
+    /// bytes that came.
+    pub(crate) async fn response_body(&mut self, response: &mut Response, terminal: bool) -> unifetch::Result<()> {
         let is_json = response.content_type().is_some_and(|ct| ct.is_json());
         let mut held = Vec::new();
         let mut streaming = !(is_json && (self.look.format || self.look.colors));
         while let Some(chunk) = response.chunk().await? {
+            if terminal && chunk.contains(&0) {
+                self.raw(&std::mem::take(&mut held));
+                self.raw(BINARY_NOTE.as_bytes());
+                return Ok(());
+            }
             if streaming {
                 self.raw(&chunk);
             } else if held.len() + chunk.len() > FORMAT_LIMIT {

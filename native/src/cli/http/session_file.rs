@@ -29,10 +29,11 @@ pub(crate) struct SessionFile {
 /// Credentials as they were given.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SavedAuth {
-    /// `basic` or `bearer`.
+    /// `basic`, `bearer` or `digest`.
     #[serde(rename = "type")]
     pub(crate) kind: String,
-    /// `USER:PASS` or the token.
+    /// `USER:PASS`, `USER` alone (the password is asked for each time), or
+    /// the token.
     pub(crate) credentials: String,
 }
 

@@ -7,7 +7,7 @@
 //! redirected from one), in chunks otherwise.
 
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::{IsTerminal, Read, Seek};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -95,6 +95,22 @@ fn sized(body: Body, length: Option<u64>) -> Body {
 
 /// A file for stdin's descriptor (sharing its offset), to ask its type,
 /// size and position.
+/// Whether stdin is known to hold nothing without reading it: closed,
+/// `/dev/null` (a device that is not a terminal), or a file read to its
+/// end. A pipe may always still bring something.
+pub(crate) fn stdin_is_empty() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let Some(mut file) = stdin_file() else {
+        return true;
+    };
+    let Ok(metadata) = file.metadata() else {
+        return true;
+    };
+    let kind = metadata.file_type();
+    kind.is_char_device() && !std::io::stdin().is_terminal()
+        || kind.is_file() && file.stream_position().is_ok_and(|at| at >= metadata.len())
+}
+
 fn stdin_file() -> Option<File> {
     std::io::stdin().as_fd().try_clone_to_owned().ok().map(File::from)
 }
