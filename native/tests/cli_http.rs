@@ -8,6 +8,20 @@ use std::process::{Command, Output, Stdio};
 
 use unifetch_native::TestServer;
 
+// The library's test daemons: a real proxy (Debian's tinyproxy).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/support/daemon.rs"]
+mod daemon;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/support/tinyproxy.rs"]
+mod tinyproxy;
+
+/// A port on 127.0.0.1 where nothing listens (the daemons' free port).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
 /// Runs the binary with `args`, `stdin` piped in (or nothing, closed).
 fn unifetch(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_unifetch"))
@@ -885,4 +899,58 @@ async fn uploads_from_fifos_proc_files_and_small_pipes() {
     let followed = run(strings(&["-F", "PUT", &redirect]), Some(b"{\"again\": true}".to_vec())).await;
     assert!(followed.status.success(), "{followed:?}");
     assert_eq!(json(&followed)["data"], "{\"again\": true}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxies_and_the_connect_timeout() {
+    let site = TestServer::site().await.unwrap();
+    let proxy = tinyproxy::Tinyproxy::start();
+    let url = site.url("/get?via=proxy");
+    let through = run(strings(&["--proxy", &format!("http:{}", proxy.url()), &url]), None).await;
+    assert!(through.status.success(), "{through:?}");
+    assert_eq!(json(&through)["args"]["via"], "proxy");
+    assert!(proxy.log().contains("/get?via=proxy"), "went through tinyproxy");
+    // For another scheme only: this http request goes direct.
+    let direct = run(
+        strings(&[
+            "--proxy",
+            &format!("https:{}", proxy.url()),
+            &site.url("/get?via=direct"),
+        ]),
+        None,
+    )
+    .await;
+    assert!(direct.status.success(), "{direct:?}");
+    assert!(!proxy.log().contains("via=direct"));
+
+    // A listener whose accept queue is full never completes a connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fillers: Vec<_> = (0..1024)
+        .map_while(|_| {
+            let filler = socket_to(port)?;
+            Some(filler)
+        })
+        .collect();
+    assert!(!fillers.is_empty());
+    let started = std::time::Instant::now();
+    let timed_out = run(
+        strings(&["--connect-timeout", "0.5", &format!("http://127.0.0.1:{port}/")]),
+        None,
+    )
+    .await;
+    assert_eq!(timed_out.status.code(), Some(2), "{timed_out:?}");
+    assert!(
+        String::from_utf8_lossy(&timed_out.stderr).contains("connect"),
+        "{timed_out:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(listener);
+}
+
+/// A connection to `port` on 127.0.0.1, or `None` once the listener's
+/// accept queue is full (the attempt does not complete within 200 ms).
+fn socket_to(port: u16) -> Option<std::net::TcpStream> {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(200)).ok()
 }

@@ -103,6 +103,18 @@ fn a_self_signed_certificate_is_trusted_with_cacert_or_ssl_cert_file() {
         &[],
     );
     assert!(tls_failure(&other_name), "{other_name:?}");
+    // httpie's --verify: a bundle trusted alone, or no checks at all.
+    let verify_file = format!("--verify={cacert}");
+    let with_bundle = unifetch(&["get", &url, &verify_file], &[]);
+    assert!(answered(&with_bundle), "{with_bundle:?}");
+    for skip in ["--verify=no", "--verify=false", "--insecure"] {
+        let unchecked = unifetch(&["get", &url, skip], &[]);
+        assert!(answered(&unchecked), "{skip}: {unchecked:?}");
+        assert!(
+            String::from_utf8_lossy(&unchecked.stderr).contains("not checked"),
+            "{skip} says so: {unchecked:?}"
+        );
+    }
 }
 
 #[test]

@@ -142,8 +142,8 @@ pub(crate) struct HttpArgs {
     /// in the clear). Default: HTTP/2 where TLS negotiates it.
     #[arg(long, value_name = "VERSION", value_parser = ["1.1", "2"], help_heading = "Network")]
     pub(crate) http_version: Option<String>,
-    /// `no` to skip certificate checks, or a PEM bundle to trust instead of
-    /// the system's certificates (as httpie's and curl's).
+    /// `no` (or `false`) to skip certificate checks, or a PEM bundle to
+    /// trust instead of the system's certificates (as httpie's and curl's).
     #[arg(long, value_name = "no|yes|FILE", help_heading = "Network")]
     pub(crate) verify: Option<String>,
     /// Also trust the certificates in this PEM file (besides the system's).
@@ -178,6 +178,21 @@ pub(crate) struct HttpArgs {
     /// Do not decode gzip, deflate, br or zstd bodies.
     #[arg(long, help_heading = "Body")]
     pub(crate) no_decompress: bool,
+}
+
+impl HttpArgs {
+    /// `--insecure`, `--verify=no` or `--verify=false`.
+    pub(crate) fn skips_verification(&self) -> bool {
+        self.insecure || matches!(self.verify.as_deref(), Some("no" | "false"))
+    }
+
+    /// `--verify=FILE`: the bundle to trust alone.
+    pub(crate) fn ca_bundle(&self) -> Option<&std::path::Path> {
+        self.verify
+            .as_deref()
+            .filter(|verify| !matches!(*verify, "no" | "false" | "yes" | "true"))
+            .map(std::path::Path::new)
+    }
 }
 
 /// `--pretty`.

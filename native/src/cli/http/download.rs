@@ -137,12 +137,16 @@ fn suggested_name(response: &Response) -> String {
         .headers()
         .get(CONTENT_DISPOSITION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').find_map(|part| part.trim().strip_prefix("filename=")))
-        .map(|name| name.trim_matches('"').to_owned());
+        .and_then(offered_name);
     let from_url = response
         .url()
         .path_segments()
-        .and_then(|mut segments| segments.next_back().map(str::to_owned));
+        .and_then(|mut segments| segments.next_back())
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
     [offered, from_url]
         .into_iter()
         .flatten()
@@ -152,6 +156,54 @@ fn suggested_name(response: &Response) -> String {
         })
         .find(|name| !name.is_empty())
         .unwrap_or_else(|| "index".to_owned())
+}
+
+/// The name a `Content-Disposition` value offers (RFC 6266): `filename*`
+/// (RFC 8187: `UTF-8''` and percent-encoded bytes) before `filename` (a
+/// token or a quoted string, which may hold `;` and `\"`).
+fn offered_name(value: &str) -> Option<String> {
+    let mut plain = None;
+    let mut rest = value.split_once(';')?.1;
+    while let Some((name, after)) = rest.split_once('=') {
+        let (text, next) = match after.trim_start().strip_prefix('"') {
+            Some(quoted) => unquote(quoted),
+            None => {
+                let (token, next) = after.split_once(';').unwrap_or((after, ""));
+                (token.trim().to_owned(), next)
+            }
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "filename*" => {
+                let (charset, encoded) = text.split_once('\'')?;
+                let encoded = encoded.split_once('\'')?.1;
+                let bytes: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
+                return match charset.to_ascii_lowercase().as_str() {
+                    "utf-8" => String::from_utf8(bytes).ok(),
+                    // ISO-8859-1: each byte is the code point.
+                    _ => Some(bytes.into_iter().map(char::from).collect()),
+                };
+            }
+            "filename" => plain = Some(text),
+            _ => {}
+        }
+        rest = next.trim_start().strip_prefix(';').unwrap_or(next);
+    }
+    plain
+}
+
+/// A quoted string after its opening quote: its text, and what follows
+/// its closing quote.
+fn unquote(quoted: &str) -> (String, &str) {
+    let mut text = String::new();
+    let mut chars = quoted.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return (text, &quoted[at + 1..]),
+            '\\' => text.extend(chars.next().map(|(_, escaped)| escaped)),
+            c => text.push(c),
+        }
+    }
+    (text, "")
 }
 
 /// Creates `name`, or `name-1`, `name-2`… (as httpie): the first that
@@ -193,6 +245,28 @@ fn progress_bar(position: u64, total: Option<u64>) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_disposition_names_as_rfc_6266_writes_them() {
+        let cases = [
+            ("attachment; filename=plain.txt", Some("plain.txt")),
+            ("attachment; filename=\"a; b \\\"c\\\".txt\"", Some("a; b \"c\".txt")),
+            (
+                "attachment; filename=\"fallback.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt",
+                Some("€ rates.txt"),
+            ),
+            (
+                "attachment; filename*=iso-8859-1'en'%A3%20rates.txt",
+                Some("£ rates.txt"),
+            ),
+            ("attachment; FILENAME=\"upper.bin\"", Some("upper.bin")),
+            ("attachment", None),
+            ("inline; size=10", None),
+        ];
+        for (value, name) in cases {
+            assert_eq!(offered_name(value).as_deref(), name, "{value}");
+        }
+    }
 
     #[test]
     fn a_taken_name_or_a_planted_symlink_gets_a_number() {

@@ -66,7 +66,8 @@ impl Failure {
             Failure::Request(error) => error,
         };
         eprintln!("unifetch: {error:#}");
-        let too_many_redirects = error.is_redirect() && format!("{error:#}").contains("redirects");
+        let too_many_redirects = std::iter::successors(std::error::Error::source(&error), |inner| inner.source())
+            .any(|inner| inner.is::<TooManyRedirects>());
         ExitCode::from(if error.is_timeout() {
             EXIT_TIMEOUT
         } else if too_many_redirects {
@@ -413,7 +414,7 @@ fn session(
         sock_read: args.read_timeout,
         ..Timeout::default()
     };
-    let insecure = args.insecure || args.verify.as_deref() == Some("no");
+    let insecure = args.skips_verification();
     let mut builder: SessionBuilder = Session::builder()
         .timeout(timeout)
         .retry(retry_policy(args))
@@ -435,11 +436,9 @@ fn session(
     if let Some(path) = &args.cacert {
         builder = builder.tls_root_certificates(read(path)?);
     }
-    if let Some(bundle) = args.verify.as_deref().filter(|verify| !matches!(*verify, "no" | "yes")) {
+    if let Some(bundle) = args.ca_bundle() {
         // As httpie and curl: the bundle is what is trusted, alone.
-        builder = builder
-            .tls_built_in_roots(false)
-            .tls_root_certificates(read(std::path::Path::new(bundle))?);
+        builder = builder.tls_built_in_roots(false).tls_root_certificates(read(bundle)?);
     }
     if let Some(cert) = &args.cert {
         let key = read(args.key.as_ref().unwrap_or(cert))?;
@@ -677,7 +676,7 @@ fn redirect_policy(args: &HttpArgs) -> Redirect {
     let (max, verbose) = (args.max_redirects, args.verbose);
     Redirect::custom(move |attempt| {
         if attempt.previous().len() > max {
-            return attempt.error(format!("more than {max} redirects"));
+            return attempt.error(TooManyRedirects(max));
         }
         if verbose {
             eprintln!("< {} → {}", attempt.status(), attempt.url());
@@ -685,6 +684,18 @@ fn redirect_policy(args: &HttpArgs) -> Redirect {
         attempt.follow()
     })
 }
+
+/// `--max-redirects` exceeded (exit 6).
+#[derive(Debug)]
+struct TooManyRedirects(usize);
+
+impl std::fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {} redirects", self.0)
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
 
 fn load_jar(args: &HttpArgs) -> Result<Option<Arc<CookieJar>>, Failure> {
     let Some(path) = &args.cookie_jar else {

@@ -72,7 +72,7 @@ pub(crate) fn curl_command(
     if let Some(connect) = args.connect_timeout {
         words.extend(["--connect-timeout".to_owned(), connect.as_secs_f64().to_string()]);
     }
-    if args.insecure || args.verify.as_deref() == Some("no") {
+    if args.skips_verification() {
         words.push("--insecure".to_owned());
     }
     for proxy in &args.proxy {
