@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 rounds=${1:-5}
+set -f # the URLs' `?` is no pattern
 ensure_apt time curl httpie
 start_test_site --release >/dev/null
 site=$UNIFETCH_SITE
@@ -20,24 +21,24 @@ trap 'kill "$SITE_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 head -c $((64 << 20)) /dev/urandom >upload.bin
 
-# The command each tool runs for each case; `-` where it has none.
+# The command each tool runs for each case.
 command_for() { # TOOL CASE
     case "$1:$2" in
-    unifetch:get) echo "$unifetch $site/get" ;;
-    curl:get) echo "curl -s $site/get" ;;
-    httpie:get) echo "http --ignore-stdin $site/get" ;;
-    unifetch:download) echo "$unifetch -d -o out.bin $site/download/268435456" ;;
-    curl:download) echo "curl -s -o out.bin $site/download/268435456" ;;
-    httpie:download) echo "http --ignore-stdin -d -o out.bin $site/download/268435456" ;;
-    unifetch:bomb) echo "$unifetch $site/bomb?mb=256" ;;
-    curl:bomb) echo "curl -s --compressed $site/bomb?mb=256" ;;
-    httpie:bomb) echo "http --ignore-stdin $site/bomb?mb=256" ;;
-    unifetch:upload) echo "$unifetch -f post $site/upload f@upload.bin" ;;
-    curl:upload) echo "curl -s -F f=@upload.bin $site/upload" ;;
-    httpie:upload) echo "http --ignore-stdin -f post $site/upload f@upload.bin" ;;
-    unifetch:stdin) echo "$unifetch post $site/upload" ;;
-    curl:stdin) echo "curl -s -T - $site/upload" ;;
-    httpie:stdin) echo "http post $site/upload" ;;
+    unifetch:get) echo "$unifetch --check-status $site/get" ;;
+    curl:get) echo "curl -sf $site/get" ;;
+    httpie:get) echo "http --check-status --ignore-stdin $site/get" ;;
+    unifetch:download) echo "$unifetch --check-status -d -o out.bin $site/download/268435456" ;;
+    curl:download) echo "curl -sf -o out.bin $site/download/268435456" ;;
+    httpie:download) echo "http --check-status --ignore-stdin -d -o out.bin $site/download/268435456" ;;
+    unifetch:bomb) echo "$unifetch --check-status $site/bomb?mb=256" ;;
+    curl:bomb) echo "curl -sf --compressed $site/bomb?mb=256" ;;
+    httpie:bomb) echo "http --check-status --ignore-stdin $site/bomb?mb=256" ;;
+    unifetch:upload) echo "$unifetch --check-status -f post $site/upload f@upload.bin" ;;
+    curl:upload) echo "curl -sf -F f=@upload.bin $site/upload" ;;
+    httpie:upload) echo "http --check-status --ignore-stdin -f post $site/upload f@upload.bin" ;;
+    unifetch:stdin) echo "$unifetch --check-status post $site/upload" ;;
+    curl:stdin) echo "curl -sf -T - $site/upload" ;;
+    httpie:stdin) echo "http --check-status post $site/upload" ;;
     esac
 }
 
@@ -49,7 +50,11 @@ measure() { # TOOL CASE
     [ "$2" = stdin ] && input=upload.bin
     rm -f out.bin
     started=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o time.txt $command <"$input" >/dev/null 2>/dev/null || true
+    if ! /usr/bin/time -f '%M' -o time.txt $command <"$input" >/dev/null 2>err.txt; then
+        echo "$1 failed on $2: $command" >&2
+        cat err.txt >&2
+        exit 1
+    fi
     ended=$EPOCHREALTIME
     echo "$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.3f", b - a }') $(tail -n 1 time.txt)"
 }

@@ -90,8 +90,9 @@ fn in_pty(args: &[String], no_color: bool, typed: &str) -> String {
 }
 
 /// Runs `unifetch ARGS` in a pseudo-terminal and types Ctrl-C once it
-/// asks for a password; returns what the terminal showed, and how it ended.
-fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus) {
+/// asks for a password; returns what the terminal showed, how it ended,
+/// and the terminal's settings afterwards (`stty -a`).
+fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus, String) {
     use portable_pty::{native_pty_system, CommandBuilder, PtySize};
     use std::io::Read;
     let pty = native_pty_system()
@@ -114,7 +115,10 @@ fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus) {
         }
     }
     let status = child.wait().unwrap();
-    (String::from_utf8_lossy(&shown).into_owned(), status)
+    let terminal = pty.master.tty_name().expect("the terminal's name");
+    let settings = Command::new("stty").arg("-F").arg(terminal).arg("-a").output().unwrap();
+    let settings = String::from_utf8_lossy(&settings.stdout).into_owned();
+    (String::from_utf8_lossy(&shown).into_owned(), status, settings)
 }
 
 /// Runs `unifetch ARGS` in a pseudo-terminal; returns what it printed.
@@ -688,14 +692,21 @@ async fn ctrl_c_interrupts_with_130_and_a_missing_password_is_asked_for() {
         "at once, not after the response"
     );
 
-    // Ctrl-C at the password prompt ends unifetch as it ends any program
-    // (by SIGINT: the shell says 130 and restores the terminal); nothing
-    // is sent.
+    // Ctrl-C at the password prompt exits 130 with the terminal as it was
+    // (echo on again), and nothing is sent.
     let args = strings(&["-a", "ann", &site.url("/basic-auth/ann/typed?track=prompt-ctrl-c")]);
-    let (shown, status) = tokio::task::spawn_blocking(move || ctrl_c_at_the_prompt(&args))
+    let (shown, status, settings) = tokio::task::spawn_blocking(move || ctrl_c_at_the_prompt(&args))
         .await
         .unwrap();
-    assert_eq!(status.signal(), Some("Interrupt"), "{status:?}: {shown}");
+    assert_eq!(
+        (status.signal(), status.exit_code()),
+        (None, 130),
+        "{status:?}: {shown}"
+    );
+    assert!(
+        settings.split_whitespace().any(|setting| setting == "echo"),
+        "echo is back on: {settings}"
+    );
     let tracked = run(strings(&["--check-status", &site.url("/track/prompt-ctrl-c")]), None).await;
     assert_eq!(
         tracked.status.code(),
@@ -934,14 +945,21 @@ async fn proxies_and_the_connect_timeout() {
         .collect();
     assert!(!fillers.is_empty());
     let started = std::time::Instant::now();
+    assert!(fillers.len() < 1024, "the accept queue filled up");
     let timed_out = run(
-        strings(&["--connect-timeout", "0.5", &format!("http://127.0.0.1:{port}/")]),
+        strings(&[
+            "--connect-timeout",
+            "0.5",
+            "--timeout",
+            "8",
+            &format!("http://127.0.0.1:{port}/"),
+        ]),
         None,
     )
     .await;
     assert_eq!(timed_out.status.code(), Some(2), "{timed_out:?}");
     assert!(
-        String::from_utf8_lossy(&timed_out.stderr).contains("connect"),
+        String::from_utf8_lossy(&timed_out.stderr).contains("timeout: connect"),
         "{timed_out:?}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

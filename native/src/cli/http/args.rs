@@ -183,15 +183,23 @@ pub(crate) struct HttpArgs {
 impl HttpArgs {
     /// `--insecure`, `--verify=no` or `--verify=false`.
     pub(crate) fn skips_verification(&self) -> bool {
-        self.insecure || matches!(self.verify.as_deref(), Some("no" | "false"))
+        self.insecure
+            || self
+                .verify_word()
+                .is_some_and(|word| matches!(word.as_str(), "no" | "false"))
     }
 
     /// `--verify=FILE`: the bundle to trust alone.
     pub(crate) fn ca_bundle(&self) -> Option<&std::path::Path> {
-        self.verify
-            .as_deref()
-            .filter(|verify| !matches!(*verify, "no" | "false" | "yes" | "true"))
-            .map(std::path::Path::new)
+        let is_word = self
+            .verify_word()
+            .is_some_and(|word| matches!(word.as_str(), "no" | "false" | "yes" | "true"));
+        self.verify.as_deref().filter(|_| !is_word).map(std::path::Path::new)
+    }
+
+    /// `--verify`'s value in lower case (`NO`, `False`: as httpie reads them).
+    fn verify_word(&self) -> Option<String> {
+        self.verify.as_deref().map(str::to_ascii_lowercase)
     }
 }
 

@@ -1,6 +1,8 @@
 //! `-d/--download`: the body streamed to a file in constant memory, with
 //! a progress bar on stderr; `-c/--continue` resumes a partial file with
-//! `Range`, and starts over when the server ignores it.
+//! `Range`, starts over when the server ignores it, is done when the
+//! server says the file is whole (416), and refuses a 206 from another
+//! byte than asked for.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -51,9 +53,10 @@ impl Target {
         Ok(Target { output, resume_from })
     }
 
-    /// Saves the body of `response` (a 2xx) and says where, and how many
-    /// bytes the file holds; a body cut short is an error after the bytes
-    /// that came were written.
+    /// Saves the body of `response` (a 2xx; with `-c`, a 416 naming the
+    /// file's size is a file complete already) and says where, and how
+    /// many bytes the file holds; a body cut short is an error after the
+    /// bytes that came were written.
     pub(crate) async fn save(&self, response: &mut Response) -> Result<Saved, NotSaved> {
         let status = response.status();
         if let (Some(path), Some(from)) = (&self.output, self.resume_from) {
@@ -131,7 +134,8 @@ fn content_range(response: &Response) -> Option<&str> {
 
 /// The file name `Content-Disposition` offers, or the URL's last segment,
 /// or `index`; never a path (anything up to the last `/` or `\` goes) nor
-/// a hidden file (leading dots go: no `.bashrc` from a server).
+/// a hidden file (leading dots go: no `.bashrc` from a server), nor a
+/// name with control characters.
 fn suggested_name(response: &Response) -> String {
     let offered = response
         .headers()
@@ -154,7 +158,8 @@ fn suggested_name(response: &Response) -> String {
             let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
             base.trim_start_matches('.').to_owned()
         })
-        .find(|name| !name.is_empty())
+        // Decoded names may hold escapes for the terminal, or a NUL.
+        .find(|name| !name.is_empty() && !name.chars().any(char::is_control))
         .unwrap_or_else(|| "index".to_owned())
 }
 
@@ -173,15 +178,11 @@ fn offered_name(value: &str) -> Option<String> {
             }
         };
         match name.trim().to_ascii_lowercase().as_str() {
+            // One that cannot be read leaves `filename` to count (§4.3).
             "filename*" => {
-                let (charset, encoded) = text.split_once('\'')?;
-                let encoded = encoded.split_once('\'')?.1;
-                let bytes: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
-                return match charset.to_ascii_lowercase().as_str() {
-                    "utf-8" => String::from_utf8(bytes).ok(),
-                    // ISO-8859-1: each byte is the code point.
-                    _ => Some(bytes.into_iter().map(char::from).collect()),
-                };
+                if let Some(decoded) = extended_value(&text) {
+                    return Some(decoded);
+                }
             }
             "filename" => plain = Some(text),
             _ => {}
@@ -189,6 +190,20 @@ fn offered_name(value: &str) -> Option<String> {
         rest = next.trim_start().strip_prefix(';').unwrap_or(next);
     }
     plain
+}
+
+/// An RFC 8187 value, `UTF-8'LANG'percent-encoded` (or ISO-8859-1);
+/// `None` for other charsets and bytes that are not their text.
+fn extended_value(text: &str) -> Option<String> {
+    let (charset, rest) = text.split_once('\'')?;
+    let encoded = rest.split_once('\'')?.1;
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
+    match charset.to_ascii_lowercase().as_str() {
+        "utf-8" => String::from_utf8(bytes).ok(),
+        // Each byte is its code point.
+        "iso-8859-1" => Some(bytes.into_iter().map(char::from).collect()),
+        _ => None,
+    }
 }
 
 /// A quoted string after its opening quote: its text, and what follows
@@ -260,6 +275,12 @@ mod tests {
                 Some("£ rates.txt"),
             ),
             ("attachment; FILENAME=\"upper.bin\"", Some("upper.bin")),
+            ("attachment; filename=good.txt; filename*=junk", Some("good.txt")),
+            (
+                "attachment; filename=good.txt; filename*=Shift_JIS''%82%A0",
+                Some("good.txt"),
+            ),
+            ("attachment; filename*=UTF-8''%FF%FE", None),
             ("attachment", None),
             ("inline; size=10", None),
         ];

@@ -42,6 +42,8 @@ enum Failure {
     Usage(String),
     /// Input that cannot be used: a file, a bad answer at the prompt.
     Invalid(String),
+    /// Ctrl-C at the password prompt.
+    Interrupted,
     Request(unifetch::Error),
 }
 
@@ -63,6 +65,7 @@ impl Failure {
                 eprintln!("unifetch: {message}");
                 return ExitCode::from(EXIT_ERROR);
             }
+            Failure::Interrupted => return ExitCode::from(EXIT_INTERRUPTED),
             Failure::Request(error) => error,
         };
         eprintln!("unifetch: {error:#}");
@@ -81,10 +84,9 @@ impl Failure {
 /// Sends the request the arguments describe and prints what they ask for.
 ///
 /// What is read first (files, stdin, a password typed at the prompt) is
-/// read before Ctrl-C is caught: at the prompt, Ctrl-C ends unifetch as it
-/// ends any program, and the shell restores the terminal. Ctrl-C is caught
-/// before anything is sent, and from then on ends the exchange at once
-/// with 130.
+/// read before the exchange starts; Ctrl-C at the prompt exits 130 once
+/// the terminal is restored. Ctrl-C is caught before anything is sent, and
+/// from then on ends the exchange at once with 130.
 pub(crate) async fn run(args: HttpArgs) -> ExitCode {
     let exchange = match Exchange::prepare(args) {
         Ok(Prepared::Send(exchange)) => exchange,
@@ -183,6 +185,8 @@ impl Exchange {
         let login = given_auth
             .as_ref()
             .or(kept.as_ref().and_then(|kept| kept.file.auth.as_ref()))
+            // --offline prints no digest answer: no password to ask for.
+            .filter(|auth| !(args.offline && auth.kind == "digest"))
             .map(Login::from_saved)
             .transpose()?;
         let mut headers = kept.as_ref().map(|kept| kept.file.headers.clone()).unwrap_or_default();
@@ -609,10 +613,14 @@ fn credentials(auth: &str) -> Result<(String, String), Failure> {
         return Ok((user.to_owned(), password.to_owned()));
     }
     // The prompt reads the terminal itself (/dev/tty), whatever stdin is.
-    let password = rpassword::prompt_password(format!("password for {auth}: ")).map_err(|e| {
-        Failure::Invalid(format!(
+    // It reads Ctrl-C as a key and raises SIGINT: caught here, so that the
+    // prompt puts the terminal back (echo on) before unifetch exits 130.
+    let _caught = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    let password = rpassword::prompt_password(format!("password for {auth}: ")).map_err(|e| match e.kind() {
+        std::io::ErrorKind::Interrupted => Failure::Interrupted,
+        _ => Failure::Invalid(format!(
             "-a {auth:?}: no password, and no terminal to ask for one (write USER:PASS): {e}"
-        ))
+        )),
     })?;
     Ok((auth.to_owned(), password))
 }

@@ -93,24 +93,28 @@ fn sized(body: Body, length: Option<u64>) -> Body {
     }
 }
 
-/// A file for stdin's descriptor (sharing its offset), to ask its type,
-/// size and position.
-/// Whether stdin is known to hold nothing without reading it: closed,
-/// `/dev/null` (a device that is not a terminal), or a file read to its
-/// end. A pipe may always still bring something.
+/// Whether stdin is known to hold nothing without waiting for it: closed,
+/// `/dev/null` (a device that is not a terminal), or a file with no byte
+/// left at its offset (asked with one positioned read, since /proc files
+/// say they are empty and are not). A pipe may always still bring
+/// something.
 pub(crate) fn stdin_is_empty() -> bool {
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileExt, FileTypeExt};
     let Some(mut file) = stdin_file() else {
         return true;
     };
-    let Ok(metadata) = file.metadata() else {
+    let Ok(kind) = file.metadata().map(|metadata| metadata.file_type()) else {
         return true;
     };
-    let kind = metadata.file_type();
-    kind.is_char_device() && !std::io::stdin().is_terminal()
-        || kind.is_file() && file.stream_position().is_ok_and(|at| at >= metadata.len())
+    let mut at_end = || {
+        let at = file.stream_position().ok()?;
+        file.read_at(&mut [0], at).ok().map(|read| read == 0)
+    };
+    kind.is_char_device() && !std::io::stdin().is_terminal() || kind.is_file() && at_end() == Some(true)
 }
 
+/// A file for stdin's descriptor (sharing its offset), to ask its type,
+/// size and position.
 fn stdin_file() -> Option<File> {
     std::io::stdin().as_fd().try_clone_to_owned().ok().map(File::from)
 }
