@@ -7,7 +7,8 @@
 # HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
 # allocations and client CPU time per request), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
-# client's chunk API (median of 5 downloads: MiB/s, peak RSS).
+# client's chunk API (median of 5 downloads: MiB/s, peak RSS); with the
+# share of a core the nginx worker used during each HTTP/1.1 run.
 #
 #   bash scripts/bench-native.sh [ROUNDS] [SECONDS]   (defaults 5 and 3)
 set -euo pipefail
@@ -69,11 +70,33 @@ https=https://localhost:$https_port
 clients=(hyper-util reqwest unifetch)
 declare -A figures
 
-# Runs one measurement and files its JSON line under "scenario client".
+# The nginx worker's CPU time so far, in clock ticks (user + system).
+worker_pid=$(pgrep -P "$nginx_pid" | head -n 1)
+worker_ticks() { awk '{ print $14 + $15 }' "/proc/$worker_pid/stat"; }
+
+# Runs COMMAND (which prints one JSON line) and files that line under
+# "SCENARIO CLIENT", with the share of one core the nginx worker used
+# meanwhile (whole run, client start-up included) as "server_cpu_percent".
+measure_with() { # SCENARIO CLIENT COMMAND...
+    local key="$1 $2" before started line
+    shift 2
+    before=$(worker_ticks)
+    started=$EPOCHREALTIME
+    line=$("$@")
+    figures["$key"]+="$(python3 -c '
+import json, sys
+line, before, after, started, ended, hz = sys.argv[1:]
+figures = json.loads(line)
+busy = (float(after) - float(before)) / float(hz)
+figures["server_cpu_percent"] = round(100 * busy / (float(ended) - float(started)))
+print(json.dumps(figures))' "$line" "$before" "$(worker_ticks)" "$started" "$EPOCHREALTIME" "$(getconf CLK_TCK)")"$'\n'
+}
+
+# Runs one measurement of the bench binary.
 measure() { # SCENARIO CLIENT ARGS...
     local scenario=$1 client=$2
     shift 2
-    figures["$scenario $client"]+="$("$bench" "$client" "$@")"$'\n'
+    measure_with "$scenario" "$client" "$bench" "$client" "$@"
 }
 
 # wrk (C, one thread, 64 connections) for reference: a load generator that
@@ -86,7 +109,7 @@ wrk_rate() {
 
 for round in $(seq "$rounds"); do
     echo "round $round of $rounds" >&2
-    figures["h1-64 wrk"]+="$(wrk_rate)"$'\n'
+    measure_with h1-64 wrk wrk_rate
     for client in "${clients[@]}"; do
         measure h1-64 "$client" get "$http/1k" 64 "$seconds"
         measure h1-1 "$client" get "$http/1k" 1 "$seconds"
@@ -115,13 +138,13 @@ cells() { # SCENARIO CLIENT: req/s, × hyper-util, × reqwest, CPU µs per reque
 echo
 echo "nginx 1 worker on 127.0.0.1, GET of a 1 KB file; medians of $rounds rounds of ${seconds} s"
 echo
-echo "| client | HTTP/1.1, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request | allocations per request | 1 in flight: p50 / p99 µs |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| client | HTTP/1.1, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request | allocations per request | 1 in flight: p50 / p99 µs | nginx worker CPU % |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
-    echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) |"
+    echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $(median h1-64 "$client" server_cpu_percent) |"
 done
 ceiling=$(median h1-64 wrk per_second)
-echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – |"
+echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – | $(median h1-64 wrk server_cpu_percent) |"
 echo
 echo "| client | HTTP/2 (TLS), 64 streams, req/s | × hyper-util | × reqwest | CPU µs per request | 1 GiB stream, MiB/s | × hyper-util | peak RSS, MiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"

@@ -102,6 +102,22 @@ fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus, S
     command.args(args);
     let mut child = pty.slave.spawn_command(command).expect("unifetch starts");
     drop(pty.slave);
+    // A watchdog: a prompt that never ends fails the test, not hangs it.
+    let mut killer = child.clone_killer();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = killer.kill();
+    });
+    let terminal = pty.master.tty_name().expect("the terminal's name");
+    let settings = || {
+        let output = Command::new("stty")
+            .arg("-F")
+            .arg(&terminal)
+            .arg("-a")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
     let mut keyboard = pty.master.take_writer().unwrap();
     let mut screen = pty.master.try_clone_reader().unwrap();
     let mut shown = Vec::new();
@@ -110,15 +126,20 @@ fn ctrl_c_at_the_prompt(args: &[String]) -> (String, portable_pty::ExitStatus, S
     while let Ok(read @ 1..) = screen.read(&mut buffer) {
         shown.extend_from_slice(&buffer[..read]);
         if !typed && String::from_utf8_lossy(&shown).contains("password for ann: ") {
+            // The prompt is written before the terminal is set to read keys
+            // one by one: Ctrl-C is a key only once echo is off.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !settings().split_whitespace().any(|setting| setting == "-echo")
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             keyboard.write_all(b"\x03").unwrap();
             typed = true;
         }
     }
     let status = child.wait().unwrap();
-    let terminal = pty.master.tty_name().expect("the terminal's name");
-    let settings = Command::new("stty").arg("-F").arg(terminal).arg("-a").output().unwrap();
-    let settings = String::from_utf8_lossy(&settings.stdout).into_owned();
-    (String::from_utf8_lossy(&shown).into_owned(), status, settings)
+    (String::from_utf8_lossy(&shown).into_owned(), status, settings())
 }
 
 /// Runs `unifetch ARGS` in a pseudo-terminal; returns what it printed.
