@@ -532,6 +532,11 @@ async fn downloads_name_their_file_never_overwrite_and_resume() {
     let gzipped = run_in(&dir, strings(&["-d", "-o", "body.gz", &site.url("/gzip")])).await;
     assert!(gzipped.status.success(), "{gzipped:?}");
     assert!(std::fs::read(dir.join("body.gz")).unwrap().starts_with(&[0x1f, 0x8b]));
+    // Nor a name that would write escapes to the terminal (here a URL's).
+    let escapes = run_in(&dir, strings(&["-d", &site.url("/anything/%1B%5B31mred")])).await;
+    assert!(escapes.status.success(), "{escapes:?}");
+    assert!(dir.join("index").exists(), "the fallback name");
+    assert!(!String::from_utf8_lossy(&escapes.stderr).contains('\u{1b}'));
     // A server cannot name a hidden file.
     let hidden = run_in(&dir, strings(&["-d", &site.url("/download/5?name=.bashrc")])).await;
     assert!(hidden.status.success());

@@ -237,28 +237,16 @@ impl Exchange {
     /// Sends the request (twice to answer a digest challenge), prints or
     /// saves the answer, then keeps the session or the cookie jar.
     async fn send_and_print(self: Box<Self>) -> ExitCode {
-        let Exchange {
-            args,
-            terminal,
-            sink,
-            parts,
-            look,
-            plan,
-            target,
-            session,
-            kept,
-            given_auth,
-            jar,
-        } = *self;
+        let this = *self;
         let started = Instant::now();
         let sent = async {
-            let range = target.as_ref().and_then(|target| target.resume_from);
+            let range = this.target.as_ref().and_then(|target| target.resume_from);
             let send = |authorization: Option<String>| {
-                let mut request = plan.builder(&session, &args)?;
+                let mut request = this.plan.builder(&this.session, &this.args)?;
                 if let Some(from) = range {
                     request = request.header("Range", format!("bytes={from}-"));
                 }
-                if target.is_some() {
+                if this.target.is_some() {
                     // Saved as sent: a resumed range counts the bytes on disk.
                     request = request.header("Accept-Encoding", "identity");
                 }
@@ -268,16 +256,16 @@ impl Exchange {
                 Ok::<_, Failure>(request.send())
             };
             let response = send(None)?.await?;
-            match &plan.login {
+            match &this.plan.login {
                 Some(Login::Digest { user, password }) if response.status() == unifetch::StatusCode::UNAUTHORIZED => {
-                    let answer = digest_answer(&response, &plan.method, user, password)?;
+                    let answer = digest_answer(&response, &this.plan.method, user, password)?;
                     Ok::<_, Failure>(send(Some(answer))?.await?)
                 }
                 _ => Ok(response),
             }
         }
         .await;
-        let code = match (sent, &target) {
+        let code = match (sent, &this.target) {
             (Ok(mut response), Some(target)) => match target.save(&mut response).await {
                 Ok(Saved::Written { path, bytes }) => {
                     eprintln!("unifetch: saved {} ({bytes} bytes)", path.display());
@@ -295,16 +283,16 @@ impl Exchange {
                 Err(NotSaved::Body(error)) => Failure::Request(error).report(),
             },
             (Ok(response), None) => {
-                let printer = Printer::new(look, sink);
-                print_response(response, &args, parts, printer, terminal, started).await
+                let printer = Printer::new(this.look, this.sink);
+                print_response(response, &this.args, this.parts, printer, this.terminal, started).await
             }
             (Err(failure), _) => failure.report(),
         };
-        if let Some(kept) = kept {
-            if let Err(message) = kept.save(&plan.items.headers, given_auth) {
+        if let Some(kept) = this.kept {
+            if let Err(message) = kept.save(&this.plan.items.headers, this.given_auth) {
                 return Failure::Invalid(message).report();
             }
-        } else if let (Some(jar), Some(path)) = (jar, &args.cookie_jar) {
+        } else if let (Some(jar), Some(path)) = (this.jar, &this.args.cookie_jar) {
             if let Err(failure) = save_jar(&jar, path) {
                 return failure.report();
             }
