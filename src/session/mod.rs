@@ -6,6 +6,7 @@
 //! builder they return; the settings are collected by [`SessionBuilder`].
 
 mod builder;
+mod last_origin;
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use url::Url;
 
 pub use self::builder::SessionBuilder;
+use self::last_origin::LastOrigin;
 use crate::exchange::Client;
 #[cfg(feature = "cookies")]
 use crate::CookieJar;
@@ -48,6 +50,7 @@ pub struct Session {
 struct Inner {
     base_url: Option<Url>,
     client: Client,
+    last_origin: LastOrigin,
 }
 
 impl Session {
@@ -68,7 +71,11 @@ impl Session {
     fn from_parts(base_url: Option<Url>, client: Client) -> Session {
         // On wasm nothing is `Send`; one `Arc` keeps one type on every target.
         #[allow(clippy::arc_with_non_send_sync)]
-        let inner = Arc::new(Inner { base_url, client });
+        let inner = Arc::new(Inner {
+            base_url,
+            client,
+            last_origin: LastOrigin::default(),
+        });
         Session { inner }
     }
 
@@ -109,13 +116,19 @@ impl Session {
     }
 
     /// Resolves `url` against the base URL, as [`Url::join`] does.
+    /// A URL on the origin of the one before is parsed from its path on
+    /// (see `last_origin.rs`).
     pub(crate) fn resolve(&self, url: &str) -> Result<Url> {
+        if let Some(url) = self.inner.last_origin.parse(url) {
+            return Ok(url);
+        }
         let parsed = match &self.inner.base_url {
             Some(base) => base.join(url),
             None => Url::parse(url),
         };
         let url = parsed.map_err(|e| Error::builder(InvalidUrl(url.to_owned(), e)))?;
         check_scheme(&url)?;
+        self.inner.last_origin.remember(&url);
         Ok(url)
     }
 }

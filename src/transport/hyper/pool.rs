@@ -46,17 +46,44 @@ pub(super) struct Pool {
 struct Shared {
     connector: Connector,
     versions: HttpVersions,
-    origins: Mutex<HashMap<Origin, Idle>>,
+    /// Keyed with foldhash: std's SipHash, fed an authority byte by byte
+    /// (its hash ignores case), cost more than the rest of a checkout.
+    origins: Mutex<HashMap<Origin, Idle, foldhash::fast::RandomState>>,
     /// Whether a task is closing idle connections as they expire.
     reaping: Mutex<bool>,
 }
 
-/// Where a connection goes: scheme and authority (host and port).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Where a connection goes: scheme and authority (host and port), the
+/// authority compared without regard to case.
+#[derive(Clone)]
 struct Origin {
     scheme: Scheme,
     authority: Authority,
 }
+
+/// Hashes the authority in lower case, as [`Authority`]'s own `Hash`
+/// does, but in one write when it is lower case already (a URL's host
+/// always is) instead of one per byte.
+impl std::hash::Hash for Origin {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.scheme.hash(state);
+        let authority = self.authority.as_str();
+        if authority.bytes().any(|b| b.is_ascii_uppercase()) {
+            state.write(authority.to_ascii_lowercase().as_bytes());
+        } else {
+            state.write(authority.as_bytes());
+        }
+    }
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        let (mine, theirs) = (self.authority.as_str(), other.authority.as_str());
+        self.scheme == other.scheme && (mine == theirs || mine.eq_ignore_ascii_case(theirs))
+    }
+}
+
+impl Eq for Origin {}
 
 /// An origin's connections that wait for a request.
 #[derive(Default)]
@@ -70,6 +97,8 @@ struct Http1 {
     sender: http1::SendRequest<Body>,
     /// Whether it goes to a proxy that takes requests in absolute form.
     absolute_form: bool,
+    /// The `Host` header of its requests, made once for all of them.
+    host: Option<HeaderValue>,
     /// When it became idle.
     since: Instant,
     /// How many bytes have been read from it.
@@ -131,7 +160,7 @@ impl Pool {
                         }
                         return Err(sending_failed(error, false));
                     }
-                    to_http1_form(&mut request, http1.absolute_form);
+                    to_http1_form(&mut request, &http1);
                     let received = http1.received();
                     match http1.sender.try_send_request(request).await {
                         Ok(response) => {
@@ -200,6 +229,7 @@ impl Pool {
         Ok(Connection::Http1(Http1 {
             sender,
             absolute_form,
+            host: host_header(uri),
             since: Instant::now(),
             received,
         }))
@@ -207,7 +237,7 @@ impl Pool {
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Origin, Idle>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Origin, Idle, foldhash::fast::RandomState>> {
         self.origins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -296,13 +326,13 @@ impl Origin {
 /// The request as HTTP/1.1 sends it: a `Host` header (unless set), and
 /// the target in origin form (`/path?query`), or in absolute form to a
 /// proxy that forwards it. HTTP/2 takes the absolute URI as it is.
-fn to_http1_form(request: &mut Request<Body>, absolute_form: bool) {
-    if !request.headers().contains_key(HOST) {
-        if let Some(host) = host_header(request.uri()) {
-            request.headers_mut().insert(HOST, host);
+fn to_http1_form(request: &mut Request<Body>, connection: &Http1) {
+    if let Some(host) = &connection.host {
+        if !request.headers().contains_key(HOST) {
+            request.headers_mut().insert(HOST, host.clone());
         }
     }
-    if absolute_form || request.method() == Method::CONNECT {
+    if connection.absolute_form || request.method() == Method::CONNECT {
         return;
     }
     let path = request

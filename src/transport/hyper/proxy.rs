@@ -22,12 +22,17 @@ use crate::Proxy;
 #[derive(Clone)]
 pub(super) struct Proxies {
     matcher: std::sync::Arc<Matcher>,
+    /// Whether any proxy was given: without one, no destination needs
+    /// the matcher, which checks `NO_PROXY` before anything else.
+    any: bool,
 }
 
 impl Proxies {
     /// Explicit proxies win; without them, the environment if trusted.
     pub(super) fn new(explicit: &[Proxy], trust_env: bool) -> Proxies {
-        let matcher = if explicit.is_empty() && trust_env {
+        let from_env = explicit.is_empty() && trust_env;
+        let any = !explicit.is_empty() || (from_env && proxy_variable_set());
+        let matcher = if from_env {
             Matcher::from_env()
         } else {
             let mut builder = Matcher::builder();
@@ -45,13 +50,32 @@ impl Proxies {
         };
         Proxies {
             matcher: std::sync::Arc::new(matcher),
+            any,
         }
     }
 
     /// The proxy for `uri`, if it goes through one.
     pub(super) fn for_uri(&self, uri: &Uri) -> Option<Intercept> {
+        if !self.any {
+            return None;
+        }
         self.matcher.intercept(uri)
     }
+}
+
+/// Whether the environment names a proxy in one of the variables that
+/// [`Matcher::from_env`] reads (`NO_PROXY` alone names none).
+fn proxy_variable_set() -> bool {
+    [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }
 
 /// [`through`] each of `destinations` in turn (a new connection to the

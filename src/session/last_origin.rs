@@ -1,0 +1,151 @@
+//! The origin of the session's last URL, so that the next URL on it is
+//! parsed from its path on.
+//!
+//! Most of what [`Url::parse`] does for `https://example.com/a?b` goes into
+//! the host: IDNA mapping, IP address forms, the serialization. A program
+//! usually sends many requests to few origins, so the session keeps the
+//! last one as a URL, and a URL string that starts with that origin's
+//! serialization followed by a plain absolute path is joined to it
+//! ([`Url::join`]), which reuses the parsed host and parses the rest as
+//! `Url::parse` would. Anything else, and a miss, is parsed whole.
+
+use std::sync::Mutex;
+
+use url::{Position, Url};
+
+/// The origin (`scheme://host[:port]`, with path `/`) of the last URL a
+/// session parsed.
+#[derive(Default)]
+pub(super) struct LastOrigin {
+    origin: Mutex<Option<Url>>,
+}
+
+impl LastOrigin {
+    /// `input` parsed as [`Url::parse`] parses it, when it is on the last
+    /// origin; `None` when it has to be parsed whole.
+    pub(super) fn parse(&self, input: &str) -> Option<Url> {
+        // Never waits: under contention, parsing the whole is as good.
+        let origin = self.origin.try_lock().ok()?;
+        let origin = origin.as_ref()?;
+        let rest = input.strip_prefix(&origin[..Position::BeforePath])?;
+        if !is_plain_absolute_path(rest) {
+            return None;
+        }
+        origin.join(rest).ok()
+    }
+
+    /// Keeps the origin of `url` (an `http` or `https` URL without
+    /// credentials) for the next [`parse`](Self::parse).
+    pub(super) fn remember(&self, url: &Url) {
+        if !url.username().is_empty() || url.password().is_some() || !url.has_host() {
+            return;
+        }
+        let Ok(mut last) = self.origin.try_lock() else {
+            return;
+        };
+        let same = last
+            .as_ref()
+            .is_some_and(|origin| origin[..Position::BeforePath] == url[..Position::BeforePath]);
+        if !same {
+            let mut origin = url.clone();
+            origin.set_path("/");
+            origin.set_query(None);
+            origin.set_fragment(None);
+            *last = Some(origin);
+        }
+    }
+}
+
+/// Whether `rest`, after an origin, makes a URL that `Url::parse` reads
+/// the way `Url::join` on that origin reads `rest`: a path that starts
+/// with one `/` (`//` or `/\` would start a new host in a reference) and
+/// holds no control character or space (which parsing strips or trims).
+fn is_plain_absolute_path(rest: &str) -> bool {
+    let bytes = rest.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.iter().all(|&b| b > b' ' && b != 0x7f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remembering(url: &str) -> LastOrigin {
+        let last = LastOrigin::default();
+        last.remember(&Url::parse(url).unwrap());
+        last
+    }
+
+    #[test]
+    fn a_url_on_the_last_origin_is_parsed_from_its_path() {
+        let last = remembering("http://127.0.0.1:8080/first?a=1#top");
+        for input in [
+            "http://127.0.0.1:8080/1k",
+            "http://127.0.0.1:8080/",
+            "http://127.0.0.1:8080/a/../b/./c?x=%zz&y='&z=\"#frag\\",
+            "http://127.0.0.1:8080/é?ü#ß",
+        ] {
+            let parsed = last.parse(input).unwrap_or_else(|| panic!("{input} is on the origin"));
+            assert_eq!(parsed, Url::parse(input).unwrap(), "{input}");
+            assert_eq!(parsed.port(), Some(8080));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_parsed_whole() {
+        let last = remembering("https://example.com/");
+        for input in [
+            "https://example.com",              // no path
+            "https://example.com:443/",         // another spelling of the origin
+            "https://example.com.evil.org/",    // another host
+            "https://example.com//evil.org/",   // `//` after the origin
+            "https://example.com/\\evil.org/",  // `/\` after the origin
+            "https://example.com/\t/evil.org/", // a tab, which parsing removes
+            "https://example.com/a b",          // a space
+            "http://example.com/",              // another scheme
+            "HTTPS://EXAMPLE.COM/",             // not the serialization
+        ] {
+            assert!(last.parse(input).is_none(), "{input}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// What may follow an origin: characters that paths, queries and
+    /// fragments treat each in their own way, and those that end a host.
+    fn after_origin() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "/", "\\", ".", "..", "%", "%2e", "%zz", "?", "#", "@", ":", "[", "]", " ", "\t", "\n", "\r", "\0", "a",
+            "Z", "é", "ß", "~", "'", "\"", "<", "{", "^", "`", "|", "0", ";", "=", "&", "+", "\u{7f}", "\u{feff}",
+        ]);
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(crate::properties::config(256))]
+
+        #[test]
+        fn joining_the_rest_to_the_origin_is_parsing_the_whole(
+            origin in prop::sample::select(vec![
+                "http://127.0.0.1:8080", "https://example.com", "http://[::1]:3000", "https://xn--bcher-kva.example",
+            ]),
+            first in after_origin(),
+            rest in prop_oneof![after_origin(), after_origin().prop_map(|rest| format!("/{rest}"))],
+        ) {
+            let last = LastOrigin::default();
+            last.remember(&Url::parse(&format!("{origin}/{first}")).unwrap());
+            let input = format!("{origin}{rest}");
+            if let Some(parsed) = last.parse(&input) {
+                prop_assert_eq!(Some(parsed), Url::parse(&input).ok(), "{:?}", input);
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_are_not_remembered() {
+        let last = remembering("http://user:secret@127.0.0.1/");
+        assert!(last.parse("http://user:secret@127.0.0.1/x").is_none());
+        assert!(last.origin.lock().unwrap().is_none());
+    }
+}
