@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -50,7 +50,7 @@ struct Shared {
     /// (its hash ignores case), cost more than the rest of a checkout.
     origins: Mutex<HashMap<Origin, Idle, foldhash::fast::RandomState>>,
     /// Whether a task is closing idle connections as they expire.
-    reaping: Mutex<bool>,
+    reaping: AtomicBool,
 }
 
 /// Where a connection goes: scheme and authority (host and port), the
@@ -126,7 +126,7 @@ impl Pool {
                 connector,
                 versions,
                 origins: Mutex::default(),
-                reaping: Mutex::new(false),
+                reaping: AtomicBool::new(false),
             }),
         }
     }
@@ -277,11 +277,12 @@ impl Shared {
 
     /// Starts the task that closes expired idle connections, unless it runs.
     fn reap_later(self: &Arc<Self>) {
-        let mut reaping = self.reaping.lock().unwrap_or_else(|e| e.into_inner());
-        if *reaping {
+        // Read first: a write on every check-in would bounce the line
+        // between cores. Seen after the connection went in (under the
+        // origins' lock), so a reaper that stopped is seen stopped.
+        if self.reaping.load(Ordering::Acquire) || self.reaping.swap(true, Ordering::AcqRel) {
             return;
         }
-        *reaping = true;
         let shared = Arc::downgrade(self);
         tokio::spawn(reap(shared));
     }
@@ -305,7 +306,7 @@ async fn reap(shared: Weak<Shared>) {
         origins.retain(|_, idle| !idle.http1.is_empty() || idle.http2.is_some());
         if origins.is_empty() {
             // Checked under the origins' lock, which check_in holds first.
-            *shared.reaping.lock().unwrap_or_else(|e| e.into_inner()) = false;
+            shared.reaping.store(false, Ordering::Release);
             return;
         }
     }
