@@ -61,6 +61,7 @@ mod exchange;
 mod headers;
 pub mod hooks;
 mod incoming;
+mod last_origin;
 mod limit;
 pub mod multipart;
 #[cfg(all(test, not(target_family = "wasm")))]

@@ -26,6 +26,7 @@ use crate::decode::{Coding, Decoder};
 use crate::error::TimeoutKind;
 use crate::hooks::{BeforeRequest, Hooks, RetryDecision};
 use crate::incoming::{Budget, Incoming};
+use crate::last_origin::LastOrigin;
 use crate::limit::{Limiter, Permit};
 use crate::redirect::{self, Hop, Redirect};
 use crate::request::Overrides;
@@ -59,6 +60,8 @@ pub(crate) struct Client {
     /// What the platform under the transport does by itself.
     pub(crate) platform: Platform,
     pub(crate) defaults: Defaults,
+    /// The origin of the last URL the session resolved, parsed once.
+    pub(crate) last_origin: LastOrigin,
 }
 
 /// The session's settings that a request may override.

@@ -16,6 +16,7 @@ use http_body::{Frame, SizeHint};
 use super::Exchange;
 use crate::error::{Phase, TimeoutKind};
 use crate::headers;
+use crate::last_origin::LastOrigin;
 use crate::limit::Permit;
 use crate::redirect::Hop;
 use crate::timeout::{Deadline, IdleTimer};
@@ -75,7 +76,7 @@ impl Exchange<'_> {
         // Also those set through `Request::headers_mut` or by hooks.
         headers::mark_sensitive(&mut headers);
         let (body, sent) = track_sent(hop.take_body());
-        let request = http_request(hop, headers, body)?;
+        let request = http_request(&client.last_origin, hop, headers, body)?;
         let options = SendOptions {
             connect: connect_left,
             sock_connect: timeout.sock_connect,
@@ -108,12 +109,16 @@ impl Exchange<'_> {
 }
 
 /// The transport's request for `hop`, without the URL's fragment.
-fn http_request(hop: &Hop<'_>, headers: HeaderMap, body: Body) -> Result<http::Request<Body>> {
-    let target = match hop.url.fragment() {
-        None => hop.url.as_str(),
-        Some(_) => &hop.url[..url::Position::AfterQuery],
+fn http_request(
+    last_origin: &LastOrigin,
+    hop: &Hop<'_>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<http::Request<Body>> {
+    let uri = match last_origin.uri(&hop.url) {
+        Some(uri) => uri,
+        None => hop.url[..url::Position::AfterQuery].parse().map_err(Error::builder)?,
     };
-    let uri: http::Uri = target.parse().map_err(Error::builder)?;
     let mut request = http::Request::new(body);
     *request.method_mut() = hop.method.clone();
     *request.uri_mut() = uri;

@@ -11,6 +11,7 @@ use super::{InvalidUrl, Session};
 use crate::cookies::SessionCookies;
 use crate::exchange::{Client, Defaults};
 use crate::hooks::Hooks;
+use crate::last_origin::LastOrigin;
 use crate::limit::{Limiter, Limits};
 use crate::redirect::Redirect;
 use crate::transport::{self, NetworkConfig, Timer, Transport};
@@ -340,6 +341,7 @@ impl SessionBuilder {
             limiter: Limiter::new(self.limits),
             cookies: self.cookies,
             platform,
+            last_origin: LastOrigin::default(),
             defaults: Defaults {
                 decoding_headers: Defaults::decoding(&self.headers),
                 headers: self.headers,

@@ -6,7 +6,6 @@
 //! builder they return; the settings are collected by [`SessionBuilder`].
 
 mod builder;
-mod last_origin;
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +13,6 @@ use std::sync::Arc;
 use url::Url;
 
 pub use self::builder::SessionBuilder;
-use self::last_origin::LastOrigin;
 use crate::exchange::Client;
 #[cfg(feature = "cookies")]
 use crate::CookieJar;
@@ -50,7 +48,6 @@ pub struct Session {
 struct Inner {
     base_url: Option<Url>,
     client: Client,
-    last_origin: LastOrigin,
 }
 
 impl Session {
@@ -71,11 +68,7 @@ impl Session {
     fn from_parts(base_url: Option<Url>, client: Client) -> Session {
         // On wasm nothing is `Send`; one `Arc` keeps one type on every target.
         #[allow(clippy::arc_with_non_send_sync)]
-        let inner = Arc::new(Inner {
-            base_url,
-            client,
-            last_origin: LastOrigin::default(),
-        });
+        let inner = Arc::new(Inner { base_url, client });
         Session { inner }
     }
 
@@ -117,9 +110,9 @@ impl Session {
 
     /// Resolves `url` against the base URL, as [`Url::join`] does.
     /// A URL on the origin of the one before is parsed from its path on
-    /// (see `last_origin.rs`).
+    /// (see [`LastOrigin`](crate::last_origin::LastOrigin)).
     pub(crate) fn resolve(&self, url: &str) -> Result<Url> {
-        if let Some(url) = self.inner.last_origin.parse(url) {
+        if let Some(url) = self.inner.client.last_origin.parse(url) {
             return Ok(url);
         }
         let parsed = match &self.inner.base_url {
@@ -128,7 +121,7 @@ impl Session {
         };
         let url = parsed.map_err(|e| Error::builder(InvalidUrl(url.to_owned(), e)))?;
         check_scheme(&url)?;
-        self.inner.last_origin.remember(&url);
+        self.inner.client.last_origin.remember(&url);
         Ok(url)
     }
 }

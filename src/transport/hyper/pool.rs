@@ -135,14 +135,13 @@ impl Pool {
     /// response, its body holding the connection until it ends.
     pub(super) async fn send(&self, mut request: Request<Body>, budget: &Budget) -> Result<Response<Body>> {
         let origin = Origin::of(request.uri())?;
-        let uri = request.uri().clone();
         loop {
             let (connection, reused) = match self.shared.checkout(&origin) {
                 Some(connection) => (connection, true),
                 // Boxed: opening a connection (DNS, proxies, TLS) takes a
                 // large future, which a request on a pooled connection
                 // should not carry.
-                None => (Box::pin(self.connect(&origin, &uri, budget)).await?, false),
+                None => (Box::pin(self.connect(&origin, request.uri(), budget)).await?, false),
             };
             let http2 = matches!(connection, Connection::Http2(_));
             // Whether a failure met a reused connection that had given no
@@ -187,7 +186,7 @@ impl Pool {
                         if http2 {
                             self.shared.forget_http2(&origin);
                         }
-                        *unsent.uri_mut() = uri.clone();
+                        origin.make_absolute(unsent.uri_mut());
                         request = unsent;
                     }
                     _ => return Err(sending_failed(error.into_error(), closed_while_idle)),
@@ -322,6 +321,20 @@ impl Origin {
             _ => Err(Error::builder(format!("{uri} has no scheme or host"))),
         }
     }
+
+    /// Puts the origin back into a request target that HTTP/1.1 form left
+    /// as a path (`/path?query`), for the request to go again.
+    fn make_absolute(&self, uri: &mut Uri) {
+        if uri.scheme().is_some() {
+            return;
+        }
+        let mut parts = std::mem::take(uri).into_parts();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        if let Ok(absolute) = Uri::from_parts(parts) {
+            *uri = absolute;
+        }
+    }
 }
 
 /// The request as HTTP/1.1 sends it: a `Host` header (unless set), and
@@ -336,10 +349,10 @@ fn to_http1_form(request: &mut Request<Body>, connection: &Http1) {
     if connection.absolute_form || request.method() == Method::CONNECT {
         return;
     }
-    let path = request
-        .uri()
-        .path_and_query()
-        .cloned()
+    // Taken, not cloned: a clone of the path's bytes would allocate.
+    let path = std::mem::take(request.uri_mut())
+        .into_parts()
+        .path_and_query
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
     *request.uri_mut() = Uri::from(path);
 }

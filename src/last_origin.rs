@@ -7,52 +7,98 @@
 //! last one as a URL, and a URL string that starts with that origin's
 //! serialization followed by a plain absolute path is joined to it
 //! ([`Url::join`]), which reuses the parsed host and parses the rest as
-//! `Url::parse` would. Anything else, and a miss, is parsed whole.
+//! `Url::parse` would. The exchange makes the transport's `http::Uri` of
+//! such a URL the same way, from the origin's authority parsed once.
+//! Anything else, and a miss, is parsed whole.
 
 use std::sync::Mutex;
 
+use bytes::Bytes;
+use http::uri::{Authority, PathAndQuery, Scheme};
 use url::{Position, Url};
 
-/// The origin (`scheme://host[:port]`, with path `/`) of the last URL a
-/// session parsed.
+/// The origin (`scheme://host[:port]`) of the last URL a session parsed.
 #[derive(Default)]
-pub(super) struct LastOrigin {
-    origin: Mutex<Option<Url>>,
+pub(crate) struct LastOrigin {
+    origin: Mutex<Option<Origin>>,
+}
+
+/// An origin parsed both ways.
+struct Origin {
+    /// The origin with the path `/`.
+    url: Url,
+    /// Its authority, as `http::Uri` has it.
+    authority: Authority,
+}
+
+impl Origin {
+    /// `scheme://host[:port]`: how every URL on the origin starts.
+    fn serialization(&self) -> &str {
+        &self.url[..Position::BeforePath]
+    }
 }
 
 impl LastOrigin {
     /// `input` parsed as [`Url::parse`] parses it, when it is on the last
     /// origin; `None` when it has to be parsed whole.
-    pub(super) fn parse(&self, input: &str) -> Option<Url> {
+    pub(crate) fn parse(&self, input: &str) -> Option<Url> {
         // Never waits: under contention, parsing the whole is as good.
         let origin = self.origin.try_lock().ok()?;
         let origin = origin.as_ref()?;
-        let rest = input.strip_prefix(&origin[..Position::BeforePath])?;
+        let rest = input.strip_prefix(origin.serialization())?;
         if !is_plain_absolute_path(rest) {
             return None;
         }
-        origin.join(rest).ok()
+        origin.url.join(rest).ok()
+    }
+
+    /// The `http::Uri` of `url` (without its fragment), when `url` is on
+    /// the last origin; `None` when it has to be parsed whole.
+    pub(crate) fn uri(&self, url: &Url) -> Option<http::Uri> {
+        let authority = {
+            let origin = self.origin.try_lock().ok()?;
+            let origin = origin.as_ref()?;
+            if url[..Position::BeforePath] != *origin.serialization() {
+                return None;
+            }
+            origin.authority.clone()
+        };
+        let scheme = match url.scheme() {
+            "https" => Scheme::HTTPS,
+            _ => Scheme::HTTP,
+        };
+        let path = &url[Position::BeforePath..Position::AfterQuery];
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(scheme);
+        parts.authority = Some(authority);
+        parts.path_and_query = Some(PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(path.as_bytes())).ok()?);
+        http::Uri::from_parts(parts).ok()
     }
 
     /// Keeps the origin of `url` (an `http` or `https` URL without
     /// credentials) for the next [`parse`](Self::parse).
-    pub(super) fn remember(&self, url: &Url) {
+    pub(crate) fn remember(&self, url: &Url) {
         if !url.username().is_empty() || url.password().is_some() || !url.has_host() {
             return;
         }
         let Ok(mut last) = self.origin.try_lock() else {
             return;
         };
-        let same = last
+        let serialization = &url[..Position::BeforePath];
+        if last
             .as_ref()
-            .is_some_and(|origin| origin[..Position::BeforePath] == url[..Position::BeforePath]);
-        if !same {
-            let mut origin = url.clone();
-            origin.set_path("/");
-            origin.set_query(None);
-            origin.set_fragment(None);
-            *last = Some(origin);
+            .is_some_and(|origin| origin.serialization() == serialization)
+        {
+            return;
         }
+        let Ok(authority) = url[Position::BeforeHost..Position::AfterPort].parse() else {
+            return;
+        };
+        let mut origin = url.clone();
+        origin.set_path("/");
+        origin.set_query(None);
+        origin.set_fragment(None);
+        *last = Some(Origin { url: origin, authority });
     }
 }
 
@@ -137,7 +183,10 @@ mod tests {
             last.remember(&Url::parse(&format!("{origin}/{first}")).unwrap());
             let input = format!("{origin}{rest}");
             if let Some(parsed) = last.parse(&input) {
-                prop_assert_eq!(Some(parsed), Url::parse(&input).ok(), "{:?}", input);
+                let whole = Url::parse(&input).ok();
+                prop_assert_eq!(Some(&parsed), whole.as_ref(), "{:?}", input);
+                let uri: http::Uri = parsed[..Position::AfterQuery].parse().unwrap();
+                prop_assert_eq!(last.uri(&parsed), Some(uri), "{:?}", input);
             }
         }
     }
@@ -147,5 +196,7 @@ mod tests {
         let last = remembering("http://user:secret@127.0.0.1/");
         assert!(last.parse("http://user:secret@127.0.0.1/x").is_none());
         assert!(last.origin.lock().unwrap().is_none());
+        let url = Url::parse("http://user:secret@127.0.0.1/x").unwrap();
+        assert!(last.uri(&url).is_none());
     }
 }
