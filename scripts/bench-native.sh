@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# unifetch natively beside the raw hyper-util client it wraps and reqwest
+# unifetch natively beside the raw hyper-util client it used to wrap and reqwest
 # (benches/native-speed), each client in a process of its own on one tokio
 # thread, against one nginx worker on 127.0.0.1 in its own process, rounds
 # interleaved, with wrk for reference. Prints the README's tables
@@ -8,7 +8,9 @@
 # allocations and client CPU time per request), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
 # client's chunk API (median of 5 downloads: MiB/s, peak RSS); with the
-# share of a core the nginx worker used during each HTTP/1.1 run.
+# share of a core the nginx worker used during each HTTP/1.1 run. Last, the
+# instructions each client executes per request, counted by callgrind
+# (INSTRUCTIONS=0 leaves that table out).
 #
 #   bash scripts/bench-native.sh [ROUNDS] [SECONDS]   (defaults 5 and 3)
 set -euo pipefail
@@ -158,3 +160,29 @@ for client in "${clients[@]}"; do
     stream=$(median stream "$client" mib_per_second)
     echo "| $client | $(cells h2-64 "$client") | $(thousands "$stream") | $(ratio "$stream" "$(median stream hyper-util mib_per_second)") | $(median stream "$client" peak_rss_mib) |"
 done
+
+# Instructions per request under callgrind (valgrind), 1 in flight: a count
+# that does not move with the machine's load, for comparing builds. Two runs
+# of different lengths, so that start-up (the TLS roots unifetch loads)
+# cancels out; each run's requests include its warm-up fifth.
+if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
+    ensure_apt valgrind
+    instructions() { # CLIENT SECONDS: "REQUESTS INSTRUCTIONS"
+        local out="$scratch/callgrind.$1.$2" line
+        line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" 1 "$2" 2>/dev/null)
+        echo "$(python3 -c 'import json, sys; print(round(json.loads(sys.argv[1])["requests"] * 1.2))' "$line") \
+$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')"
+    }
+    echo
+    echo "| client | instructions per request (callgrind, 1 in flight) | × hyper-util |"
+    echo "| --- | ---: | ---: |"
+    declare -A per_request
+    for client in "${clients[@]}"; do
+        read -r short_requests short_total < <(instructions "$client" 1)
+        read -r long_requests long_total < <(instructions "$client" 4)
+        per_request[$client]=$(((long_total - short_total) / (long_requests - short_requests)))
+    done
+    for client in "${clients[@]}"; do
+        echo "| $client | $(thousands "${per_request[$client]}") | $(ratio "${per_request[$client]}" "${per_request[hyper-util]}") |"
+    done
+fi

@@ -23,12 +23,13 @@ pub(crate) struct LastOrigin {
     origin: Mutex<Option<Origin>>,
 }
 
-/// An origin parsed both ways.
+/// An origin, as the URL it was last seen in.
 struct Origin {
-    /// The origin with the path `/`.
+    /// The URL: a reference with an absolute path joined to it depends on
+    /// its origin only.
     url: Url,
-    /// Its authority, as `http::Uri` has it.
-    authority: Authority,
+    /// Its authority as `http::Uri` has it, once asked for.
+    authority: Option<Authority>,
 }
 
 impl Origin {
@@ -56,12 +57,18 @@ impl LastOrigin {
     /// the last origin; `None` when it has to be parsed whole.
     pub(crate) fn uri(&self, url: &Url) -> Option<http::Uri> {
         let authority = {
-            let origin = self.origin.try_lock().ok()?;
-            let origin = origin.as_ref()?;
+            let mut origin = self.origin.try_lock().ok()?;
+            let origin = origin.as_mut()?;
             if url[..Position::BeforePath] != *origin.serialization() {
                 return None;
             }
-            origin.authority.clone()
+            match &origin.authority {
+                Some(authority) => authority.clone(),
+                None => {
+                    let authority: Authority = url[Position::BeforeHost..Position::AfterPort].parse().ok()?;
+                    origin.authority.insert(authority).clone()
+                }
+            }
         };
         let scheme = match url.scheme() {
             "https" => Scheme::HTTPS,
@@ -76,7 +83,9 @@ impl LastOrigin {
     }
 
     /// Keeps the origin of `url` (an `http` or `https` URL without
-    /// credentials) for the next [`parse`](Self::parse).
+    /// credentials) for the next [`parse`](Self::parse): a copy of `url`,
+    /// so that a program that goes from origin to origin pays little more
+    /// than before.
     pub(crate) fn remember(&self, url: &Url) {
         if !url.username().is_empty() || url.password().is_some() || !url.has_host() {
             return;
@@ -91,14 +100,10 @@ impl LastOrigin {
         {
             return;
         }
-        let Ok(authority) = url[Position::BeforeHost..Position::AfterPort].parse() else {
-            return;
-        };
-        let mut origin = url.clone();
-        origin.set_path("/");
-        origin.set_query(None);
-        origin.set_fragment(None);
-        *last = Some(Origin { url: origin, authority });
+        *last = Some(Origin {
+            url: url.clone(),
+            authority: None,
+        });
     }
 }
 
