@@ -161,7 +161,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn credentials_are_not_remembered() {
+        let last = remembering("http://user:secret@127.0.0.1/");
+        assert!(last.parse("http://user:secret@127.0.0.1/x").is_none());
+        assert!(last.origin.lock().unwrap().is_none());
+        let url = Url::parse("http://user:secret@127.0.0.1/x").unwrap();
+        assert!(last.uri(&url).is_none());
+    }
+}
+
+#[cfg(test)]
+mod properties {
     use proptest::prelude::*;
+
+    use super::*;
 
     /// What may follow an origin: characters that paths, queries and
     /// fragments treat each in their own way, and those that end a host.
@@ -194,14 +208,5 @@ mod tests {
                 prop_assert_eq!(last.uri(&parsed), Some(uri), "{:?}", input);
             }
         }
-    }
-
-    #[test]
-    fn credentials_are_not_remembered() {
-        let last = remembering("http://user:secret@127.0.0.1/");
-        assert!(last.parse("http://user:secret@127.0.0.1/x").is_none());
-        assert!(last.origin.lock().unwrap().is_none());
-        let url = Url::parse("http://user:secret@127.0.0.1/x").unwrap();
-        assert!(last.uri(&url).is_none());
     }
 }
