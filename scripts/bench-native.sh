@@ -166,20 +166,24 @@ done
 # of different lengths, so that start-up (the TLS roots unifetch loads)
 # cancels out; each run's requests include its warm-up fifth.
 if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
-    ensure_apt valgrind
+    ensure_apt valgrind >&2
     instructions() { # CLIENT SECONDS: "REQUESTS INSTRUCTIONS"
-        local out="$scratch/callgrind.$1.$2" line
+        local out="$scratch/callgrind.$1.$2" line requests total
         line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" 1 "$2" 2>/dev/null)
-        echo "$(python3 -c 'import json, sys; print(round(json.loads(sys.argv[1])["requests"] * 1.2))' "$line") \
-$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')"
+        requests=$(python3 -c 'import json, sys; print(round(json.loads(sys.argv[1])["requests"] * 1.2))' "$line")
+        total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+        [[ -n $requests && -n $total ]] || { echo "callgrind of $1 gave no count" >&2; exit 1; }
+        echo "$requests $total"
     }
     echo
     echo "| client | instructions per request (callgrind, 1 in flight) | × hyper-util |"
     echo "| --- | ---: | ---: |"
     declare -A per_request
     for client in "${clients[@]}"; do
-        read -r short_requests short_total < <(instructions "$client" 1)
-        read -r long_requests long_total < <(instructions "$client" 4)
+        short=$(instructions "$client" 1)
+        long=$(instructions "$client" 4)
+        read -r short_requests short_total <<<"$short"
+        read -r long_requests long_total <<<"$long"
         per_request[$client]=$(((long_total - short_total) / (long_requests - short_requests)))
     done
     for client in "${clients[@]}"; do

@@ -56,6 +56,12 @@ impl LastOrigin {
     /// The `http::Uri` of `url` (without its fragment), when `url` is on
     /// the last origin; `None` when it has to be parsed whole.
     pub(crate) fn uri(&self, url: &Url) -> Option<http::Uri> {
+        // The longest URI `http` takes whole; parsed whole, a longer one
+        // is the error it should be.
+        const LONGEST: usize = u16::MAX as usize - 1;
+        if url[..Position::AfterQuery].len() > LONGEST {
+            return None;
+        }
         let authority = {
             let mut origin = self.origin.try_lock().ok()?;
             let origin = origin.as_mut()?;
@@ -159,6 +165,16 @@ mod tests {
         ] {
             assert!(last.parse(input).is_none(), "{input}");
         }
+    }
+
+    #[test]
+    fn a_uri_too_long_for_http_is_left_to_fail_whole() {
+        let last = remembering("http://127.0.0.1:8080/");
+        let fits = Url::parse(&format!("http://127.0.0.1:8080/{}", "a".repeat(65_512))).unwrap();
+        let too_long = Url::parse(&format!("http://127.0.0.1:8080/{}", "a".repeat(65_513))).unwrap();
+        assert_eq!(last.uri(&fits), Some(fits.as_str().parse().unwrap()));
+        assert!(last.uri(&too_long).is_none());
+        assert!(too_long.as_str().parse::<http::Uri>().is_err());
     }
 
     #[test]
