@@ -187,7 +187,7 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_family = "wasm")))]
 mod properties {
     use proptest::prelude::*;
 
