@@ -40,12 +40,13 @@ done
 step "upkeep: the minimum Rust, every feature combination (native, wasm32, wasip2), cargo-deny, unsupported targets"
 bash scripts/msrv.sh
 # `node` only changes wasm32-unknown-unknown, `webpki-roots` only native builds.
-# The crawl stores (native only) are checked together, not in the powerset.
-cargo hack clippy --quiet --locked --feature-powerset --exclude-features node,sqlite,redis -p unifetch --lib -- -D warnings
+# The crawl stores (native only) are checked together, not in the powerset;
+# `origin-cache` (three `cfg!` in last_origin.rs) with and without the defaults.
+cargo hack clippy --quiet --locked --feature-powerset --exclude-features node,sqlite,redis,origin-cache -p unifetch --lib -- -D warnings
 cargo clippy --quiet --locked -p unifetch --lib --no-default-features --features sqlite,redis -- -D warnings
 for target in wasm32-wasip2 wasm32-unknown-unknown; do
-    excluded=webpki-roots,sqlite,redis
-    [ "$target" = wasm32-wasip2 ] && excluded=webpki-roots,node,sqlite,redis
+    excluded=webpki-roots,sqlite,redis,origin-cache
+    [ "$target" = wasm32-wasip2 ] && excluded=webpki-roots,node,sqlite,redis,origin-cache
     cargo hack clippy --quiet --locked --feature-powerset --exclude-features "$excluded" -p unifetch --lib --target=$target -- -D warnings
 done
 (cd wasm && cargo hack clippy --quiet --locked --feature-powerset --target=wasm32-unknown-unknown -- -D warnings)
