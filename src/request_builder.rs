@@ -10,6 +10,7 @@
 //! way round.
 
 use std::fmt;
+use std::future::Future;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -307,9 +308,17 @@ impl RequestBuilder {
     ///
     /// The body is read later, still under the request's `total` and
     /// `sock_read` timeouts, with [`Response::text`], [`Response::json`], …
-    pub async fn send(self) -> Result<Response> {
-        let request = self.request?;
-        self.session.execute(request).await
+    //
+    // Not an `async fn`: one keeps its argument twice, and this future
+    // would hold two copies of the request.
+    pub fn send(self) -> impl Future<Output = Result<Response>> {
+        let RequestBuilder { session, request } = self;
+        async move {
+            match request {
+                Ok(request) => session.execute(request).await,
+                Err(error) => Err(error),
+            }
+        }
     }
 }
 

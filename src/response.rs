@@ -2,11 +2,12 @@
 //! bytes, JSON or a stream of chunks.
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use http::header::{HeaderMap, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{StatusCode, Version};
 use serde::de::DeserializeOwned;
@@ -179,47 +180,64 @@ impl Response {
     }
 
     /// The whole body.
-    pub async fn bytes(mut self) -> Result<Bytes> {
-        // A body that comes in one chunk is that chunk, not a copy.
-        let Some(first) = self.next_chunk().await? else {
-            return Ok(Bytes::new());
+    //
+    // Not an `async fn`, nor those below: one keeps its argument twice,
+    // and this future would hold two copies of the response. It keeps
+    // only the body and the URL its errors name.
+    pub fn bytes(self) -> impl Future<Output = Result<Bytes>> {
+        // Not streamed: read under the limits of a body read whole.
+        let mut body = Chunks {
+            body: self.body,
+            url: self.url,
         };
-        let Some(second) = self.next_chunk().await? else {
-            return Ok(first);
-        };
-        let mut buffer = BytesMut::with_capacity(first.len() + second.len());
-        buffer.extend_from_slice(&first);
-        buffer.extend_from_slice(&second);
-        while let Some(chunk) = self.next_chunk().await? {
-            buffer.extend_from_slice(&chunk);
+        async move {
+            // A body that comes in one chunk is that chunk, not a copy.
+            let Some(first) = body.try_next().await? else {
+                return Ok(Bytes::new());
+            };
+            let Some(second) = body.try_next().await? else {
+                return Ok(first);
+            };
+            let mut buffer = BytesMut::with_capacity(first.len() + second.len());
+            buffer.extend_from_slice(&first);
+            buffer.extend_from_slice(&second);
+            while let Some(chunk) = body.try_next().await? {
+                buffer.extend_from_slice(&chunk);
+            }
+            Ok(buffer.freeze())
         }
-        Ok(buffer.freeze())
     }
 
     /// The body decoded as text with the `charset` of `Content-Type`
     /// (a byte-order mark wins; unknown or absent charsets mean UTF-8).
     /// Invalid sequences become U+FFFD, never an error or a panic.
-    pub async fn text(self) -> Result<String> {
-        self.text_with_charset("utf-8").await
+    pub fn text(self) -> impl Future<Output = Result<String>> {
+        self.text_with_charset("utf-8")
     }
 
     /// Like [`text`](Self::text), with the charset to use when the response names none.
-    pub async fn text_with_charset(self, default_charset: &str) -> Result<String> {
+    pub fn text_with_charset(self, default_charset: &str) -> impl Future<Output = Result<String>> + '_ {
         let content_type = self
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = self.bytes().await?;
-        let encoding = TextEncoding::sniff(content_type.as_deref(), &bytes, default_charset);
-        Ok(encoding.decode(&bytes))
+        let bytes = self.bytes();
+        async move {
+            let bytes = bytes.await?;
+            let encoding = TextEncoding::sniff(content_type.as_deref(), &bytes, default_charset);
+            Ok(encoding.decode(&bytes))
+        }
     }
 
     /// The body parsed as JSON into any `Deserialize` type.
-    pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
+    pub fn json<T: DeserializeOwned>(self) -> impl Future<Output = Result<T>> {
         let url = self.url.clone();
-        let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_url(&url))
+        let bytes = self.bytes();
+        async move {
+            let bytes = bytes.await?;
+            serde_json::from_slice(&bytes).map_err(|e| Error::decode(e).with_url(&url))
+        }
     }
 
     /// The `Content-Type` header, parsed.

@@ -113,7 +113,8 @@ struct Exchange<'a> {
     /// The session's policies and hooks unless the request has its own.
     retry: Setting<'a, Retry>,
     redirect: Setting<'a, Redirect>,
-    proxy: Option<Proxy>,
+    /// Boxed: rare, and the exchange is moved into its future.
+    proxy: Option<Box<Proxy>>,
     /// Cookies given for this request only (`name=value` pairs).
     cookies: Vec<String>,
     /// Whether the caller wants bodies decoded.
@@ -184,6 +185,14 @@ impl Attempted {
     }
 }
 
+/// What follows an attempt.
+enum AfterAttempt {
+    /// The exchange ends with this outcome.
+    Done(Result<Attempted>),
+    /// Another attempt follows this one's outcome after the wait.
+    Retry(Result<Attempted>, std::time::Duration),
+}
+
 /// A response head with its body, before the body is wrapped for reading.
 struct Received {
     head: http::response::Parts,
@@ -230,7 +239,7 @@ impl<'a> Exchange<'a> {
             timeout: timeout.unwrap_or(defaults.timeout),
             retry: retry.map_or(Setting::Session(&defaults.retry), |own| Setting::Own(Box::new(own))),
             redirect: redirect.map_or(Setting::Session(&defaults.redirect), |own| Setting::Own(Box::new(own))),
-            proxy,
+            proxy: proxy.map(Box::new),
             cookies,
             decompress,
             decode,
@@ -263,18 +272,27 @@ impl<'a> Exchange<'a> {
         let progress = self.progress.clone();
         let ends = total.ends();
         let outcome = total.race_with(|| progress.get(), self.attempts(ends)).await;
+        let error = match self.finish(outcome, total) {
+            Ok(response) => return Ok(response),
+            Err(error) => error,
+        };
+        // Boxed, as the other hooks' futures: a rare path whose future
+        // would otherwise make every exchange's larger.
+        Err(Box::pin(self.hooks.run_before_error(error.with_url(&self.url))).await)
+    }
+
+    /// The response of the attempts' `outcome`, its body under `total`;
+    /// or their error, with those of the attempts before. Not `async`, so
+    /// that the outcome is not kept in [`run`](Self::run)'s future while
+    /// the `before_error` hooks run.
+    fn finish(&mut self, outcome: Result<Attempted>, total: Deadline) -> Result<Response> {
         match outcome {
             Ok(Attempted::Received(received)) => Ok(self.response_from(received, total)),
             Ok(Attempted::Response(response)) => Ok(response),
-            Err(error) => {
-                let error = match std::mem::take(&mut self.previous) {
-                    previous if previous.is_empty() => error,
-                    previous => error.with_previous_attempts(previous),
-                };
-                // Boxed, as the other hooks' futures: a rare path whose
-                // future would otherwise make every exchange's larger.
-                Err(Box::pin(self.hooks.run_before_error(error.with_url(&self.url))).await)
-            }
+            Err(error) => Err(match std::mem::take(&mut self.previous) {
+                previous if previous.is_empty() => error,
+                previous => error.with_previous_attempts(previous),
+            }),
         }
     }
 
@@ -288,50 +306,62 @@ impl<'a> Exchange<'a> {
             let outcome = self
                 .traced_attempt(total_ends, attempts.attempt().saturating_sub(1))
                 .await;
-            let next = match &outcome {
-                Ok(attempted) => {
-                    attempts.after_status(&self.method, attempted.url(), attempted.status(), attempted.headers())
-                }
-                Err(error) => attempts.after_error(&self.method, &self.url, error),
+            let (outcome, wait) = match self.after_attempt(&mut attempts, outcome) {
+                AfterAttempt::Done(outcome) => return outcome,
+                AfterAttempt::Retry(outcome, wait) => (outcome, wait),
             };
-            let wait = match next {
-                Next::Done => return outcome.map_err(|e| e.with_previous_attempts(std::mem::take(&mut self.previous))),
-                Next::NotReplayable => {
-                    let why = "the request body is a stream and cannot be sent again";
-                    return outcome.map_err(|e| {
-                        e.with_previous_attempts(std::mem::take(&mut self.previous))
-                            .not_retried(why)
-                    });
-                }
-                Next::RetryAfter(wait) => wait,
-            };
-            let outcome = outcome.map_err(|e| e.with_url(&self.url));
-            if !self.hooks.has_before_retry() {
-                if let Err(error) = outcome {
-                    self.previous.push(error);
-                }
-                self.client.timer.sleep(wait).await;
-                continue;
-            }
             // Boxed, as each rare path's future: the exchange's future
             // would otherwise hold room for it on every request.
-            let hooked = self.wait_with_hooks(outcome, total_ends, wait, attempts.attempt() - 1);
-            if let Some(stopped) = Box::pin(hooked).await? {
+            let waited = self.wait_to_retry(outcome, total_ends, wait, attempts.attempt() - 1);
+            if let Some(stopped) = Box::pin(waited).await? {
                 return stopped;
             }
         }
     }
 
-    /// Waits `wait` before a retry that `before_retry` hooks may stop:
-    /// a failed attempt's response is read whole first so that it holds
-    /// no connection while waiting. The outcome to end with if they stop.
-    async fn wait_with_hooks(
+    /// What the retry policy makes of an attempt's outcome. Not `async`
+    /// and given the outcome, not a borrow of it, so that
+    /// [`attempts`](Self::attempts)' future does not keep room for one
+    /// while the next attempt runs.
+    fn after_attempt(&mut self, attempts: &mut Attempts<'_>, outcome: Result<Attempted>) -> AfterAttempt {
+        let next = match &outcome {
+            Ok(attempted) => {
+                attempts.after_status(&self.method, attempted.url(), attempted.status(), attempted.headers())
+            }
+            Err(error) => attempts.after_error(&self.method, &self.url, error),
+        };
+        let previous = &mut self.previous;
+        match next {
+            Next::Done => AfterAttempt::Done(outcome.map_err(|e| e.with_previous_attempts(std::mem::take(previous)))),
+            Next::NotReplayable => {
+                let why = "the request body is a stream and cannot be sent again";
+                AfterAttempt::Done(
+                    outcome.map_err(|e| e.with_previous_attempts(std::mem::take(previous)).not_retried(why)),
+                )
+            }
+            Next::RetryAfter(wait) => AfterAttempt::Retry(outcome, wait),
+        }
+    }
+
+    /// Waits `wait` before a retry, keeping a failed attempt's error for
+    /// the end. With `before_retry` hooks, which may stop the retries, a
+    /// failed attempt's response is read whole first so that it holds no
+    /// connection while waiting. The outcome to end with if they stop.
+    async fn wait_to_retry(
         &mut self,
         outcome: Result<Attempted>,
         total_ends: Option<web_time::Instant>,
         wait: std::time::Duration,
         attempt: u32,
     ) -> Result<Option<Result<Attempted>>> {
+        let outcome = outcome.map_err(|e| e.with_url(&self.url));
+        if !self.hooks.has_before_retry() {
+            if let Err(error) = outcome {
+                self.previous.push(error);
+            }
+            self.client.timer.sleep(wait).await;
+            return Ok(None);
+        }
         let failed = match outcome {
             Ok(attempted) => Ok(self.buffered(attempted, total_ends).await?),
             Err(error) => Err(error),
@@ -381,28 +411,38 @@ impl<'a> Exchange<'a> {
     /// One attempt: the `before_request` hooks, the exchange with its
     /// redirects (unless a hook answered), then the `after_response` hooks.
     async fn attempt(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
-        let answered = if self.hooks.has_before_request() {
-            let request = self.hook_request();
-            match Box::pin(self.hooks.run_before_request(request)).await? {
-                BeforeRequest::Respond(response) => Some(response),
-                BeforeRequest::Send(request) => {
-                    self.adopt(request);
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let response = match answered {
-            Some(response) => response,
-            None => {
+        if self.hooks.has_before_request() {
+            // Boxed: its future holds a whole response, which the common
+            // attempt's should not make room for.
+            return Box::pin(self.attempt_with_before_request(total_ends)).await;
+        }
+        let received = self.follow_redirects().await?;
+        self.after_response(received, total_ends).await
+    }
+
+    /// [`attempt`](Self::attempt) with `before_request` hooks, which may
+    /// change the request or answer it themselves.
+    async fn attempt_with_before_request(&mut self, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
+        let request = self.hook_request();
+        let response = match self.hooks.run_before_request(request).await? {
+            BeforeRequest::Respond(response) => response,
+            BeforeRequest::Send(request) => {
+                self.adopt(request);
                 let received = self.follow_redirects().await?;
-                if !self.hooks.has_after_response() {
-                    return Ok(Attempted::Received(received));
-                }
-                self.response_until(received, total_ends)
+                return self.after_response(received, total_ends).await;
             }
         };
+        Ok(Attempted::Response(
+            Box::pin(self.hooks.run_after_response(response)).await?,
+        ))
+    }
+
+    /// `received` through the `after_response` hooks, if there are any.
+    async fn after_response(&self, received: Received, total_ends: Option<web_time::Instant>) -> Result<Attempted> {
+        if !self.hooks.has_after_response() {
+            return Ok(Attempted::Received(received));
+        }
+        let response = self.response_until(received, total_ends);
         Ok(Attempted::Response(
             Box::pin(self.hooks.run_after_response(response)).await?,
         ))
@@ -505,9 +545,18 @@ impl<'a> Exchange<'a> {
         }
     }
 
-    /// The headers of `hop` with its cookies: those already in its headers,
-    /// this request's own (while on the original origin) and the jar's.
+    /// The headers of `hop` with its cookies (those already in its
+    /// headers, this request's own while on the original origin, and the
+    /// jar's), every credential among them marked sensitive, also those
+    /// set through `Request::headers_mut` or by hooks.
     fn hop_headers(&self, hop: &Hop<'_>) -> HeaderMap {
+        let mut headers = self.with_cookies(hop);
+        headers::mark_sensitive(&mut headers);
+        headers
+    }
+
+    /// The headers of `hop` with its cookies.
+    fn with_cookies(&self, hop: &Hop<'_>) -> HeaderMap {
         let jar_cookies = self.client.cookies.header_for(&hop.url, self.client.platform);
         let own_cookies = !self.cookies.is_empty() && hop.url.origin() == self.url.origin();
         if jar_cookies.is_none() && !own_cookies {

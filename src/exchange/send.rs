@@ -72,9 +72,7 @@ impl Exchange<'_> {
             .zip(waiting_since)
             .map(|(limit, since)| limit.saturating_sub(client.timer.now().saturating_duration_since(since)));
 
-        let mut headers = self.hop_headers(hop);
-        // Also those set through `Request::headers_mut` or by hooks.
-        headers::mark_sensitive(&mut headers);
+        let headers = self.hop_headers(hop);
         let (body, sent) = track_sent(hop.take_body());
         let request = http_request(&client.last_origin, hop, headers, body)?;
         let options = SendOptions {
@@ -82,7 +80,7 @@ impl Exchange<'_> {
             sock_connect: timeout.sock_connect,
             sock_read: timeout.sock_read,
             progress: self.progress.clone(),
-            proxy: self.proxy.clone(),
+            proxy: self.proxy.as_deref().cloned(),
             follow_redirects: self.redirect.follows(),
             cookies: client.cookies.are_kept(),
             decompress: self.decompress,

@@ -8,6 +8,7 @@
 mod builder;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use url::Url;
@@ -81,9 +82,13 @@ impl Session {
     /// let response = session.execute(request).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn execute(&self, request: Request) -> Result<Response> {
-        check_scheme(request.url())?;
-        self.inner.client.execute(request).await
+    //
+    // Not an `async fn`: one keeps its argument twice, and this future
+    // would hold two copies of the request. The exchange starts here; its
+    // future (boxed) is all this one holds.
+    pub fn execute(&self, request: Request) -> impl Future<Output = Result<Response>> + '_ {
+        let exchange = check_scheme(request.url()).map(|()| self.inner.client.execute(request));
+        async move { exchange?.await }
     }
 
     /// The base URL relative request URLs are joined to.

@@ -132,7 +132,7 @@ impl Transport for HyperTransport {
             sock_connect: options.sock_connect,
             progress: options.progress,
         };
-        Box::pin(async move { pool.connections.send(request, &budget).await })
+        Box::pin(pool.connections.send(request, budget))
     }
 }
 

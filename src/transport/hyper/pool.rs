@@ -18,6 +18,7 @@
 //! a task-local.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -133,64 +134,71 @@ impl Pool {
 
     /// Sends `request` on a pooled or new connection and returns the
     /// response, its body holding the connection until it ends.
-    pub(super) async fn send(&self, mut request: Request<Body>, budget: &Budget) -> Result<Response<Body>> {
-        let origin = Origin::of(request.uri())?;
-        loop {
-            let (connection, reused) = match self.shared.checkout(&origin) {
-                Some(connection) => (connection, true),
-                // Boxed: opening a connection (DNS, proxies, TLS) takes a
-                // large future, which a request on a pooled connection
-                // should not carry.
-                None => (Box::pin(self.connect(&origin, request.uri(), budget)).await?, false),
-            };
-            let http2 = matches!(connection, Connection::Http2(_));
-            // Whether a failure met a reused connection that had given no
-            // byte of a response: the server had closed it while idle.
-            let mut closed_while_idle = false;
-            let sent = match connection {
-                Connection::Http2(mut sender) => {
-                    let response = sender.try_send_request(request).await;
-                    response.map(|response| response.map(|body| Body::from_http_body(Returning::new(body, None))))
+    ///
+    /// Not an `async fn`: one keeps a copy of each argument it rebinds
+    /// beside the argument itself, and this future, boxed per request,
+    /// would hold the request twice.
+    pub(super) fn send(self, request: Request<Body>, budget: Budget) -> impl Future<Output = Result<Response<Body>>> {
+        let (pool, mut request) = (self, request);
+        async move {
+            let origin = Origin::of(request.uri())?;
+            loop {
+                let (connection, reused) = match pool.shared.checkout(&origin) {
+                    Some(connection) => (connection, true),
+                    // Boxed: opening a connection (DNS, proxies, TLS) takes a
+                    // large future, which a request on a pooled connection
+                    // should not carry.
+                    None => (Box::pin(pool.connect(&origin, request.uri(), &budget)).await?, false),
+                };
+                let http2 = matches!(connection, Connection::Http2(_));
+                // Whether a failure met a reused connection that had given no
+                // byte of a response: the server had closed it while idle.
+                let mut closed_while_idle = false;
+                let sent = match connection {
+                    Connection::Http2(mut sender) => {
+                        let response = sender.try_send_request(request).await;
+                        response.map(|response| response.map(|body| Body::from_http_body(Returning::new(body, None))))
+                    }
+                    Connection::Http1(mut http1) => {
+                        if let Err(error) = http1.sender.ready().await {
+                            if reused {
+                                continue; // closed while idle: try the next one
+                            }
+                            return Err(sending_failed(error, false));
+                        }
+                        to_http1_form(&mut request, &http1);
+                        let received = http1.received();
+                        match http1.sender.try_send_request(request).await {
+                            Ok(response) => {
+                                let lease = Lease {
+                                    shared: pool.shared.clone(),
+                                    origin: origin.clone(),
+                                    http1,
+                                };
+                                Ok(response.map(|body| Body::from_http_body(Returning::new(body, Some(lease)))))
+                            }
+                            Err(error) => {
+                                closed_while_idle = reused && http1.received() == received;
+                                Err(error)
+                            }
+                        }
+                    }
+                };
+                match sent {
+                    Ok(response) => return Ok(response),
+                    Err(mut error) => match error.take_message() {
+                        // Never sent: a reused connection was closed under it.
+                        // (A shared HTTP/2 one is forgotten, not offered again.)
+                        Some(mut unsent) if reused => {
+                            if http2 {
+                                pool.shared.forget_http2(&origin);
+                            }
+                            origin.make_absolute(unsent.uri_mut());
+                            request = unsent;
+                        }
+                        _ => return Err(sending_failed(error.into_error(), closed_while_idle)),
+                    },
                 }
-                Connection::Http1(mut http1) => {
-                    if let Err(error) = http1.sender.ready().await {
-                        if reused {
-                            continue; // closed while idle: try the next one
-                        }
-                        return Err(sending_failed(error, false));
-                    }
-                    to_http1_form(&mut request, &http1);
-                    let received = http1.received();
-                    match http1.sender.try_send_request(request).await {
-                        Ok(response) => {
-                            let lease = Lease {
-                                shared: self.shared.clone(),
-                                origin: origin.clone(),
-                                http1,
-                            };
-                            Ok(response.map(|body| Body::from_http_body(Returning::new(body, Some(lease)))))
-                        }
-                        Err(error) => {
-                            closed_while_idle = reused && http1.received() == received;
-                            Err(error)
-                        }
-                    }
-                }
-            };
-            match sent {
-                Ok(response) => return Ok(response),
-                Err(mut error) => match error.take_message() {
-                    // Never sent: a reused connection was closed under it.
-                    // (A shared HTTP/2 one is forgotten, not offered again.)
-                    Some(mut unsent) if reused => {
-                        if http2 {
-                            self.shared.forget_http2(&origin);
-                        }
-                        origin.make_absolute(unsent.uri_mut());
-                        request = unsent;
-                    }
-                    _ => return Err(sending_failed(error.into_error(), closed_while_idle)),
-                },
             }
         }
     }
