@@ -551,7 +551,12 @@ impl<'a> Exchange<'a> {
     /// set through `Request::headers_mut` or by hooks.
     fn hop_headers(&self, hop: &Hop<'_>) -> HeaderMap {
         let mut headers = self.with_cookies(hop);
-        headers::mark_sensitive(&mut headers);
+        // The session's headers were marked when it was built, and a
+        // `Cookie` header is marked as it is set: only a request's own
+        // headers can hold unmarked credentials.
+        if matches!(self.headers, Cow::Owned(_)) {
+            headers::mark_sensitive(&mut headers);
+        }
         headers
     }
 
