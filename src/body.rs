@@ -30,17 +30,25 @@ pub struct Body {
 }
 
 enum Inner {
-    Full(Option<Bytes>),
+    /// The whole content; empty once it has been read.
+    Full(Bytes),
     /// A stream, only ever polled through `&mut` (hence `Sync`), with its
-    /// size hint as it was when it was wrapped.
-    Streaming(SyncWrapper<BoxBody>, SizeHint),
+    /// exact length as it was known when it was wrapped
+    /// ([`UNKNOWN_LENGTH`] if it was not). Only the exact length of the
+    /// size hint is kept: a body then takes 32 bytes, and the requests and
+    /// responses that hold one stay within 256, which copy at half the
+    /// cost of anything larger.
+    Streaming(SyncWrapper<BoxBody>, u64),
 }
+
+/// The length of a stream whose size hint was not exact.
+const UNKNOWN_LENGTH: u64 = u64::MAX;
 
 impl Body {
     /// No bytes at all.
     pub fn empty() -> Body {
         Body {
-            inner: Inner::Full(None),
+            inner: Inner::Full(Bytes::new()),
         }
     }
 
@@ -90,9 +98,9 @@ impl Body {
     where
         B: http_body::Body<Data = Bytes, Error = Error> + MaybeSend + 'static,
     {
-        let hint = body.size_hint();
+        let length = body.size_hint().exact().unwrap_or(UNKNOWN_LENGTH);
         Body {
-            inner: Inner::Streaming(SyncWrapper::new(Box::pin(body)), hint),
+            inner: Inner::Streaming(SyncWrapper::new(Box::pin(body)), length),
         }
     }
 
@@ -104,7 +112,7 @@ impl Body {
     /// The whole content, if this body is not a stream.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.inner {
-            Inner::Full(bytes) => Some(bytes.as_deref().unwrap_or_default()),
+            Inner::Full(bytes) => Some(bytes),
             Inner::Streaming(..) => None,
         }
     }
@@ -129,10 +137,7 @@ impl Default for Body {
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
-            Inner::Full(bytes) => {
-                let len = bytes.as_ref().map_or(0, Bytes::len);
-                f.debug_struct("Body").field("len", &len).finish()
-            }
+            Inner::Full(bytes) => f.debug_struct("Body").field("len", &bytes.len()).finish(),
             Inner::Streaming(..) => f.write_str("Body(streaming)"),
         }
     }
@@ -140,7 +145,6 @@ impl fmt::Debug for Body {
 
 impl From<Bytes> for Body {
     fn from(bytes: Bytes) -> Body {
-        let bytes = (!bytes.is_empty()).then_some(bytes);
         Body {
             inner: Inner::Full(bytes),
         }
@@ -177,14 +181,15 @@ impl http_body::Body for Body {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match &mut self.inner {
-            Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Inner::Full(bytes) if bytes.is_empty() => Poll::Ready(None),
+            Inner::Full(bytes) => Poll::Ready(Some(Ok(Frame::data(std::mem::take(bytes))))),
             Inner::Streaming(body, _) => body.get_mut().as_mut().poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.inner {
-            Inner::Full(bytes) => bytes.is_none(),
+            Inner::Full(bytes) => bytes.is_empty(),
             // Unknown without polling: `false` is always allowed.
             Inner::Streaming(..) => false,
         }
@@ -192,8 +197,9 @@ impl http_body::Body for Body {
 
     fn size_hint(&self) -> SizeHint {
         match &self.inner {
-            Inner::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, Bytes::len) as u64),
-            Inner::Streaming(_, hint) => *hint,
+            Inner::Full(bytes) => SizeHint::with_exact(bytes.len() as u64),
+            Inner::Streaming(_, UNKNOWN_LENGTH) => SizeHint::default(),
+            Inner::Streaming(_, length) => SizeHint::with_exact(*length),
         }
     }
 }

@@ -57,7 +57,9 @@ fn body_limit(set: Option<u64>, streamed: bool) -> Option<u64> {
 enum State {
     Reading(Box<Reading>),
     /// A body made by the caller ([`Response::from_http`](crate::Response::from_http)): read as it is.
-    Plain(Body),
+    /// Boxed, as `Reading` is: a response then stays within 256 bytes,
+    /// which copy at half the cost of anything larger.
+    Plain(Box<Body>),
     Done,
 }
 
@@ -89,7 +91,7 @@ impl Incoming {
     /// A body read as it is: no decoding, limits or deadlines.
     pub(crate) fn plain(body: Body) -> Incoming {
         Incoming {
-            state: State::Plain(body),
+            state: State::Plain(Box::new(body)),
         }
     }
 

@@ -99,11 +99,12 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     pub(crate) fn new(timer: &dyn Timer, kind: TimeoutKind, limit: Option<Duration>) -> Deadline {
+        let ends = limit.map(|limit| timer.now() + limit);
         Deadline {
-            sleep: limit.map(|limit| timer.sleep(limit)),
+            sleep: ends.map(|ends| timer.sleep_until(ends)),
             kind,
             limit: limit.unwrap_or_default(),
-            ends: limit.map(|limit| timer.now() + limit),
+            ends,
             fired: false,
         }
     }
@@ -121,10 +122,8 @@ impl Deadline {
         limit: Option<Duration>,
         ends: Option<web_time::Instant>,
     ) -> Deadline {
-        let now = timer.now();
-        let left = ends.map(|ends| ends.saturating_duration_since(now));
         Deadline {
-            sleep: left.map(|left| timer.sleep(left)),
+            sleep: ends.map(|ends| timer.sleep_until(ends)),
             kind,
             limit: limit.unwrap_or_default(),
             ends,
@@ -193,16 +192,16 @@ where
 
 /// `sock_read`: fires after a silence; every sign of life re-arms it.
 pub(crate) struct IdleTimer {
-    timer: Arc<dyn Timer>,
-    limit: Option<Duration>,
+    /// The timer and the limit, when there is one (the timer is not
+    /// shared with a request that has none).
+    armed_by: Option<(Arc<dyn Timer>, Duration)>,
     sleep: Option<BoxFuture<'static, ()>>,
 }
 
 impl IdleTimer {
-    pub(crate) fn new(timer: Arc<dyn Timer>, limit: Option<Duration>) -> IdleTimer {
+    pub(crate) fn new(timer: &Arc<dyn Timer>, limit: Option<Duration>) -> IdleTimer {
         IdleTimer {
-            timer,
-            limit,
+            armed_by: limit.map(|limit| (timer.clone(), limit)),
             sleep: None,
         }
     }
@@ -214,13 +213,12 @@ impl IdleTimer {
 
     /// Ready with a `sock_read` timeout error once the silence is too long.
     pub(crate) fn poll_expired(&mut self, cx: &mut Context<'_>, phase: Phase) -> Poll<Error> {
-        let Some(limit) = self.limit else {
+        let Some((timer, limit)) = &self.armed_by else {
             return Poll::Pending;
         };
-        let timer = &self.timer;
-        let sleep = self.sleep.get_or_insert_with(|| timer.sleep(limit));
+        let sleep = self.sleep.get_or_insert_with(|| timer.sleep(*limit));
         match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Error::timeout_after(TimeoutKind::SockRead, phase, limit)),
+            Poll::Ready(()) => Poll::Ready(Error::timeout_after(TimeoutKind::SockRead, phase, *limit)),
             Poll::Pending => Poll::Pending,
         }
     }

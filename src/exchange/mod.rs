@@ -598,7 +598,7 @@ impl<'a> Exchange<'a> {
         let decoder = self.decoder_for(&mut head);
         let budget = Budget {
             total,
-            idle: IdleTimer::new(self.client.timer.clone(), self.timeout.sock_read),
+            idle: IdleTimer::new(&self.client.timer, self.timeout.sock_read),
             max_bytes: self.max_body,
             streamed: false,
             #[cfg(feature = "tracing")]

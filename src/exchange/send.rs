@@ -87,7 +87,7 @@ impl Exchange<'_> {
         };
         self.progress.set(Phase::Headers);
         let mut exchange = client.transport.send(request, options);
-        let mut idle = IdleTimer::new(client.timer.clone(), timeout.sock_read);
+        let mut idle = IdleTimer::new(&client.timer, timeout.sock_read);
         let response = std::future::poll_fn(|cx| {
             if let Poll::Ready(out) = exchange.as_mut().poll(cx) {
                 return Poll::Ready(out);

@@ -395,6 +395,13 @@ pub trait Timer: MaybeSend + MaybeSync + 'static {
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 
+    /// A future that completes at `deadline` (at once if it has passed).
+    /// The default sleeps from [`now`](Self::now); a timer that takes
+    /// deadlines itself saves reading the clock a second time.
+    fn sleep_until(&self, deadline: web_time::Instant) -> BoxFuture<'static, ()> {
+        self.sleep(deadline.saturating_duration_since(self.now()))
+    }
+
     /// Now, on the clock that [`sleep`](Self::sleep) follows.
     fn now(&self) -> web_time::Instant {
         web_time::Instant::now()

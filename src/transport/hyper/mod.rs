@@ -144,4 +144,8 @@ impl Timer for TokioTimer {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
+
+    fn sleep_until(&self, deadline: web_time::Instant) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
 }
