@@ -164,13 +164,14 @@ done
 # Instructions per request under callgrind (valgrind), 1 in flight: a count
 # that does not move with the machine's load, for comparing builds. Two runs
 # of different lengths, so that start-up (the TLS roots unifetch loads)
-# cancels out; each run's requests include its warm-up fifth.
+# cancels out; each run's requests are counted with its warm-up's (an
+# estimate of the warm-up's share moved the figure by 4 %).
 if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
     ensure_apt valgrind >&2
     instructions() { # CLIENT SECONDS: "REQUESTS INSTRUCTIONS"
         local out="$scratch/callgrind.$1.$2" line requests total
         line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" 1 "$2" 2>/dev/null)
-        requests=$(python3 -c 'import json, sys; print(round(json.loads(sys.argv[1])["requests"] * 1.2))' "$line")
+        requests=$(python3 -c 'import json, sys; run = json.loads(sys.argv[1]); print(run["requests"] + run["warm_up_requests"])' "$line")
         total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
         [[ -n $requests && -n $total ]] || { echo "callgrind of $1 gave no count" >&2; exit 1; }
         echo "$requests $total"

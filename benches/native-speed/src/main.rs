@@ -193,19 +193,18 @@ fn rustls_config(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
 
 /// Keeps `in_flight` requests going for a warm-up and then `length`.
 async fn get(fetch: Fetch, in_flight: usize, length: Duration) -> Result<String, String> {
-    run_for(&fetch, in_flight, length / 5, 0).await?;
+    let (warm_up, _) = run_for(&fetch, in_flight, length / 5, 0).await?;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
     let cpu = cpu_ticks();
     let started = Instant::now();
-    let mut latencies = run_for(&fetch, in_flight, length, 1 << 16).await?;
+    let (requests, mut latencies) = run_for(&fetch, in_flight, length, 1 << 16).await?;
     let elapsed = started.elapsed();
     let cpu = cpu_ticks() - cpu;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
-    let requests = latencies.len() as u64;
     latencies.sort_unstable();
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     Ok(format!(
-        r#"{{"requests":{requests},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1},"cpu_us_per_request":{:.2}}}"#,
+        r#"{{"requests":{requests},"warm_up_requests":{warm_up},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1},"cpu_us_per_request":{:.2}}}"#,
         requests as f64 / elapsed.as_secs_f64(),
         percentile(0.5),
         percentile(0.99),
@@ -215,32 +214,42 @@ async fn get(fetch: Fetch, in_flight: usize, length: Duration) -> Result<String,
 }
 
 /// Runs `in_flight` loops of requests until `length` has passed; returns
-/// each request's latency in nanoseconds (room for `capacity` per loop is
-/// made beforehand, so that recording them allocates nothing).
-async fn run_for(fetch: &Fetch, in_flight: usize, length: Duration, capacity: usize) -> Result<Vec<u64>, String> {
+/// how many requests were made and the latency of each in nanoseconds
+/// (room for `capacity` per loop is made beforehand, so that recording
+/// them allocates nothing; latencies past it are not kept).
+async fn run_for(
+    fetch: &Fetch,
+    in_flight: usize,
+    length: Duration,
+    capacity: usize,
+) -> Result<(u64, Vec<u64>), String> {
     let until = Instant::now() + length;
     let loops = (0..in_flight).map(|_| {
         let fetch = fetch.clone();
         let mut latencies = Vec::with_capacity(capacity);
         tokio::task::spawn_local(async move {
+            let mut made = 0;
             while Instant::now() < until {
                 let sent = Instant::now();
                 let length = fetch().await?;
                 if length == 0 {
                     return Err("an empty body".to_owned());
                 }
+                made += 1;
                 if latencies.len() < latencies.capacity() {
                     latencies.push(sent.elapsed().as_nanos() as u64);
                 }
             }
-            Ok(latencies)
+            Ok((made, latencies))
         })
     });
-    let mut all = Vec::new();
+    let (mut made, mut all) = (0, Vec::new());
     for finished in futures_util::future::join_all(loops).await {
-        all.extend(finished.map_err(|e| e.to_string())??);
+        let (count, latencies) = finished.map_err(|e| e.to_string())??;
+        made += count;
+        all.extend(latencies);
     }
-    Ok(all)
+    Ok((made, all))
 }
 
 /// How many times `stream` downloads the URL: one download of 1 GiB on
