@@ -3,7 +3,8 @@
 //!
 //! Per origin it keeps the idle HTTP/1.1 connections (the most recently
 //! used first) and at most one HTTP/2 connection, which every request to
-//! the origin shares. A request takes an idle connection, or opens one
+//! the origin shares, in a slot of the origin's own that a request holds
+//! on to, so that its connection goes back without a lookup. A request takes an idle connection, or opens one
 //! through the [`Connector`]; an HTTP/1.1 connection comes back when the
 //! response body has been read to its end (a body dropped before that
 //! closes it). A request that a reused connection closed before it was
@@ -49,7 +50,9 @@ struct Shared {
     versions: HttpVersions,
     /// Keyed with foldhash: std's SipHash, fed an authority byte by byte
     /// (its hash ignores case), cost more than the rest of a checkout.
-    origins: Mutex<HashMap<Origin, Idle, foldhash::fast::RandomState>>,
+    /// Each origin's connections have a lock of their own, which a
+    /// request holds on to: its connection goes back without a lookup.
+    origins: Mutex<HashMap<Origin, Slot, foldhash::fast::RandomState>>,
     /// Whether a task is closing idle connections as they expire.
     reaping: AtomicBool,
 }
@@ -85,6 +88,10 @@ impl PartialEq for Origin {
 }
 
 impl Eq for Origin {}
+
+/// An origin's connections that wait for a request, shared by the map
+/// and the requests to the origin in flight.
+type Slot = Arc<Mutex<Idle>>;
 
 /// An origin's connections that wait for a request.
 #[derive(Default)]
@@ -142,13 +149,14 @@ impl Pool {
         let (pool, mut request) = (self, request);
         async move {
             let origin = Origin::of(request.uri())?;
+            let slot = pool.shared.slot(&origin);
             loop {
-                let (connection, reused) = match pool.shared.checkout(&origin) {
+                let (connection, reused) = match checkout(&slot) {
                     Some(connection) => (connection, true),
                     // Boxed: opening a connection (DNS, proxies, TLS) takes a
                     // large future, which a request on a pooled connection
                     // should not carry.
-                    None => (Box::pin(pool.connect(&origin, request.uri(), &budget)).await?, false),
+                    None => (Box::pin(pool.connect(&slot, request.uri(), &budget)).await?, false),
                 };
                 let http2 = matches!(connection, Connection::Http2(_));
                 // Whether a failure met a reused connection that had given no
@@ -172,7 +180,7 @@ impl Pool {
                             Ok(response) => {
                                 let lease = Lease {
                                     shared: pool.shared.clone(),
-                                    origin: origin.clone(),
+                                    slot: slot.clone(),
                                     http1,
                                 };
                                 Ok(response.map(|body| Body::from_http_body(Returning::new(body, Some(lease)))))
@@ -191,7 +199,7 @@ impl Pool {
                         // (A shared HTTP/2 one is forgotten, not offered again.)
                         Some(mut unsent) if reused => {
                             if http2 {
-                                pool.shared.forget_http2(&origin);
+                                lock(&slot).http2 = None;
                             }
                             origin.make_absolute(unsent.uri_mut());
                             request = unsent;
@@ -205,7 +213,7 @@ impl Pool {
 
     /// Opens a connection to `origin` and makes it HTTP/1.1 or HTTP/2 (as
     /// TLS negotiated, or by prior knowledge).
-    async fn connect(&self, origin: &Origin, uri: &Uri, budget: &Budget) -> Result<Connection> {
+    async fn connect(&self, slot: &Slot, uri: &Uri, budget: &Budget) -> Result<Connection> {
         let stream = self.shared.connector.open(uri, budget).await.map_err(connect_failed)?;
         let absolute_form = stream.absolute_form();
         let http2 = match self.shared.versions {
@@ -221,7 +229,7 @@ impl Pool {
                 .await
                 .map_err(|e| Error::transport(Phase::Connect, e))?;
             tokio::spawn(connection);
-            self.shared.lock().entry(origin.clone()).or_default().http2 = Some(sender.clone());
+            lock(slot).http2 = Some(sender.clone());
             return Ok(Connection::Http2(sender));
         }
         let received = Arc::new(AtomicU64::new(0));
@@ -244,55 +252,61 @@ impl Pool {
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Origin, Idle, foldhash::fast::RandomState>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Origin, Slot, foldhash::fast::RandomState>> {
         self.origins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A connection to `origin` that can take a request now, if one waits:
-    /// the shared HTTP/2 one, else the HTTP/1.1 one used last. Closed and
-    /// expired ones are dropped on the way.
-    fn checkout(&self, origin: &Origin) -> Option<Connection> {
+    /// `origin`'s slot, made if it has none.
+    fn slot(&self, origin: &Origin) -> Slot {
         let mut origins = self.lock();
-        let idle = origins.get_mut(origin)?;
-        if let Some(sender) = &idle.http2 {
-            if !sender.is_closed() {
-                return Some(Connection::Http2(sender.clone()));
-            }
-            idle.http2 = None;
+        if let Some(slot) = origins.get(origin) {
+            return slot.clone();
         }
-        while let Some(http1) = idle.http1.pop() {
-            if !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT {
-                return Some(Connection::Http1(http1));
-            }
-        }
-        None
+        origins.entry(origin.clone()).or_default().clone()
     }
 
-    /// Forgets `origin`'s shared HTTP/2 connection, which failed.
-    fn forget_http2(&self, origin: &Origin) {
-        if let Some(idle) = self.lock().get_mut(origin) {
-            idle.http2 = None;
-        }
-    }
-
-    /// Takes `http1` back as idle.
-    fn check_in(self: &Arc<Self>, origin: Origin, mut http1: Http1) {
+    /// Takes `http1` back as idle into `slot`.
+    fn check_in(self: &Arc<Self>, slot: &Slot, mut http1: Http1) {
         http1.since = Instant::now();
-        self.lock().entry(origin).or_default().http1.push(http1);
+        lock(slot).http1.push(http1);
         self.reap_later();
     }
 
     /// Starts the task that closes expired idle connections, unless it runs.
     fn reap_later(self: &Arc<Self>) {
         // Read first: a write on every check-in would bounce the line
-        // between cores. Seen after the connection went in (under the
-        // origins' lock), so a reaper that stopped is seen stopped.
+        // between cores. A slot in use stays in the map, so a reaper that
+        // stopped (under the map's lock, with the map empty) did so before
+        // this request's slot went in, and is seen stopped.
         if self.reaping.load(Ordering::Acquire) || self.reaping.swap(true, Ordering::AcqRel) {
             return;
         }
         let shared = Arc::downgrade(self);
         tokio::spawn(reap(shared));
     }
+}
+
+fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Idle> {
+    slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A connection of `slot`'s origin that can take a request now, if one
+/// waits: the shared HTTP/2 one, else the HTTP/1.1 one used last. Closed
+/// and expired ones are dropped on the way.
+fn checkout(slot: &Slot) -> Option<Connection> {
+    let mut idle = lock(slot);
+    if let Some(sender) = &idle.http2 {
+        if !sender.is_closed() {
+            return Some(Connection::Http2(sender.clone()));
+        }
+        idle.http2 = None;
+    }
+    while let Some(http1) = idle.http1.pop() {
+        if !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT {
+            return Some(Connection::Http1(http1));
+        }
+    }
+    None
 }
 
 /// Closes idle connections as they expire, while the pool lives and holds any.
@@ -303,20 +317,33 @@ async fn reap(shared: Weak<Shared>) {
             return;
         };
         let mut origins = shared.lock();
-        for idle in origins.values_mut() {
-            idle.http1
-                .retain(|http1| !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT);
-            if idle.http2.as_ref().is_some_and(http2::SendRequest::is_closed) {
-                idle.http2 = None;
-            }
-        }
-        origins.retain(|_, idle| !idle.http1.is_empty() || idle.http2.is_some());
+        sweep(&mut origins);
         if origins.is_empty() {
             // Checked under the origins' lock, which check_in holds first.
             shared.reaping.store(false, Ordering::Release);
             return;
         }
     }
+}
+
+/// Closes the expired and closed idle connections of `origins`, and
+/// forgets the origins left with none, unless a request holds their slot
+/// (its connection comes back to it).
+fn sweep(origins: &mut HashMap<Origin, Slot, foldhash::fast::RandomState>) {
+    for slot in origins.values() {
+        let mut idle = lock(slot);
+        idle.http1
+            .retain(|http1| !http1.sender.is_closed() && http1.since.elapsed() < Pool::IDLE_TIMEOUT);
+        if idle.http2.as_ref().is_some_and(http2::SendRequest::is_closed) {
+            idle.http2 = None;
+        }
+    }
+    origins.retain(|_, slot| {
+        Arc::strong_count(slot) > 1 || {
+            let idle = lock(slot);
+            !idle.http1.is_empty() || idle.http2.is_some()
+        }
+    });
 }
 
 impl Origin {
@@ -463,7 +490,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for CountingReads<T> {
 /// body ended, closed if the body is dropped before.
 struct Lease {
     shared: Arc<Shared>,
-    origin: Origin,
+    /// Where the connection goes back: its origin's slot.
+    slot: Slot,
     http1: Http1,
 }
 
@@ -473,16 +501,16 @@ impl Lease {
     fn release(self) {
         let Lease {
             shared,
-            origin,
+            slot,
             mut http1,
         } = self;
         if http1.sender.is_ready() {
-            shared.check_in(origin, http1);
+            shared.check_in(&slot, http1);
             return;
         }
         tokio::spawn(async move {
             if http1.sender.ready().await.is_ok() {
-                shared.check_in(origin, http1);
+                shared.check_in(&slot, http1);
             }
         });
     }
@@ -532,5 +560,34 @@ impl http_body::Body for Returning {
 
     fn size_hint(&self) -> SizeHint {
         http_body::Body::size_hint(&self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(uri: &str) -> Origin {
+        Origin::of(&uri.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_sweep_keeps_the_slots_that_requests_hold() {
+        let mut origins = HashMap::default();
+        let held = Slot::default();
+        origins.insert(origin("http://held.test/"), held.clone());
+        origins.insert(origin("http://unused.test/"), Slot::default());
+        sweep(&mut origins);
+        assert!(
+            origins.contains_key(&origin("http://HELD.test/x")),
+            "a request's connection comes back here"
+        );
+        assert!(
+            !origins.contains_key(&origin("http://unused.test/")),
+            "an origin with nothing idle is forgotten"
+        );
+        drop(held);
+        sweep(&mut origins);
+        assert!(origins.is_empty());
     }
 }
