@@ -361,8 +361,11 @@ impl<'a> Exchange<'a> {
     ) -> Result<Option<Result<Attempted>>> {
         let outcome = outcome.map_err(|e| e.with_url(&self.url));
         if !self.hooks.has_before_retry() {
-            if let Err(error) = outcome {
-                self.previous.push(error);
+            // A response is let go before the wait, with its connection
+            // and its limit slots.
+            match outcome {
+                Err(error) => self.previous.push(error),
+                Ok(attempted) => drop(attempted),
             }
             self.client.timer.sleep(wait).await;
             return Ok(None);
@@ -651,7 +654,9 @@ impl<'a> Exchange<'a> {
 /// insert would reallocate it (600 instructions a request, against 300
 /// for filling a map of the right size).
 fn copy_with_room(headers: &HeaderMap) -> HeaderMap {
-    let mut copy = HeaderMap::with_capacity(headers.len() + 1);
+    // Room counts names (more values of a name go elsewhere); a map too
+    // large for room is grown as it fills instead.
+    let mut copy = HeaderMap::try_with_capacity(headers.keys_len() + 1).unwrap_or_default();
     copy.extend(headers.iter().map(|(name, value)| (name.clone(), value.clone())));
     copy
 }

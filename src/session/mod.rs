@@ -75,6 +75,8 @@ impl Session {
 
     /// Sends `request` and waits for the response head: the one way in for
     /// every request of this session (the builders' `send()` comes here).
+    /// The request is checked and its exchange set up when this is called;
+    /// nothing is sent before the future is first polled.
     ///
     /// ```no_run
     /// # async fn run(session: unifetch::Session) -> unifetch::Result<()> {

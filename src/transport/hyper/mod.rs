@@ -148,4 +148,10 @@ impl Timer for TokioTimer {
     fn sleep_until(&self, deadline: web_time::Instant) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep_until(deadline.into()))
     }
+
+    /// tokio's clock, which its sleeps follow (paused and advanced in
+    /// tests that use tokio's test clock).
+    fn now(&self) -> web_time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
 }

@@ -256,13 +256,18 @@ impl Shared {
         self.origins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `origin`'s slot, made if it has none.
-    fn slot(&self, origin: &Origin) -> Slot {
+    /// `origin`'s slot, made if it has none (and then the reaper started,
+    /// which forgets it if no connection ever waits in it).
+    fn slot(self: &Arc<Self>, origin: &Origin) -> Slot {
         let mut origins = self.lock();
         if let Some(slot) = origins.get(origin) {
             return slot.clone();
         }
-        origins.entry(origin.clone()).or_default().clone()
+        let slot = Slot::default();
+        origins.insert(origin.clone(), slot.clone());
+        drop(origins);
+        self.reap_later();
+        slot
     }
 
     /// Takes `http1` back as idle into `slot`.
@@ -319,7 +324,8 @@ async fn reap(shared: Weak<Shared>) {
         let mut origins = shared.lock();
         sweep(&mut origins);
         if origins.is_empty() {
-            // Checked under the origins' lock, which check_in holds first.
+            // Checked under the map's lock, under which slots go in (see
+            // `reap_later`).
             shared.reaping.store(false, Ordering::Release);
             return;
         }
