@@ -43,6 +43,9 @@ form.addEventListener('submit', async (event) => {
 });
 
 $('stop-button').addEventListener('click', () => running?.stop());
+// Set up (the module and its WebAssembly loaded, the default start URL in
+// place): what a script that drives the page waits for.
+document.body.dataset.state = 'ready';
 
 function addRow(page) {
   const row = tbody.insertRow();

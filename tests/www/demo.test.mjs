@@ -21,6 +21,9 @@ test('the demo page crawls the demo site in the browser', async () => {
     const problems = [];
     page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(`${site}/www/`);
+    // The page's module loads its WebAssembly first, and then puts its
+    // default in #start: filled before that, the default would win.
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
     const start = `${site}/web/150x5/`;
     await page.fill('#start', start);
     await page.click('#start-button');
