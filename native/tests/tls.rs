@@ -11,6 +11,7 @@ mod openssl;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use openssl::Scratch;
@@ -19,10 +20,20 @@ use openssl::Scratch;
 struct SServer {
     child: Child,
     port: u16,
+    /// One server at a time in this file. A free port is found by binding
+    /// port 0 and closing it, and the kernel may hand the same port out
+    /// again at once: two tests starting together then both chose it, the
+    /// second `s_server` failed to bind while the first one answered its
+    /// probe, and the second test met a closed port once the first one
+    /// ended (seen in CI as "Connection refused" midway through a test).
+    _alone: MutexGuard<'static, ()>,
 }
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 impl SServer {
     fn start(cert: &Path, key: &Path, extra: &[&str]) -> SServer {
+        let alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -40,9 +51,16 @@ impl SServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("openssl s_server starts");
-        let server = SServer { child, port };
+        let mut server = SServer {
+            child,
+            port,
+            _alone: alone,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("openssl s_server on port {port} ended before it listened: {status}");
+            }
             assert!(Instant::now() < deadline, "openssl s_server did not listen");
             std::thread::sleep(Duration::from_millis(20));
         }
