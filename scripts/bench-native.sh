@@ -2,11 +2,11 @@
 # unifetch natively beside the raw hyper-util client it used to wrap and reqwest
 # (benches/native-speed), each client in a process of its own on one tokio
 # thread, against one nginx worker on 127.0.0.1 in its own process, rounds
-# interleaved, with wrk and hyper's bare connection API (the floor under
-# any client built on hyper; HTTP/1.1 only) for reference. Prints the README's tables
-# of medians: a 1 KB GET over
-# HTTP/1.1 keep-alive with 64 and with 1 in flight (req/s, p50, p99, heap
-# allocations and client CPU time per request), 64 streams over one
+# interleaved, with wrk and hyper's bare connection API (a baseline for
+# any client built on hyper; HTTP/1.1 only) for reference. Prints the
+# README's tables of medians: a 1 KB GET over HTTP/1.1 keep-alive with 64
+# and with 1 in flight (req/s, p50, p99, heap allocations and client CPU
+# time per request, in user space and in the kernel), 64 streams over one
 # HTTP/2 connection (TLS, ALPN), and a 1 GiB download streamed through each
 # client's chunk API (median of 5 downloads: MiB/s, peak RSS); with the
 # share of a core the nginx worker used during each HTTP/1.1 run. Last, the
@@ -140,26 +140,26 @@ print(statistics.median(values) if values else "")' "$3"
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 thousands() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.0f}')" "$1"; }
 
-cells() { # SCENARIO CLIENT: req/s, × hyper-util, × reqwest, CPU µs per request
+cells() { # SCENARIO CLIENT: req/s, × hyper-util, × reqwest, CPU µs per request (user + system)
     local rate
     rate=$(median "$1" "$2" per_second)
-    echo "$(thousands "$rate") | $(ratio "$rate" "$(median "$1" hyper-util per_second)") | $(ratio "$rate" "$(median "$1" reqwest per_second)") | $(median "$1" "$2" cpu_us_per_request)"
+    echo "$(thousands "$rate") | $(ratio "$rate" "$(median "$1" hyper-util per_second)") | $(ratio "$rate" "$(median "$1" reqwest per_second)") | $(median "$1" "$2" cpu_us_per_request) ($(median "$1" "$2" user_us_per_request) + $(median "$1" "$2" system_us_per_request))"
 }
 
 echo
 echo "nginx 1 worker on 127.0.0.1, GET of a 1 KB file; medians of $rounds rounds of ${seconds} s"
 echo
-echo "| client | HTTP/1.1, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request | allocations per request | 1 in flight: p50 / p99 µs | nginx worker CPU % |"
+echo "| client | HTTP/1.1, 64 in flight, req/s | × hyper-util | × reqwest | CPU µs per request (user + system) | allocations per request | 1 in flight: p50 / p99 µs | nginx worker CPU % |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
     echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $(median h1-64 "$client" server_cpu_percent) |"
 done
 floor=hyper-conn
-echo "| hyper's connection API (no pool, for reference) | $(cells h1-64 "$floor") | $(median h1-64 "$floor" allocations_per_request) | $(median h1-1 "$floor" p50_us) / $(median h1-1 "$floor" p99_us) | $(median h1-64 "$floor" server_cpu_percent) |"
+echo "| hyper's connection API (a bare list of idle connections, for reference) | $(cells h1-64 "$floor") | $(median h1-64 "$floor" allocations_per_request) | $(median h1-1 "$floor" p50_us) / $(median h1-1 "$floor" p99_us) | $(median h1-64 "$floor" server_cpu_percent) |"
 ceiling=$(median h1-64 wrk per_second)
 echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – | $(median h1-64 wrk server_cpu_percent) |"
 echo
-echo "| client | HTTP/2 (TLS), 64 streams, req/s | × hyper-util | × reqwest | CPU µs per request | 1 GiB stream, MiB/s | × hyper-util | peak RSS, MiB |"
+echo "| client | HTTP/2 (TLS), 64 streams, req/s | × hyper-util | × reqwest | CPU µs per request (user + system) | 1 GiB stream, MiB/s | × hyper-util | peak RSS, MiB |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
     stream=$(median stream "$client" mib_per_second)
@@ -179,11 +179,11 @@ if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
         line=$(valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" "$1" get "$http/1k" "$2" "$3" 2>/dev/null)
         requests=$(python3 -c 'import json, sys; run = json.loads(sys.argv[1]); print(run["requests"] + run["warm_up_requests"])' "$line")
         total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-        [[ -n $requests && -n $total ]] || { echo "callgrind of $1 gave no count" >&2; exit 1; }
+        [[ -n $requests && -n $total ]] || { echo "callgrind of $1 with $2 in flight gave no count" >&2; exit 1; }
         echo "$requests $total"
     }
     echo
-    echo "| client | instructions per request, 1 in flight | × hyper-util | 64 in flight | × hyper-util |"
+    echo "| client | instructions per request (callgrind), 1 in flight | × hyper-util | 64 in flight | × hyper-util |"
     echo "| --- | ---: | ---: | ---: | ---: |"
     declare -A per_request
     for client in "${clients[@]}" hyper-conn; do
@@ -195,8 +195,9 @@ if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
             per_request[$client $in_flight]=$(((long_total - short_total) / (long_requests - short_requests)))
         done
     done
+    declare -A names=([hyper-conn]="hyper's connection API")
     for client in "${clients[@]}" hyper-conn; do
         one=${per_request[$client 1]} many=${per_request[$client 64]}
-        echo "| $client | $(thousands "$one") | $(ratio "$one" "${per_request[hyper-util 1]}") | $(thousands "$many") | $(ratio "$many" "${per_request[hyper-util 64]}") |"
+        echo "| ${names[$client]:-$client} | $(thousands "$one") | $(ratio "$one" "${per_request[hyper-util 1]}") | $(thousands "$many") | $(ratio "$many" "${per_request[hyper-util 64]}") |"
     done
 fi

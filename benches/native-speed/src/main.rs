@@ -10,15 +10,15 @@
 //! CLIENT is `hyper-util` (the legacy client with a plain `HttpConnector`,
 //! nothing else; over `https://`, hyper-rustls's connector), `reqwest` or `unifetch` (a default session: timeouts,
 //! limits, retries, redirects, cookies and decompression on), or
-//! `hyper-conn`: hyper's own connection API (`client::conn::http1`) with
-//! a list of idle connections and nothing else, `http://` only, the floor
-//! under any client built on hyper. Each runs on one tokio thread (a
-//! current-thread runtime).
+//! `hyper-conn`: hyper's own connection API (`client::conn::http1`, its
+//! defaults) with a list of idle connections and almost nothing else, a
+//! baseline for any client built on hyper (`get` of `http://` URLs only).
+//! Each runs on one tokio thread (a current-thread runtime).
 //!
 //! `get` keeps IN_FLIGHT requests going for SECONDS (after a warm-up of a
 //! fifth of that), reading each body whole, and prints requests per
 //! second, the p50 and p99 latency, the heap allocations and the CPU time
-//! (user and system) per request.
+//! per request (user and system, and each apart).
 //! With CA_PEM the URL is `https://` and the client trusts that
 //! certificate (HTTP/2 by ALPN).
 //!
@@ -155,13 +155,15 @@ fn fetcher(client: &str, url: &str, ca: Option<Vec<u8>>) -> Result<Fetch, String
                 })
             }))
         }
-        "hyper-conn" if ca.is_none() => Ok(connection_fetcher(url)),
+        "hyper-conn" if ca.is_none() && url.starts_with("http://") => Ok(connection_fetcher(url)),
+        "hyper-conn" => Err("hyper-conn takes http:// URLs only".to_owned()),
         other => Err(format!("no client {other:?}")),
     }
 }
 
 /// [`fetcher`] for hyper's connection API: a request takes an idle
-/// connection (or opens one) and puts it back once it has read the body.
+/// connection that is still open (or opens one) and puts it back once it
+/// has read the body.
 fn connection_fetcher(url: &str) -> Fetch {
     use hyper::client::conn::http1;
     let idle: Rc<RefCell<Vec<http1::SendRequest<Empty<Bytes>>>>> = Rc::default();
@@ -171,11 +173,12 @@ fn connection_fetcher(url: &str) -> Fetch {
         Box::pin(async move {
             let uri: hyper::Uri = url.parse().map_err(|e| format!("{e}"))?;
             let authority = uri.authority().ok_or("no host")?.clone();
-            let pooled = idle.borrow_mut().pop();
+            let pooled = std::iter::from_fn(|| idle.borrow_mut().pop()).find(|sender| !sender.is_closed());
             let mut sender = match pooled {
                 Some(sender) => sender,
                 None => {
-                    let stream = tokio::net::TcpStream::connect(authority.as_str())
+                    let address = (authority.host(), authority.port_u16().unwrap_or(80));
+                    let stream = tokio::net::TcpStream::connect(address)
                         .await
                         .map_err(|e| e.to_string())?;
                     stream.set_nodelay(true).map_err(|e| e.to_string())?;
@@ -239,21 +242,28 @@ fn rustls_config(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
 async fn get(fetch: Fetch, in_flight: usize, length: Duration) -> Result<String, String> {
     let (warm_up, _) = run_for(&fetch, in_flight, length / 5, 0).await?;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
-    let cpu = cpu_ticks();
+    let (user, system) = cpu_ticks();
     let started = Instant::now();
     let (requests, mut latencies) = run_for(&fetch, in_flight, length, 1 << 16).await?;
     let elapsed = started.elapsed();
-    let cpu = cpu_ticks() - cpu;
+    let (user, system) = {
+        let (user_now, system_now) = cpu_ticks();
+        (user_now - user, system_now - system)
+    };
+    // Ticks of 1/100 s, per request, in µs.
+    let per_request = |ticks: u64| ticks as f64 * 10_000.0 / requests.max(1) as f64;
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
     latencies.sort_unstable();
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     Ok(format!(
-        r#"{{"requests":{requests},"warm_up_requests":{warm_up},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1},"cpu_us_per_request":{:.2}}}"#,
+        r#"{{"requests":{requests},"warm_up_requests":{warm_up},"per_second":{:.0},"p50_us":{:.1},"p99_us":{:.1},"allocations_per_request":{:.1},"cpu_us_per_request":{:.2},"user_us_per_request":{:.2},"system_us_per_request":{:.2}}}"#,
         requests as f64 / elapsed.as_secs_f64(),
         percentile(0.5),
         percentile(0.99),
         allocations as f64 / requests.max(1) as f64,
-        cpu as f64 * 10_000.0 / requests.max(1) as f64,
+        per_request(user + system),
+        per_request(user),
+        per_request(system),
     ))
 }
 
@@ -374,18 +384,19 @@ fn downloader(client: &str, url: &str) -> Result<Download, String> {
                 })
             }))
         }
+        "hyper-conn" => Err("hyper-conn measures `get` only".to_owned()),
         other => Err(format!("no client {other:?}")),
     }
 }
 
-/// The CPU time the process has used (user and system), in the 1/100 s
-/// ticks of `/proc/self/stat`.
-fn cpu_ticks() -> u64 {
+/// The CPU time the process has used, in user space and in the kernel, in
+/// the 1/100 s ticks of `/proc/self/stat`.
+fn cpu_ticks() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // The fields after the command name, which is in parentheses.
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
     let field = |n: usize| fields.get(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    field(11) + field(12) // utime and stime: fields 14 and 15 of the line
+    (field(11), field(12)) // utime and stime: fields 14 and 15 of the line
 }
 
 /// The process's peak resident set (`VmHWM`), in KiB.

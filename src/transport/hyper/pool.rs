@@ -237,13 +237,7 @@ impl Pool {
             io: io.into_inner(),
             received: received.clone(),
         });
-        // Each write is one buffer, the head and small bodies copied into it,
-        // not a list of buffers for `writev`: 280 fewer instructions a
-        // request (most requests are a head alone), for a copy of each
-        // chunk of a large upload.
-        let (sender, connection) = http1::Builder::new()
-            .writev(false)
-            .handshake(io)
+        let (sender, connection) = http1::handshake(io)
             .await
             .map_err(|e| Error::transport(Phase::Connect, e))?;
         tokio::spawn(connection);
