@@ -154,8 +154,8 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for client in "${clients[@]}"; do
     echo "| $client | $(cells h1-64 "$client") | $(median h1-64 "$client" allocations_per_request) | $(median h1-1 "$client" p50_us) / $(median h1-1 "$client" p99_us) | $(median h1-64 "$client" server_cpu_percent) |"
 done
-floor=hyper-conn
-echo "| hyper's connection API (a bare list of idle connections, for reference) | $(cells h1-64 "$floor") | $(median h1-64 "$floor" allocations_per_request) | $(median h1-1 "$floor" p50_us) / $(median h1-1 "$floor" p99_us) | $(median h1-64 "$floor" server_cpu_percent) |"
+baseline=hyper-conn
+echo "| hyper's connection API (a bare list of idle connections, for reference) | $(cells h1-64 "$baseline") | $(median h1-64 "$baseline" allocations_per_request) | $(median h1-1 "$baseline" p50_us) / $(median h1-1 "$baseline" p99_us) | $(median h1-64 "$baseline" server_cpu_percent) |"
 ceiling=$(median h1-64 wrk per_second)
 echo "| wrk (C, 1 thread, for reference) | $(thousands "$ceiling") | $(ratio "$ceiling" "$(median h1-64 hyper-util per_second)") | $(ratio "$ceiling" "$(median h1-64 reqwest per_second)") | – | – | – | $(median h1-64 wrk server_cpu_percent) |"
 echo
@@ -168,10 +168,10 @@ done
 
 # Instructions per request under callgrind (valgrind), with 1 and with 64
 # in flight: a count that does not move with the machine's load, for
-# comparing builds. Two runs
-# of different lengths, so that start-up (the TLS roots unifetch loads)
-# cancels out; each run's requests are counted with its warm-up's (an
-# estimate of the warm-up's share moved the figure by 4 %).
+# comparing builds. Two runs of different lengths, so that start-up (the
+# TLS roots unifetch loads) cancels out; each run's requests are counted
+# with its warm-up's (an estimate of the warm-up's share moved the figure
+# by 4 %).
 if [[ ${INSTRUCTIONS:-1} == 1 ]]; then
     ensure_apt valgrind >&2
     instructions() { # CLIENT IN_FLIGHT SECONDS: "REQUESTS INSTRUCTIONS"
